@@ -1,0 +1,60 @@
+import { Flags } from '@oclif/core'
+import { SlimError } from '../core/errors.js'
+import { registerSecret } from '../core/redact.js'
+import { defaultCacheDir } from '../image/cache.js'
+import { parsePlatform } from '../image/platform.js'
+import type { OpenOptions } from '../image/types.js'
+
+/** Flags shared by every command that opens an image. */
+export const imageFlags = {
+  platform: Flags.string({ description: 'Platform to pick from a multi-arch image, os/arch[/variant] (default: this host\'s).', helpGroup: 'IMAGE' }),
+  username: Flags.string({ description: 'Registry user name (use with --password-stdin).', helpGroup: 'IMAGE' }),
+  'password-stdin': Flags.boolean({ description: 'Read the registry password or token from standard input.', default: false, helpGroup: 'IMAGE' }),
+  'insecure-registry': Flags.string({ description: 'Allow plain http for this registry host (repeatable). localhost and 127.0.0.0/8 are always allowed.', multiple: true, helpGroup: 'IMAGE' }),
+  'cert-dir': Flags.string({ description: 'Directory with extra CA certificates (<host:port>/ca.crt or *.crt) and client certificates.', helpGroup: 'IMAGE' }),
+  'auth-file': Flags.string({ description: 'Credentials file in docker config / podman auth.json format.', helpGroup: 'IMAGE' }),
+  'cache-dir': Flags.string({ description: 'Blob cache directory (default $XDG_CACHE_HOME/slim or ~/.cache/slim).', helpGroup: 'IMAGE' }),
+  'no-cache': Flags.boolean({ description: 'Do not read or write the blob cache.', default: false, helpGroup: 'IMAGE' }),
+}
+
+export interface ImageFlagValues {
+  platform?: string
+  username?: string
+  'password-stdin': boolean
+  'insecure-registry'?: string[]
+  'cert-dir'?: string
+  'auth-file'?: string
+  'cache-dir'?: string
+  'no-cache': boolean
+}
+
+export async function openOptionsFromFlags(flags: ImageFlagValues, log?: (m: string) => void): Promise<OpenOptions> {
+  if (flags['password-stdin'] && !flags.username) {
+    throw new SlimError('usage', '--password-stdin needs --username')
+  }
+  let password: string | undefined
+  if (flags['password-stdin']) {
+    password = (await readStdin()).replace(/\r?\n$/, '')
+    if (!password) throw new SlimError('usage', '--password-stdin: standard input was empty; pipe the password in, e.g. `echo "$TOKEN" | slim ... --password-stdin`')
+    registerSecret(password)
+  }
+  return {
+    platform: flags.platform ? parsePlatform(flags.platform) : undefined,
+    cacheDir: flags['no-cache'] ? undefined : (flags['cache-dir'] ?? defaultCacheDir()),
+    registry: {
+      username: flags.username,
+      password,
+      insecureRegistries: flags['insecure-registry'],
+      certDir: flags['cert-dir'],
+      authFile: flags['auth-file'],
+    },
+    log,
+  }
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new SlimError('usage', '--password-stdin: standard input is a terminal; pipe the password in')
+  const chunks: Buffer[] = []
+  for await (const c of process.stdin) chunks.push(c as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}

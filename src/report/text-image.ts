@@ -1,0 +1,50 @@
+import { humanBytes } from '../core/format.js'
+import type { ImageSummary } from './image-summary.js'
+import { shortDigest, table, truncate } from './table.js'
+
+export function renderImageSection(s: ImageSummary): string {
+  const out: string[] = []
+  out.push('Image')
+  const kv: [string, string | undefined][] = [
+    ['reference', s.reference],
+    ['manifest', s.manifestDigest ? `${s.manifestDigest} (${s.manifestMediaType})` : `none (${s.manifestMediaType})`],
+    ['index', s.indexDigest],
+    ['config', `${s.configDigest} (${s.configMediaType})`],
+    ['platform', s.platform],
+    ['created', s.created],
+    ['compressed', humanBytes(s.compressedSize)],
+  ]
+  for (const [k, v] of kv) if (v) out.push(`  ${k.padEnd(11)} ${v}`)
+  out.push('')
+  out.push('Config')
+  const c = s.config
+  const ckv: [string, string | undefined][] = [
+    ['entrypoint', c.entrypoint ? JSON.stringify(c.entrypoint) : undefined],
+    ['cmd', c.cmd ? JSON.stringify(c.cmd) : undefined],
+    ['user', c.user ?? '(root)'],
+    ['workdir', c.workdir],
+    ['ports', c.exposedPorts.join(', ') || undefined],
+    ['volumes', c.volumes.join(', ') || undefined],
+    ['stopsignal', c.stopSignal],
+    ['healthcheck', c.healthcheck ? JSON.stringify(c.healthcheck) : undefined],
+  ]
+  for (const [k, v] of ckv) if (v) out.push(`  ${k.padEnd(11)} ${v}`)
+  if (!c.entrypoint?.length && !c.cmd?.length) out.push('  (no ENTRYPOINT and no CMD: nothing runs by default)')
+  for (const e of c.env) out.push(`  env         ${e}`)
+  for (const [k, v] of Object.entries(c.labels)) out.push(`  label       ${k}=${truncate(v, 80)}`)
+  out.push('')
+  out.push(`Layers (${s.layers.length})`)
+  const hist = s.history.filter((h) => !h.emptyLayer)
+  out.push(
+    table(
+      ['#', 'digest', 'size', 'media type', 'created by'],
+      s.layers.map((l, i) => [String(l.index), shortDigest(l.digest), l.size >= 0 ? humanBytes(l.size) : '?', l.mediaType.replace(/^application\/vnd\./, ''), truncate(hist[i]?.createdBy ?? '', 60)]),
+      [true, false, true, false, false],
+    )
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n'),
+  )
+  for (const w of s.warnings) out.push(`  warning: ${w}`)
+  return out.join('\n')
+}
