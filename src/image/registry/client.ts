@@ -1,0 +1,299 @@
+import { Readable } from 'node:stream'
+import { SlimError } from '../../core/errors.js'
+import { isDigest } from '../../core/digest.js'
+import { resolveCredentials } from '../credentials/index.js'
+import type { Credential } from '../credentials/types.js'
+import type { Descriptor, RegistryOptions } from '../types.js'
+import { Authenticator, pullScope } from './auth.js'
+import { statusError, type Subject } from './errors.js'
+import { HttpClient, brief, discard, headerValue, readLimited, type Response } from './http.js'
+import { MANIFEST_ACCEPT, rejectUnsupportedManifest } from './manifest-kind.js'
+import { apiHost, mayUsePlainHttp } from './policy.js'
+import { backoffMs, isRetryableError, sleep } from './retry.js'
+import { certificateProblem, isNotTls } from './tls.js'
+import { parseWwwAuthenticate } from './www-authenticate.js'
+
+/** Manifests are small JSON documents; containerd refuses more than 4 MiB, so do we. */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+const MAX_TAG_PAGES = 10_000
+
+export interface RegistryClientOptions extends RegistryOptions {
+  log?: (msg: string) => void
+  /** Environment for credential lookup (tests pass their own). */
+  env?: NodeJS.ProcessEnv
+  /** The repository this client is for, so per-repository auth.json keys (podman) are found. */
+  repository?: string
+}
+
+export interface FetchedManifest {
+  bytes: Buffer
+  /** Content-Type without parameters. */
+  mediaType?: string
+  /** Docker-Content-Digest, when the registry sent a well-formed one. */
+  digest?: string
+}
+
+/**
+ * A client for one registry host, speaking the OCI distribution API (pull side): ping, manifests,
+ * blobs, tag lists. Authentication, retries and TLS are handled here; nothing returned is
+ * verified (callers check digests), but nothing is buffered beyond a manifest either.
+ */
+export class RegistryClient {
+  readonly registry: string
+  private readonly http: HttpClient
+  private readonly auth: Authenticator
+  private base?: Promise<URL>
+
+  constructor(registry: string, private readonly opts: RegistryClientOptions = {}) {
+    this.registry = registry
+    this.http = new HttpClient({ ...opts })
+    this.auth = new Authenticator(registry, this.http, () => this.lookupCredentials(), opts.insecureRegistries)
+  }
+
+  /** Tokens fetched so far (tests assert reuse). */
+  get tokenFetches(): number {
+    return this.auth.tokenFetches
+  }
+
+  /**
+   * `GET /v2/`: finds out whether the registry speaks https or (where allowed) plain http, and
+   * how it wants to be authenticated. Done once per client.
+   */
+  ping(): Promise<URL> {
+    if (!this.base) {
+      this.base = this.doPing()
+      // A failed ping is not remembered: a later call may find the registry up again.
+      this.base.catch(() => {
+        this.base = undefined
+      })
+    }
+    return this.base
+  }
+
+  /** ping(), with errors naming the image being fetched instead of just the registry. */
+  private async pingFor(what: string): Promise<URL> {
+    try {
+      return await this.ping()
+    } catch (e) {
+      const prefix = `docker://${this.registry}: `
+      if (e instanceof SlimError && e.message.startsWith(prefix) && what !== prefix.slice(0, -2)) {
+        throw new SlimError(e.kind, `${what}: ${e.message.slice(prefix.length)}`, { cause: e.cause })
+      }
+      throw e
+    }
+  }
+
+  async getManifest(repository: string, reference: string, what: string): Promise<FetchedManifest> {
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.authorized(`/v2/${repository}/manifests/${reference}`, repository, what, 'manifest', {
+        accept: MANIFEST_ACCEPT.join(', '),
+      })
+      const mediaType = headerValue(res, 'content-type')?.split(';')[0]?.trim() || undefined
+      const header = headerValue(res, 'docker-content-digest')?.trim()
+      let bytes: Buffer
+      try {
+        bytes = await readLimited(res, MAX_MANIFEST_BYTES, `${what}: manifest`)
+      } catch (e) {
+        // A connection that breaks inside the body: ask again, like a failure before the headers.
+        if (e instanceof SlimError || !isRetryableError(e) || attempt >= this.http.retries) throw this.http.connectionError(e, new URL(`https://${this.registry}`), what)
+        this.http.log(`${what}: manifest download broke (${brief(e)}); retrying`)
+        await sleep(backoffMs(attempt, this.http.backoffMs))
+        continue
+      }
+      rejectUnsupportedManifest(bytes, mediaType, what)
+      return { bytes, mediaType, digest: header && isDigest(header) ? header : undefined }
+    }
+  }
+
+  /**
+   * The blob's bytes as a stream. A connection that breaks mid-blob is resumed with a Range request
+   * (or, if the server ignores Range, by re-reading and skipping what was already delivered),
+   * within the retry budget. The caller verifies size and digest while consuming.
+   */
+  async getBlob(repository: string, desc: Pick<Descriptor, 'digest' | 'size'>, what: string): Promise<Readable> {
+    if (!isDigest(desc.digest)) throw new SlimError('format', `${what}: invalid blob digest ${desc.digest.slice(0, 80)}`)
+    const first = await this.openBlob(repository, desc.digest, 0, what)
+    const client = this
+    async function* bytes(): AsyncGenerator<Buffer> {
+      let res: Response = first
+      let delivered = 0
+      let skip = 0
+      let resumes = 0
+      try {
+        for (;;) {
+          try {
+            for await (const chunk of res.body as AsyncIterable<Buffer>) {
+              let c = chunk
+              if (skip > 0) {
+                const n = Math.min(skip, c.length)
+                skip -= n
+                c = c.subarray(n)
+                if (c.length === 0) continue
+              }
+              delivered += c.length
+              yield c
+            }
+            return
+          } catch (e) {
+            res.body.destroy()
+            if (!isRetryableError(e) || resumes >= client.http.retries) {
+              throw client.http.connectionError(e, new URL(`https://${client.registry}`), what)
+            }
+            const wait = backoffMs(resumes, client.http.backoffMs)
+            resumes++
+            client.http.log(`${what}: broken after ${delivered} bytes (${brief(e)}); resuming in ${wait} ms`)
+            await sleep(wait)
+            res = await client.openBlob(repository, desc.digest, delivered, what)
+            skip = res.statusCode === 206 ? 0 : delivered
+          }
+        }
+      } finally {
+        res.body.destroy()
+      }
+    }
+    const stream = Readable.from(bytes(), { objectMode: false })
+    // A stream destroyed before its first read never runs the generator's finally: free the socket here.
+    stream.once('close', () => first.body.destroy())
+    return stream
+  }
+
+  /** All tags of a repository, following `Link: <...>; rel="next"` pagination. */
+  async listTags(repository: string, pageSize?: number): Promise<string[]> {
+    const what = `docker://${this.registry}/${repository}`
+    const tags: string[] = []
+    const base = await this.pingFor(what)
+    let path: string | undefined = `/v2/${repository}/tags/list${pageSize ? `?n=${pageSize}` : ''}`
+    const seen = new Set<string>()
+    for (let page = 0; path; page++) {
+      if (page >= MAX_TAG_PAGES || seen.has(path)) throw new SlimError('format', `${what}: tag list pagination does not end; the registry is misbehaving`)
+      seen.add(path)
+      // Credentials go only to the registry itself: a next link elsewhere is refused.
+      if (new URL(path, base).origin !== base.origin) throw new SlimError('format', `${what}: the tag list links to another host (${new URL(path, base).host}); refusing to follow`)
+      const res = await this.authorized(path, repository, what, 'tags', { accept: 'application/json' })
+      const link = headerValue(res, 'link')
+      const body = await readLimited(res, 16 * 1024 * 1024, `${what}: tag list`)
+      let doc: { tags?: unknown }
+      try {
+        doc = JSON.parse(body.toString('utf8')) as typeof doc
+      } catch {
+        throw new SlimError('format', `${what}: the tag list is not valid JSON`)
+      }
+      if (doc.tags !== null && doc.tags !== undefined && !Array.isArray(doc.tags)) throw new SlimError('format', `${what}: the tag list has no "tags" array`)
+      for (const t of (doc.tags as unknown[] | null) ?? []) if (typeof t === 'string') tags.push(t)
+      path = nextLink(link)
+    }
+    return tags
+  }
+
+  async close(): Promise<void> {
+    await this.http.close()
+  }
+
+  private async openBlob(repository: string, digest: string, offset: number, what: string): Promise<Response> {
+    const headers: Record<string, string> = {}
+    if (offset > 0) headers.range = `bytes=${offset}-`
+    const res = await this.authorized(`/v2/${repository}/blobs/${digest}`, repository, what, 'blob', headers, true)
+    if (offset > 0 && res.statusCode === 206) {
+      const start = /bytes (\d+)-/.exec(headerValue(res, 'content-range') ?? '')?.[1]
+      if (start !== undefined && Number(start) !== offset) {
+        await discard(res)
+        throw new SlimError('network', `${what}: the registry resumed the download at byte ${start} instead of ${offset}`)
+      }
+    }
+    return res
+  }
+
+  /**
+   * A GET on the registry with the right Authorization for the repository's pull scope. A 401 is
+   * answered once: by learning the challenge (when /v2/ did not ask for auth) or by fetching a
+   * fresh token (when a cached one was refused). A second 401 is an auth error.
+   */
+  private async authorized(path: string, repository: string, what: string, subject: Subject, headers: Record<string, string>, followRedirects = false): Promise<Response> {
+    const base = await this.pingFor(what)
+    const url = new URL(path, base)
+    const scope = pullScope(repository)
+    for (let attempt = 0; ; attempt++) {
+      const authorization = await this.auth.header(scope, what)
+      const res = await this.http.send(url, { headers, authorization, what, followRedirects })
+      if (res.statusCode >= 200 && res.statusCode < 300) return res
+      if (res.statusCode === 401 && attempt === 0) {
+        const challenges = parseWwwAuthenticate(headerValue(res, 'www-authenticate') ?? '')
+        const hadNoAuth = authorization === undefined
+        if (challenges.length && (hadNoAuth || this.auth.scheme === 'bearer')) {
+          await discard(res)
+          this.auth.setChallenges(challenges)
+          this.auth.invalidate(scope)
+          if (hadNoAuth && this.auth.scheme === 'basic' && !(await this.auth.hasCredentials())) {
+            throw new SlimError('auth', `${what}: ${this.registry} requires a login; run docker login ${this.registry}, or pass --username with --password-stdin`)
+          }
+          continue
+        }
+      }
+      const cred = await this.auth.credentials()
+      throw await statusError(res, {
+        what,
+        host: this.registry,
+        subject,
+        hadCredentials: cred !== undefined && authorization !== undefined,
+        credentialSource: cred?.source,
+        attempts: this.http.retries + 1,
+      })
+    }
+  }
+
+  private async doPing(): Promise<URL> {
+    const host = apiHost(this.registry)
+    const what = `docker://${this.registry}`
+    const plainAllowed = mayUsePlainHttp(this.registry, this.opts.insecureRegistries)
+    const https = new URL(`https://${host}/v2/`)
+    let res: Response
+    let base = new URL(`https://${host}/`)
+    try {
+      // When plain http is an option, try https once without retries: a plain registry fails fast.
+      res = await this.http.send(https, { what, noRetry: plainAllowed })
+    } catch (e) {
+      const cause = e instanceof SlimError ? e.cause : e
+      if (!plainAllowed || certificateProblem(cause) || !(isNotTls(cause) || isRetryableError(cause))) throw e
+      this.http.log(`${what}: https failed (${brief(cause)}); trying plain http, which is allowed for ${this.registry}`)
+      base = new URL(`http://${host}/`)
+      res = await this.http.send(new URL('/v2/', base), { what })
+    }
+    if (res.statusCode === 401) {
+      this.auth.setChallenges(parseWwwAuthenticate(headerValue(res, 'www-authenticate') ?? ''))
+      await discard(res)
+      this.http.log(`${what}: registry at ${base.origin} wants ${this.auth.scheme ?? 'unknown'} authentication`)
+      return base
+    }
+    if (res.statusCode >= 200 && res.statusCode < 300) {
+      await discard(res)
+      this.http.log(`${what}: registry at ${base.origin}, no authentication asked`)
+      return base
+    }
+    if (res.statusCode === 404) {
+      await discard(res)
+      throw new SlimError('not-found', `${what}: ${host} does not serve the registry API (GET /v2/ answered 404); check the host name and port`)
+    }
+    throw await statusError(res, { what, host: this.registry, subject: 'ping', hadCredentials: false, attempts: this.http.retries + 1 })
+  }
+
+  private lookupCredentials(): Promise<Credential | undefined> {
+    return resolveCredentials(this.registry, this.opts.repository, {
+      username: this.opts.username,
+      password: this.opts.password,
+      dockerConfigDir: this.opts.dockerConfigDir,
+      authFile: this.opts.authFile,
+      env: this.opts.env,
+      log: this.opts.log,
+    })
+  }
+}
+
+/** The next page from a `Link: </v2/...?last=x&n=2>; rel="next"` header (RFC 8288). */
+export function nextLink(link: string | undefined): string | undefined {
+  if (!link) return undefined
+  for (const part of link.split(/,(?=\s*<)/)) {
+    const m = /^\s*<([^>]*)>\s*(.*)$/.exec(part)
+    if (m && /(?:^|;)\s*rel="?next"?\s*(?:;|$)/i.test(m[2])) return m[1]
+  }
+  return undefined
+}
