@@ -8,3 +8,18 @@ describe('humanBytes', () => {
     expect(humanBytes(24_000_000)).toBe('24.0 MB')
   })
 })
+
+describe('parseBytes', async () => {
+  const { parseBytes } = await import('./format.js')
+  it('reads SI and binary units', () => {
+    expect(parseBytes('500MB')).toBe(500_000_000)
+    expect(parseBytes('32GiB')).toBe(32 * 1024 ** 3)
+    expect(parseBytes('1.5g')).toBe(1_500_000_000)
+    expect(parseBytes('1048576')).toBe(1048576)
+  })
+  it('rejects what is not a size', () => {
+    expect(parseBytes('lots')).toBeUndefined()
+    expect(parseBytes('5 parsecs')).toBeUndefined()
+    expect(parseBytes('-1GB')).toBeUndefined()
+  })
+})

@@ -15,3 +15,17 @@ export function humanBytes(n: number): string {
 export function percent(ratio: number, digits = 1): string {
   return `${(ratio * 100).toFixed(digits)}%`
 }
+
+const UNITS: Record<string, number> = {
+  '': 1, b: 1,
+  k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
+  ki: 1024, kib: 1024, mi: 1024 ** 2, mib: 1024 ** 2, gi: 1024 ** 3, gib: 1024 ** 3, ti: 1024 ** 4, tib: 1024 ** 4,
+}
+
+/** Parses "500MB", "32GiB", "1.5g", "1048576" into bytes; undefined when it is not a size. */
+export function parseBytes(s: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(s)
+  if (!m) return undefined
+  const unit = UNITS[m[2].toLowerCase()]
+  return unit === undefined ? undefined : Math.round(Number(m[1]) * unit)
+}

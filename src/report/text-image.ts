@@ -2,7 +2,7 @@ import { humanBytes } from '../core/format.js'
 import type { ImageSummary } from './image-summary.js'
 import { shortDigest, table, truncate } from './table.js'
 
-export function renderImageSection(s: ImageSummary): string {
+export function renderImageSection(s: ImageSummary, opts: { layers?: boolean } = {}): string {
   const out: string[] = []
   out.push('Image')
   const kv: [string, string | undefined][] = [
@@ -32,6 +32,8 @@ export function renderImageSection(s: ImageSummary): string {
   if (!c.entrypoint?.length && !c.cmd?.length) out.push('  (no ENTRYPOINT and no CMD: nothing runs by default)')
   for (const e of c.env) out.push(`  env         ${e}`)
   for (const [k, v] of Object.entries(c.labels)) out.push(`  label       ${k}=${truncate(v, 80)}`)
+  for (const w of s.warnings) out.push(`  warning: ${w}`)
+  if (opts.layers === false) return out.join('\n')
   out.push('')
   out.push(`Layers (${s.layers.length})`)
   const hist = s.history.filter((h) => !h.emptyLayer)
@@ -45,6 +47,5 @@ export function renderImageSection(s: ImageSummary): string {
       .map((l) => `  ${l}`)
       .join('\n'),
   )
-  for (const w of s.warnings) out.push(`  warning: ${w}`)
   return out.join('\n')
 }

@@ -41,4 +41,18 @@ export interface ElfInfo {
   sections: string[]
   /** Problems found while reading (lying offsets, truncated tables); the fields above hold what could be read. */
   warnings: string[]
+  /** e_entry (0 for most shared libraries and relocatable objects). */
+  entry?: number
+  /** DT_FLAGS names, e.g. ["BIND_NOW", "ORIGIN"]. */
+  flags?: string[]
+  /** GNU build ID (NT_GNU_BUILD_ID) as lowercase hex. */
+  buildId?: string
+  /** Go build ID from the "Go" note (.note.go.buildid), present in every Go binary that kept its notes. */
+  goBuildId?: string
+  /** True when the file carries Go runtime metadata (.go.buildinfo, .gopclntab, the Go note or the buildinfo magic). */
+  isGo?: boolean
+  /** Undefined dynamic symbols as "name@VERSION" where the version is known (from .gnu.version/DT_VERSYM). */
+  importedSymbolVersions?: string[]
+  /** Symbols the file exports (defined, global or weak, in .dynsym): useful for shared libraries. Count only. */
+  exportedSymbolCount?: number
 }

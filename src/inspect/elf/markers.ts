@@ -1,0 +1,28 @@
+/**
+ * Byte markers that identify a C library or language runtime inside a binary. Searched with
+ * Buffer.indexOf (native memmem), so a scan of a 50 MB binary costs milliseconds.
+ */
+
+/** Strings every static glibc (>= 2.26) links: the tunables parser runs in every static startup. */
+export const GLIBC_MARKERS = ['GLIBC_TUNABLES', 'Fatal glibc error', 'glibc.malloc.', 'GNU C Library', 'FATAL: kernel too old']
+
+/**
+ * musl markers. Symbol names only survive in unstripped files; the printf prefix table
+ * ("-0X+0X 0X-0x+0x 0x", musl's fmt_fp) and musl's strerror text for errno 0 survive stripping
+ * whenever printf/strerror are linked. A stripped static musl program that uses neither has no
+ * marker at all, and is then reported as unknown rather than guessed.
+ */
+export const MUSL_MARKERS = ['\0__init_libc\0', '\0__libc_start_init\0', '\0libc_start_main_stage2\0', '-0X+0X 0X-0x+0x 0x', 'No error information', '/etc/ld-musl-']
+
+/** The first marker present in `buf`, if any. */
+export function firstMarker(buf: Buffer, markers: string[]): string | undefined {
+  return markers.find((m) => buf.indexOf(m, 0, 'latin1') >= 0)
+}
+
+/** Show a marker readably in evidence text (NUL delimiters removed). */
+export function showMarker(m: string): string {
+  return `'${m.replace(/\0/g, '')}'`
+}
+
+/** The magic that starts Go's build info blob (runtime/debug.BuildInfo, read by `go version -m`). */
+export const GO_BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1')
