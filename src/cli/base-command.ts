@@ -24,6 +24,9 @@ export abstract class SlimCommand extends Command {
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
     // oclif's own exit (e.g. from --help or this.exit()) is not an error.
     if (err.oclif?.exit === 0) return
+    // A parse failure is already reported here; stop oclif's "did not parse" dev warning from
+    // adding lines to the one-line error.
+    this.parsed = true
     let exitCode: number
     let message: string
     if (isSlimError(err)) {
@@ -47,6 +50,11 @@ function isParseError(err: Error): boolean {
   return /Arg|Flag|Parse|Required|Unexpected|Nonexistent|FailedConstraints/.test(name) || /Unexpected argument|Missing \d+ required arg|Expected --|Nonexistent flag/.test(err.message)
 }
 
+/** oclif's parse errors span several lines ("Missing 1 required arg:\nimage  description\nSee more help…"):
+ * keep the first line, plus the name of what it lists. */
 function firstLine(s: string): string {
-  return s.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 2).join(': ')
+  const lines = s.split('\n').map((l) => l.trim()).filter(Boolean)
+  const head = lines[0] ?? 'invalid arguments'
+  if (!head.endsWith(':') || !lines[1]) return head
+  return `${head.slice(0, -1).replace(/:$/, '')}: ${lines[1].split(/\s{2,}/)[0]}`
 }

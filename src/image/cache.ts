@@ -1,0 +1,213 @@
+import { createReadStream } from 'node:fs'
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { homedir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream'
+import { describe, isSlimError, SlimError } from '../core/errors.js'
+import { parseDigest, VerifyStream } from '../core/digest.js'
+import type { Descriptor } from './types.js'
+
+/**
+ * Content-addressed blob cache: `<dir>/blobs/<alg>/<hex>` holds only bytes whose digest was
+ * verified. A blob is streamed to its consumer and, at the same time, into `<dir>/tmp/<random>`;
+ * only when the whole stream has passed its digest check is the temp file fsynced and renamed into
+ * place. rename(2) is atomic, so two slim processes filling the same blob at once are harmless: the
+ * second rename replaces identical bytes. A cache hit is verified again while it is read, and a
+ * corrupt entry is deleted.
+ */
+
+/** `$XDG_CACHE_HOME/slim`, else `~/.cache/slim`. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+  const xdg = env.XDG_CACHE_HOME
+  // The XDG spec says relative values are invalid and must be ignored.
+  if (xdg && xdg.startsWith('/')) return join(xdg, 'slim')
+  return join(home, '.cache', 'slim')
+}
+
+/** Temp files older than this were left by a crashed process. */
+const STALE_TEMP_MS = 24 * 60 * 60 * 1000
+
+export class BlobCache {
+  private swept = false
+
+  constructor(
+    readonly dir: string,
+    private readonly log: (msg: string) => void = () => {},
+  ) {}
+
+  blobPath(digest: string): string {
+    const { algorithm, hex } = parseDigest(digest)
+    return join(this.dir, 'blobs', algorithm, hex)
+  }
+
+  get tmpDir(): string {
+    return join(this.dir, 'tmp')
+  }
+
+  /** A fresh, not yet existing path under `<dir>/tmp` (created with mode 0700). */
+  async tempPath(suffix = ''): Promise<string> {
+    await mkdir(this.tmpDir, { recursive: true, mode: 0o700 })
+    await this.sweepStaleTemps()
+    return join(this.tmpDir, `${randomBytes(12).toString('hex')}${suffix}`)
+  }
+
+  /** A verified stream of a cached blob, or undefined when it is not cached. */
+  async open(desc: Descriptor, what: string): Promise<Readable | undefined> {
+    const path = this.blobPath(desc.digest)
+    let size: number
+    try {
+      const st = await stat(path)
+      if (!st.isFile()) return undefined
+      size = st.size
+    } catch {
+      return undefined
+    }
+    if (desc.size >= 0 && size !== desc.size) {
+      this.log(`cache: ${path} has ${size} bytes, expected ${desc.size}; discarding it`)
+      await unlink(path).catch(() => {})
+      return undefined
+    }
+    this.log(`cache: hit ${desc.digest}`)
+    const verify = new VerifyStream({ digest: desc.digest, size: desc.size }, `${what} (cached copy ${path}, now removed; run again to download it afresh)`)
+    pipeline(createReadStream(path), verify, (err) => {
+      if (err && isSlimError(err) && err.kind === 'integrity') unlink(path).catch(() => {})
+    })
+    return verify
+  }
+
+  /**
+   * Verifies `src` against `desc` while passing it on, and stores it when (and only when) the
+   * whole blob verified. Failing to write the cache never fails the read.
+   */
+  writeThrough(src: Readable, desc: Descriptor, what: string): Readable {
+    const verify = new VerifyStream({ digest: desc.digest, size: desc.size }, what)
+    const tee = new CacheTee(this, this.blobPath(desc.digest), this.log)
+    pipeline(src, verify, tee, () => {})
+    return tee
+  }
+
+  /** Cached copy when there is one, else `fetch()` verified and written through. */
+  async read(desc: Descriptor, what: string, fetch: () => Promise<Readable>): Promise<Readable> {
+    const hit = await this.open(desc, what)
+    if (hit) return hit
+    return this.writeThrough(await fetch(), desc, what)
+  }
+
+  private async sweepStaleTemps(): Promise<void> {
+    if (this.swept) return
+    this.swept = true
+    const now = Date.now()
+    for (const name of await readdir(this.tmpDir).catch(() => [] as string[])) {
+      const p = join(this.tmpDir, name)
+      const st = await stat(p).catch(() => undefined)
+      if (st?.isFile() && now - st.mtimeMs > STALE_TEMP_MS) await unlink(p).catch(() => {})
+    }
+  }
+}
+
+/**
+ * Passes chunks through unchanged while writing them to a temp file; on a clean end (which the
+ * VerifyStream before it only signals after the digest matched) the file is fsynced and renamed
+ * into the cache before this stream ends, so a reader that saw 'end' can rely on the entry.
+ */
+class CacheTee extends Transform {
+  private fh?: FileHandle
+  private tmp?: string
+  private abandoned = false
+  private committed = false
+
+  constructor(
+    private readonly cache: BlobCache,
+    private readonly finalPath: string,
+    private readonly log: (msg: string) => void,
+  ) {
+    super()
+  }
+
+  override _construct(cb: (error?: Error | null) => void): void {
+    this.cache
+      .tempPath('.partial')
+      .then(async (tmp) => {
+        this.tmp = tmp
+        this.fh = await open(tmp, 'wx', 0o600)
+      })
+      .then(
+        () => cb(),
+        (e) => {
+          this.abandon(e)
+          cb()
+        },
+      )
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (this.abandoned || !this.fh) {
+      cb(null, chunk)
+      return
+    }
+    writeFully(this.fh, chunk).then(
+      () => cb(null, chunk),
+      (e) => {
+        this.abandon(e)
+        cb(null, chunk)
+      },
+    )
+  }
+
+  override _flush(cb: TransformCallback): void {
+    const fh = this.fh
+    if (this.abandoned || !fh || !this.tmp) {
+      cb()
+      return
+    }
+    const tmp = this.tmp
+    fh.sync()
+      .then(() => fh.close())
+      .then(() => {
+        this.fh = undefined
+        return mkdir(dirname(this.finalPath), { recursive: true, mode: 0o700 })
+      })
+      .then(() => rename(tmp, this.finalPath))
+      .then(
+        () => {
+          this.committed = true
+          cb()
+        },
+        (e) => {
+          this.abandon(e)
+          cb()
+        },
+      )
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    if (this.committed) cb(err)
+    else this.discard().then(() => cb(err))
+  }
+
+  private abandon(e: unknown): void {
+    if (this.abandoned) return
+    this.abandoned = true
+    this.log(`cache: not storing ${this.finalPath}: ${describe(e)}`)
+    void this.discard()
+  }
+
+  private async discard(): Promise<void> {
+    const fh = this.fh
+    const tmp = this.tmp
+    this.fh = undefined
+    this.tmp = undefined
+    await fh?.close().catch(() => {})
+    if (tmp) await unlink(tmp).catch(() => {})
+  }
+}
+
+async function writeFully(fh: FileHandle, chunk: Buffer): Promise<void> {
+  let off = 0
+  while (off < chunk.length) {
+    const { bytesWritten } = await fh.write(chunk, off, chunk.length - off)
+    if (bytesWritten <= 0) throw new SlimError('internal', 'short write to the cache')
+    off += bytesWritten
+  }
+}

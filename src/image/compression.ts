@@ -1,0 +1,199 @@
+import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream'
+import * as zlib from 'node:zlib'
+import { Decompress as FzstdDecompress } from 'fzstd'
+import xzModule from 'xz-decompress'
+import { SlimError, describe, isSlimError } from '../core/errors.js'
+
+/**
+ * Layers are decompressed by what their first bytes say, not by their media type: fixtures and real
+ * registries both carry layers whose media type lies (a "tar.gzip" that is a plain tar, and so on).
+ */
+export type Compression = 'gzip' | 'zstd' | 'xz' | 'bzip2' | 'none'
+
+/** Enough bytes to recognise every magic number, and one whole tar header. */
+export const PEEK_BYTES = 512
+
+export function detectCompression(head: Uint8Array): Compression {
+  const b = (i: number): number => (i < head.length ? head[i] : -1)
+  if (b(0) === 0x1f && b(1) === 0x8b) return 'gzip'
+  if (b(0) === 0x28 && b(1) === 0xb5 && b(2) === 0x2f && b(3) === 0xfd) return 'zstd'
+  // zstd skippable frames (magic 0x184D2A50..5F, little endian) may precede the first real frame.
+  if ((b(0) & 0xf0) === 0x50 && b(1) === 0x2a && b(2) === 0x4d && b(3) === 0x18) return 'zstd'
+  if (b(0) === 0xfd && b(1) === 0x37 && b(2) === 0x7a && b(3) === 0x58 && b(4) === 0x5a && b(5) === 0x00) return 'xz'
+  if (b(0) === 0x42 && b(1) === 0x5a && b(2) === 0x68) return 'bzip2'
+  return 'none'
+}
+
+/**
+ * True when `head` (the first bytes of an uncompressed stream) can start a tar archive: empty, a
+ * zero block (an empty archive), or a header whose checksum is right. Used to reject placeholder or
+ * garbage "layers" early with a clear message instead of a confusing tar parser error later.
+ */
+export function looksLikeTar(head: Uint8Array): boolean {
+  if (head.length === 0) return true
+  if (head.every((x) => x === 0)) return true
+  if (head.length < 512) return false
+  const field = Buffer.from(head.subarray(148, 156)).toString('latin1').replace(/[\0 ]+$/g, '').trim()
+  if (!/^[0-7]+$/.test(field)) return false
+  const stored = parseInt(field, 8)
+  let unsigned = 0
+  let signed = 0
+  for (let i = 0; i < 512; i++) {
+    const v = i >= 148 && i < 156 ? 0x20 : head[i]
+    unsigned += v
+    signed += v > 127 ? v - 256 : v
+  }
+  return stored === unsigned || stored === signed
+}
+
+export function hasNativeZstd(): boolean {
+  return typeof (zlib as unknown as Record<string, unknown>).createZstdDecompress === 'function'
+}
+
+/**
+ * Reads the first `n` bytes of `src` (fewer when it is shorter) without losing them: the returned
+ * stream yields the same bytes as `src` would have. Errors of `src` flow into the returned stream.
+ */
+export async function peekStream(src: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+  const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  const chunks: Buffer[] = []
+  let length = 0
+  let done = false
+  while (length < n) {
+    const r = await it.next()
+    if (r.done) {
+      done = true
+      break
+    }
+    const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : r.value
+    chunks.push(chunk)
+    length += chunk.length
+  }
+  const buffered = Buffer.concat(chunks)
+  async function* replay(): AsyncGenerator<Buffer> {
+    try {
+      if (buffered.length) yield buffered
+      if (done) return
+      for (;;) {
+        const r = await it.next()
+        if (r.done) return
+        yield r.value
+      }
+    } finally {
+      // The consumer stopped early (or failed): release the source too.
+      if (!done) await it.return?.()
+    }
+  }
+  const stream = Readable.from(replay(), { objectMode: false })
+  // A replay that is destroyed before it was ever read never runs its finally: release src here.
+  stream.once('close', () => {
+    if (!src.destroyed) src.destroy()
+  })
+  return { head: buffered.subarray(0, n), stream }
+}
+
+/** A decompressor as a Node transform; zstd uses zlib when Node has it, else fzstd (pure JS). */
+function decompressor(kind: 'gzip' | 'zstd'): Transform {
+  if (kind === 'gzip') return zlib.createGunzip()
+  const native = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress
+  if (native) return native()
+  return new FzstdTransform()
+}
+
+class FzstdTransform extends Transform {
+  private readonly inner = new FzstdDecompress((data) => {
+    if (data.length) this.push(Buffer.from(data.buffer, data.byteOffset, data.length))
+  })
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    try {
+      this.inner.push(chunk)
+      cb()
+    } catch (e) {
+      cb(e as Error)
+    }
+  }
+
+  override _flush(cb: TransformCallback): void {
+    try {
+      this.inner.push(new Uint8Array(0), true)
+      cb()
+    } catch (e) {
+      cb(e as Error)
+    }
+  }
+}
+
+/** xz-decompress works on web streams; bridge it to Node streams. */
+function xzStream(src: Readable): Readable {
+  const XzReadableStream = (xzModule as unknown as { XzReadableStream: new (s: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array> })
+    .XzReadableStream
+  const web = Readable.toWeb(src) as unknown as ReadableStream<Uint8Array>
+  return Readable.fromWeb(new XzReadableStream(web) as unknown as import('node:stream/web').ReadableStream<Uint8Array>)
+}
+
+/** The last stream of a chain: any error that reaches it is turned into a SlimError naming `what`. */
+class ErrorMappingPassThrough extends PassThrough {
+  constructor(private readonly mapError: (e: Error) => Error) {
+    super()
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    cb(err ? this.mapError(err) : null)
+  }
+}
+
+function decompressionError(kind: Compression, what: string, e: Error): Error {
+  if (isSlimError(e)) return e
+  const code = (e as NodeJS.ErrnoException).code
+  if (code === 'ERR_STREAM_PREMATURE_CLOSE') return e
+  return new SlimError('integrity', `${what}: the ${kind} data is corrupt or truncated (${describe(e)})`, { cause: e })
+}
+
+/**
+ * Decompresses `src` by its magic bytes. Errors from `src` (for example a failed digest check)
+ * and from the decompressor both end the returned stream with an error; decompressor errors
+ * become SlimErrors naming `what`. With `requireTar`, an uncompressed stream that does not start
+ * like a tar archive is rejected before anything is read by the caller.
+ */
+export async function decompressStream(
+  src: Readable,
+  what: string,
+  options: { requireTar?: boolean } = {},
+): Promise<{ compression: Compression; stream: Readable }> {
+  const { head, stream } = await peekStream(src, PEEK_BYTES)
+  const compression = detectCompression(head)
+  if (compression === 'bzip2') {
+    stream.destroy()
+    throw new SlimError('unsupported', `${what} is bzip2-compressed, which slim does not read; recompress the image with gzip or zstd (e.g. skopeo copy --dest-compress-format gzip)`)
+  }
+  if (compression === 'none') {
+    if (options.requireTar && !looksLikeTar(head)) {
+      stream.destroy()
+      throw new SlimError('format', `${what} is neither compressed (gzip, zstd, xz) nor a tar archive; the blob is not an image layer`)
+    }
+    return { compression, stream }
+  }
+  const out = new ErrorMappingPassThrough((e) => decompressionError(compression, what, e))
+  const fail = (e: Error): void => {
+    stream.destroy()
+    out.destroy(e)
+  }
+  if (compression === 'xz') {
+    const xz = xzStream(stream)
+    xz.on('error', fail)
+    xz.pipe(out)
+  } else {
+    const dec = decompressor(compression)
+    stream.on('error', (e) => {
+      dec.destroy()
+      out.destroy(e)
+    })
+    dec.on('error', fail)
+    stream.pipe(dec).pipe(out)
+  }
+  out.on('close', () => {
+    if (!stream.destroyed) stream.destroy()
+  })
+  return { compression, stream: out }
+}
