@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli } from './helpers/cli.js'
+import { CORPUS } from './helpers/shared.js'
 
-const CORPUS = '/work/shared/corpus'.replace('/work/shared', process.env.SLIM_SHARED ?? join(import.meta.dirname, '../../shared'))
 const DIVE = `docker-archive:${CORPUS}/wagoodman__dive/.data/test-docker-image.tar`
 
 /** A one-line error: exactly one line on stderr, prefixed, no stack frames. */
