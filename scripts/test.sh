@@ -11,6 +11,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run --silent build
 npx tsc -p tsconfig.json --noEmit
+# Build the real binaries and images the tests use (cached outside the repo; a no-op when warm).
+npx tsx test/prepare.ts
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
