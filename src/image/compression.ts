@@ -94,7 +94,9 @@ export async function peekStream(src: Readable, n: number): Promise<{ head: Buff
 
 /** A decompressor as a Node transform; zstd uses zlib when Node has it, else fzstd (pure JS). */
 function decompressor(kind: 'gzip' | 'zstd'): Transform {
-  if (kind === 'gzip') return zlib.createGunzip()
+  // 64 KiB output chunks instead of zlib's 16 KiB: 4x fewer callbacks and buffers per layer,
+  // which measurably shortens layer reads (bench/layers.ts).
+  if (kind === 'gzip') return zlib.createGunzip({ chunkSize: 64 * 1024 })
   const native = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress
   if (native) return native()
   return new FzstdTransform()

@@ -57,7 +57,7 @@ export class DirectoryLayoutFiles implements LayoutFiles {
     const kind = await this.kind(rel)
     if (kind === 'missing') throw missingBlob(this.display, rel, what)
     if (kind === 'dir') throw new SlimError('format', `${this.display}: ${rel} is a directory, not a file`)
-    return createReadStream(path)
+    return createReadStream(path, { highWaterMark: 256 * 1024 })
   }
 
   async close(): Promise<void> {}
