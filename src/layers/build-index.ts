@@ -1,0 +1,133 @@
+/**
+ * buildIndex: reads every layer once, as a stream, and merges them into one index. Layers are
+ * parsed concurrently (bounded: at most `concurrency` layers are read or waiting to be merged, so
+ * memory stays bounded too) and merged strictly in layer order.
+ */
+import { availableParallelism } from 'node:os'
+import type { Image } from '../image/types.js'
+import { SlimError } from '../core/errors.js'
+import { DiveTally } from './dive.js'
+import { isFactsFile } from './facts-files.js'
+import { historyByLayer } from './history.js'
+import { LayerIndex, describeLayer } from './layer-index.js'
+import { mergeLayer } from './merge.js'
+import { parseLayer, type ExpansionBudget, type ParsedLayer } from './parse-layer.js'
+import { Flag, Kind, newRoot, type Node } from './tree.js'
+import { DEFAULT_MAX_EXPANDED_BYTES, type BuildIndexOptions, type LayerSummary } from './types.js'
+
+/** Largest file kept in memory from the first pass for facts or the caller's capture list. */
+const CAPTURE_MAX = 64 * 1024 * 1024
+/** Progress is reported at most every this many bytes per layer. */
+const PROGRESS_STEP = 1024 * 1024
+
+export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Promise<LayerIndex> {
+  const max = opts.maxExpandedBytes ?? DEFAULT_MAX_EXPANDED_BYTES
+  if (!(max > 0)) throw new SlimError('usage', `the expansion limit must be a positive number of bytes (got ${max})`)
+  const concurrency = Math.max(1, Math.min(16, Math.floor(opts.concurrency ?? Math.min(4, availableParallelism()))))
+  const budget: ExpansionBudget = { used: 0, max }
+  const extra = opts.capture
+  const capture = (path: string, size: number): boolean => isFactsFile(path) || (extra?.(path, size) ?? false)
+
+  // One controller stops every layer still being read as soon as one fails or the caller aborts.
+  const controller = new AbortController()
+  const onAbort = (): void => controller.abort(opts.signal?.reason)
+  opts.signal?.addEventListener('abort', onAbort, { once: true })
+  opts.signal?.throwIfAborted()
+
+  const n = image.layers.length
+  const parsing: Array<Promise<ParsedLayer> | undefined> = new Array(n)
+  const startLayer = (i: number): void => {
+    const what = describeLayer(image, i)
+    let reported = 0
+    const p = (async () => {
+      const stream = await image.layers[i].uncompressed()
+      return parseLayer(stream, {
+        index: i,
+        what,
+        budget,
+        capture,
+        captureMax: CAPTURE_MAX,
+        hash: opts.hashContent !== false,
+        signal: controller.signal,
+        onBytes: (total) => {
+          if (opts.onProgress && total - reported >= PROGRESS_STEP) {
+            reported = total
+            opts.onProgress(i, total, undefined)
+          }
+        },
+      })
+    })()
+    p.catch((e: unknown) => controller.abort(e))
+    parsing[i] = p
+  }
+
+  const root = newRoot()
+  const dive = new DiveTally()
+  const captured = new WeakMap<Node, Buffer>()
+  const summaries: LayerSummary[] = []
+  const history = historyByLayer(image.config.history, n)
+  let started = 0
+  try {
+    for (let i = 0; i < n; i++) {
+      while (started < n && started < i + concurrency) startLayer(started++)
+      const parsed = await parsing[i]!
+      parsing[i] = undefined
+      opts.onProgress?.(i, parsed.tarBytes, parsed.tarBytes)
+      const changes = mergeLayer(root, parsed, dive)
+      for (const [node, buf] of parsed.captured) captured.set(node, buf)
+      const layer = image.layers[i]
+      summaries.push({
+        index: i,
+        digest: layer.digest,
+        diffId: layer.diffId,
+        mediaType: layer.mediaType,
+        compressedSize: layer.size,
+        tarBytes: parsed.tarBytes,
+        size: parsed.size,
+        entries: parsed.entryCount,
+        ...history.layers[i],
+        ...changes,
+        fileBytes: parsed.fileBytes,
+        deadBytes: 0,
+        warnings: parsed.warnings.lines(),
+      })
+    }
+  } catch (e) {
+    controller.abort(e)
+    // Let every reader stop before reporting, so no stream is left half-read behind our back.
+    await Promise.allSettled(parsing.filter(Boolean))
+    throw e
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort)
+  }
+
+  countDeadBytes(root, summaries)
+  const summary = dive.summary()
+  dive.clear()
+  const warnings = history.warning ? [history.warning] : []
+  return new LayerIndex({ image, root, layers: summaries, warnings, dive: summary, captured, hashed: opts.hashContent !== false })
+}
+
+/**
+ * Dead bytes: file bytes a layer stores that the final image does not show, because a later (or
+ * the same) layer deleted or replaced them. A file removed by path but still reachable through a
+ * surviving hard link is alive.
+ */
+function countDeadBytes(root: Node, layers: LayerSummary[]): void {
+  const alive = new Array<number>(layers.length).fill(0)
+  const linked: Node[] = []
+  const count = (file: Node): void => {
+    file.flags |= Flag.Alive
+    if (file.layer >= 0) alive[file.layer] += file.size
+  }
+  const stack: Node[] = [root]
+  while (stack.length > 0) {
+    const node = stack.pop()!
+    if (node.children) for (const c of node.children.values()) stack.push(c)
+    if (node.kind === Kind.File) count(node)
+    else if (node.kind === Kind.Hardlink && node.content !== node) linked.push(node.content)
+  }
+  // Hard link targets that are not themselves in the final tree (deleted by path) keep their bytes alive.
+  for (const file of linked) if (!(file.flags & Flag.Alive)) count(file)
+  for (const l of layers) l.deadBytes = Math.max(0, l.fileBytes - alive[l.index])
+}

@@ -1,0 +1,245 @@
+/**
+ * Facts an auditor wants from an image's final filesystem: OS release, package manager and package
+ * count, shells, setuid/setgid files, world-writable paths, device nodes, and files that look like
+ * secrets BY NAME (their contents are never read). Package databases and os-release come from the
+ * copies kept during the index pass, so collecting facts re-reads no layer.
+ */
+import { DPKG_STATUS, DPKG_STATUS_D, APK_INSTALLED, OS_RELEASE_FILES, RPM_OTHER, RPM_SQLITE } from './facts-files.js'
+import type { LayerIndex } from './layer-index.js'
+import { countSqliteRows } from './sqlite-count.js'
+import { Kind } from './tree.js'
+
+export interface OsRelease {
+  id?: string
+  versionId?: string
+  prettyName?: string
+  /** The file it was read from (after symlinks). */
+  source: string
+}
+
+export interface PackageDb {
+  manager: 'dpkg' | 'apk' | 'rpm'
+  /** Database path(s) found. */
+  database: string
+  /** Installed packages; undefined when the database format is not read by slim. */
+  count?: number
+  note?: string
+}
+
+export interface Shell {
+  path: string
+  /** Where it really is (symlinks followed), when different. */
+  target?: string
+}
+
+export interface SecretFile {
+  path: string
+  why: string
+}
+
+export interface ImageFacts {
+  os?: OsRelease
+  packages: PackageDb[]
+  shells: Shell[]
+  setuid: string[]
+  setgid: string[]
+  /** Files and directories anyone may write (sticky directories such as /tmp excluded). */
+  worldWritable: Array<{ path: string; type: string }>
+  devices: Array<{ path: string; type: 'char' | 'block' }>
+  secrets: SecretFile[]
+}
+
+const SHELL_NAMES = ['sh', 'bash', 'ash', 'dash', 'zsh', 'ksh', 'mksh', 'busybox']
+const SHELL_DIRS = ['/bin', '/usr/bin', '/usr/local/bin', '/sbin', '/usr/sbin']
+
+export async function collectFacts(index: LayerIndex): Promise<ImageFacts> {
+  const facts: ImageFacts = {
+    os: await osRelease(index),
+    packages: await packageDbs(index),
+    shells: shells(index),
+    setuid: [],
+    setgid: [],
+    worldWritable: [],
+    devices: [],
+    secrets: [],
+  }
+  for (const [node, path] of index.walk()) {
+    const abs = `/${path}`
+    const content = node.content
+    const isFile = content.kind === Kind.File
+    if (isFile && node.mode & 0o4000) facts.setuid.push(abs)
+    if (isFile && node.mode & 0o2000) facts.setgid.push(abs)
+    if ((isFile || node.kind === Kind.Dir) && node.mode & 0o002 && !(node.kind === Kind.Dir && node.mode & 0o1000)) {
+      facts.worldWritable.push({ path: abs, type: node.kind === Kind.Dir ? 'dir' : 'file' })
+    }
+    if (node.kind === Kind.Char || node.kind === Kind.Block) facts.devices.push({ path: abs, type: node.kind === Kind.Char ? 'char' : 'block' })
+    if (node.kind !== Kind.Dir && node.kind !== Kind.Symlink) {
+      const why = secretByName(path)
+      if (why) facts.secrets.push({ path: abs, why })
+    }
+  }
+  return facts
+}
+
+async function readSmall(index: LayerIndex, path: string): Promise<Buffer | undefined> {
+  const st = index.stat(path)
+  if (!st || (st.type !== 'file' && st.type !== 'hardlink')) return undefined
+  try {
+    return await index.readFile(path, { maxBytes: 64 * 1024 * 1024 })
+  } catch {
+    return undefined
+  }
+}
+
+async function osRelease(index: LayerIndex): Promise<OsRelease | undefined> {
+  for (const file of OS_RELEASE_FILES) {
+    const data = await readSmall(index, file)
+    if (!data) continue
+    const kv = parseOsRelease(data.toString('utf8'))
+    return { id: kv.ID, versionId: kv.VERSION_ID, prettyName: kv.PRETTY_NAME, source: index.realpath(file)?.path ?? file }
+  }
+  return undefined
+}
+
+/** os-release(5): KEY=value lines, values optionally quoted with shell-style escapes. */
+export function parseOsRelease(text: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const line of text.split('\n')) {
+    const m = /^\s*([A-Z0-9_]+)=(.*?)\s*$/.exec(line)
+    if (!m) continue
+    let v = m[2]
+    const q = v[0]
+    if ((q === '"' || q === "'") && v.endsWith(q) && v.length >= 2) {
+      v = v.slice(1, -1)
+      if (q === '"') v = v.replace(/\\([\\$"`])/g, '$1')
+    }
+    out[m[1]] = v
+  }
+  return out
+}
+
+async function packageDbs(index: LayerIndex): Promise<PackageDb[]> {
+  const out: PackageDb[] = []
+
+  const status = await readSmall(index, DPKG_STATUS)
+  const statusD = index.readdir(DPKG_STATUS_D).filter((n) => !n.endsWith('.md5sums'))
+  if (status || statusD.length > 0) {
+    let count = status ? countDpkg(status.toString('utf8'), true) : 0
+    for (const name of statusD) {
+      const data = await readSmall(index, `${DPKG_STATUS_D}/${name}`)
+      if (data) count += countDpkg(data.toString('utf8'), false)
+    }
+    const dbs = [status ? DPKG_STATUS : undefined, statusD.length > 0 ? `${DPKG_STATUS_D}/ (${statusD.length} files)` : undefined]
+    out.push({ manager: 'dpkg', database: dbs.filter(Boolean).join(', '), count })
+  }
+
+  for (const file of APK_INSTALLED) {
+    const data = await readSmall(index, file)
+    if (!data) continue
+    const count = data.toString('utf8').split('\n').filter((l) => l.startsWith('P:')).length
+    out.push({ manager: 'apk', database: index.realpath(file)?.path ?? file, count })
+    break
+  }
+
+  let rpm: PackageDb | undefined
+  for (const file of RPM_SQLITE) {
+    const data = await readSmall(index, file)
+    if (!data) continue
+    const count = countSqliteRows(data, 'Packages')
+    rpm = { manager: 'rpm', database: index.realpath(file)?.path ?? file, count }
+    if (count === undefined) rpm.note = 'the SQLite database could not be read; package count unknown'
+    break
+  }
+  if (!rpm) {
+    const other = RPM_OTHER.find((f) => index.stat(f)?.type === 'file')
+    if (other) {
+      rpm = {
+        manager: 'rpm',
+        database: index.realpath(other)?.path ?? other,
+        note: 'Berkeley DB / NDB rpm databases are not read by slim; package count unknown',
+      }
+    }
+  }
+  if (rpm) out.push(rpm)
+  return out
+}
+
+/**
+ * Stanzas of a dpkg status file. The main status file lists removed packages too, so only
+ * "Status: install ok installed" counts; distroless status.d files hold installed packages, with
+ * or without a Status field.
+ */
+export function countDpkg(text: string, requireStatus: boolean): number {
+  let count = 0
+  for (const stanza of text.split(/\n\s*\n/)) {
+    if (!/^Package:/m.test(stanza)) continue
+    const status = /^Status:\s*(.*)$/m.exec(stanza)?.[1].trim()
+    if (status === 'install ok installed' || (!requireStatus && status === undefined)) count++
+  }
+  return count
+}
+
+function shells(index: LayerIndex): Shell[] {
+  const out: Shell[] = []
+  // /bin is often a link to /usr/bin: list each real directory once.
+  const dirsSeen = new Set<string>()
+  for (const dir of SHELL_DIRS) {
+    const realDir = index.realpath(dir)?.path
+    if (!realDir || dirsSeen.has(realDir)) continue
+    dirsSeen.add(realDir)
+    for (const name of SHELL_NAMES) {
+      const path = `${dir}/${name}`
+      const l = index.lstat(path)
+      if (!l) continue
+      const st = index.stat(path)
+      if (!st || (st.type !== 'file' && st.type !== 'hardlink')) continue
+      const real = index.realpath(path)?.path
+      out.push(real && real !== path ? { path, target: real } : { path })
+    }
+  }
+  return out
+}
+
+/** File names that usually hold credentials or private keys. Judged by name only. */
+const SECRET_NAMES: Record<string, string> = {
+  id_rsa: 'SSH private key',
+  id_dsa: 'SSH private key',
+  id_ecdsa: 'SSH private key',
+  id_ed25519: 'SSH private key',
+  '.env': 'environment file (often holds secrets)',
+  'credentials.json': 'credentials file',
+  'application_default_credentials.json': 'Google Cloud credentials',
+  '.npmrc': 'npm config (may hold a registry token)',
+  '.pypirc': 'PyPI config (may hold a password)',
+  '.netrc': 'netrc (holds passwords)',
+  '.pgpass': 'PostgreSQL password file',
+  '.git-credentials': 'git credentials',
+  '.htpasswd': 'htpasswd file (password hashes)',
+  kubeconfig: 'Kubernetes config (may hold credentials)',
+}
+const SECRET_PATHS: Array<[RegExp, string]> = [
+  [/(^|\/)\.aws\/credentials$/, 'AWS credentials'],
+  [/(^|\/)\.docker\/config\.json$/, 'Docker config (may hold registry credentials)'],
+  [/(^|\/)\.kube\/config$/, 'Kubernetes config (may hold credentials)'],
+  [/(^|\/)\.ssh\/[^/]*_key$/, 'SSH private key'],
+  [/(^|\/)etc\/ssh\/ssh_host_[^/]*_key$/, 'SSH host private key (every container of the image shares it)'],
+  [/(^|\/)\.config\/gcloud\/credentials\.db$/, 'Google Cloud credentials'],
+]
+const SECRET_EXT: Array<[RegExp, string]> = [
+  [/\.(key)$/i, 'private key file'],
+  [/\.(p12|pfx)$/i, 'PKCS#12 key store'],
+  [/\.(jks|keystore)$/i, 'Java key store'],
+  [/(private|priv|key)[^/]*\.pem$/i, 'PEM file named like a private key'],
+  // .env.production and the like; .env.example and other templates hold no values.
+  [/^\.env\.(?!(example|sample|template|dist)$)[^/]+$/, 'environment file (often holds secrets)'],
+]
+
+/** Why a path looks like a secret by its name, or undefined. `path` has no leading slash. */
+export function secretByName(path: string): string | undefined {
+  const base = path.slice(path.lastIndexOf('/') + 1)
+  const byName = Object.hasOwn(SECRET_NAMES, base) ? SECRET_NAMES[base] : undefined
+  if (byName) return byName
+  for (const [re, why] of SECRET_PATHS) if (re.test(path)) return why
+  for (const [re, why] of SECRET_EXT) if (re.test(base)) return why
+  return undefined
+}

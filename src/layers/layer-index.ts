@@ -1,0 +1,153 @@
+/**
+ * The merged file index of an image: the RootFs that inspection works against, plus what the layer
+ * report needs (per-layer summaries, dive's tally). Built by buildIndex (build-index.ts).
+ */
+import { posix } from 'node:path'
+import type { Image } from '../image/types.js'
+import { SlimError } from '../core/errors.js'
+import { humanBytes } from '../core/format.js'
+import type { DiveSummary } from './dive.js'
+import { LayerFileReader } from './read-file.js'
+import { resolvePath } from './resolve.js'
+import type { FileInfo, RootFs } from './rootfs.js'
+import { Flag, KIND_NAMES, Kind, type Node } from './tree.js'
+import { DEFAULT_MAX_READ_BYTES, type LayerSummary } from './types.js'
+
+export interface LayerIndexParts {
+  image: Image
+  root: Node
+  layers: LayerSummary[]
+  warnings: string[]
+  dive: DiveSummary
+  captured: WeakMap<Node, Buffer>
+  hashed: boolean
+}
+
+export class LayerIndex implements RootFs {
+  readonly image: Image
+  readonly layers: readonly LayerSummary[]
+  /** Image-level warnings (history mismatch, ...); per-layer ones are in `layers[i].warnings`. */
+  readonly warnings: readonly string[]
+  /** dive's efficiency tally (see metrics.ts for the figures). */
+  readonly dive: DiveSummary
+  /** Whether file contents were hashed (BuildIndexOptions.hashContent): duplicates are known. */
+  readonly hashed: boolean
+  /** The root of the merged tree, for the layer stage's own metrics and facts. */
+  readonly root: Node
+  private readonly captured: WeakMap<Node, Buffer>
+  private readonly reader: LayerFileReader
+
+  constructor(parts: LayerIndexParts) {
+    this.image = parts.image
+    this.root = parts.root
+    this.layers = parts.layers
+    this.warnings = parts.warnings
+    this.dive = parts.dive
+    this.captured = parts.captured
+    this.hashed = parts.hashed
+    this.reader = new LayerFileReader(parts.image.layers, (i) => describeLayer(parts.image, i))
+  }
+
+  /** dive's image size: the sum of the layer sizes. */
+  get sizeBytes(): number {
+    return this.layers.reduce((s, l) => s + l.size, 0)
+  }
+
+  lstat(path: string): FileInfo | undefined {
+    const r = resolvePath(this.root, path, false)
+    return r && this.info(r.node, r.path)
+  }
+
+  /** Like stat(2): the entry the path leads to; `path` in the result is the path asked for (normalised). */
+  stat(path: string): FileInfo | undefined {
+    const r = resolvePath(this.root, path, true)
+    return r && { ...this.info(r.node, r.path), path: normalise(path) }
+  }
+
+  realpath(path: string): { path: string; chain: string[] } | undefined {
+    const r = resolvePath(this.root, path, true)
+    return r && { path: `/${r.path}`, chain: r.chain }
+  }
+
+  readdir(path: string): string[] {
+    const r = resolvePath(this.root, path, true)
+    if (!r?.node.children) return []
+    return [...r.node.children.keys()].sort()
+  }
+
+  /** The whole content of a regular file; `maxBytes` (default 1 GiB) bounds what is held in memory. */
+  async readFile(path: string, opts: { maxBytes?: number } = {}): Promise<Buffer> {
+    const r = resolvePath(this.root, path, true)
+    if (!r) throw new SlimError('not-found', `${path}: no such file in the image`)
+    const node = r.node.content
+    if (node.kind !== Kind.File) {
+      const what = r.node.kind === Kind.Hardlink ? 'a hard link whose target is missing' : `a ${KIND_NAMES[node.kind]}`
+      throw new SlimError('not-found', `${path} is ${what}, not a regular file`)
+    }
+    if (node.flags & Flag.Sparse) {
+      throw new SlimError('unsupported', `${path} is stored as a sparse file, which slim does not read`)
+    }
+    const max = opts.maxBytes ?? DEFAULT_MAX_READ_BYTES
+    if (node.size > max) {
+      throw new SlimError('limit', `${path} is ${humanBytes(node.size)}, more than the ${humanBytes(max)} slim reads into memory`)
+    }
+    if (node.size === 0) return Buffer.alloc(0)
+    const kept = this.captured.get(node)
+    if (kept) return Buffer.from(kept)
+    return this.reader.read(node)
+  }
+
+  *entries(): Iterable<FileInfo> {
+    for (const [node, path] of this.walk()) yield this.info(node, path)
+  }
+
+  /** Every node of the final tree with its index path, parents first, names sorted. */
+  *walk(): Generator<[Node, string]> {
+    const stack: Array<[Node, string]> = []
+    const push = (dir: Node, path: string): void => {
+      const names = [...dir.children!.keys()].sort().reverse()
+      for (const n of names) stack.push([dir.children!.get(n)!, path === '' ? n : `${path}/${n}`])
+    }
+    push(this.root, '')
+    while (stack.length > 0) {
+      const item = stack.pop()!
+      yield item
+      if (item[0].children && item[0].children.size > 0) push(item[0], item[1])
+    }
+  }
+
+  /** The RootFs view of one node. */
+  info(node: Node, path: string): FileInfo {
+    const fi: FileInfo = {
+      path: `/${path}`,
+      type: KIND_NAMES[node.kind],
+      mode: node.mode,
+      uid: node.uid,
+      gid: node.gid,
+      size: 0,
+      layer: node.layer,
+    }
+    if (node.kind === Kind.File) fi.size = node.size
+    else if (node.kind === Kind.Symlink) {
+      fi.linkTarget = typeof node.link === 'string' ? node.link : ''
+    } else if (node.kind === Kind.Hardlink) {
+      const target = node.content
+      if (target !== node) {
+        fi.size = target.size
+        fi.hardlinkTo = `/${target.path()}`
+      }
+    }
+    return fi
+  }
+}
+
+/** "/a//b/../c/" → "/a/c", as the other RootFs implementations spell paths. */
+function normalise(p: string): string {
+  const n = posix.normalize(`/${p}`)
+  return n.length > 1 ? n.replace(/\/+$/, '') : '/'
+}
+
+export function describeLayer(image: Image, i: number): string {
+  const d = image.layers[i]?.digest ?? ''
+  return `layer ${i} (${d.slice(0, 19)}${d.length > 19 ? '…' : ''})`
+}

@@ -1,0 +1,214 @@
+/**
+ * Applies one parsed layer on top of the merged tree, following the OCI image spec's changeset
+ * rules (image-spec layer.md, "Whiteouts"):
+ *  1. whiteouts and opaque markers apply to the LOWER layers only, whatever their position in the
+ *     tar, so they are applied first, against the tree as the layers below left it;
+ *  2. then the layer's entries are applied in tar order (a later duplicate replaces an earlier one;
+ *     a directory over a directory updates it, anything else replaces the path and what was below).
+ * So a layer may delete a directory and re-create part of it, and an opaque directory keeps the
+ * children its own layer adds. dive's efficiency bookkeeping is fed at the same time (dive.ts).
+ */
+import type { ChangeTally } from './types.js'
+import { DiveTally } from './dive.js'
+import { Op, type ParsedLayer } from './parse-layer.js'
+import { baseName, parentOf } from './paths.js'
+import { Flag, Kind, Node, attach, detach, lookupExact, subtree } from './tree.js'
+
+export interface LayerChanges {
+  added: ChangeTally
+  modified: ChangeTally
+  removed: ChangeTally & { whiteouts: number; opaqueDirs: number }
+  overwritten: ChangeTally
+}
+
+export function emptyChanges(): LayerChanges {
+  return {
+    added: { files: 0, bytes: 0 },
+    modified: { files: 0, bytes: 0 },
+    removed: { files: 0, bytes: 0, whiteouts: 0, opaqueDirs: 0 },
+    overwritten: { files: 0, bytes: 0 },
+  }
+}
+
+export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally): LayerChanges {
+  const changes = emptyChanges()
+  const k = layer.index
+  const warn = layer.warnings
+
+  // dive sizes its whiteouts against the stack of lower layers, each independently: measure all
+  // of them before any is applied.
+  const whiteoutSize = new Map<string, number>()
+  for (const e of layer.entries) {
+    if (e.op === Op.Whiteout && !whiteoutSize.has(e.path)) whiteoutSize.set(e.path, diveWhiteoutSize(root, e.path, dive))
+  }
+
+  // 1. Deletions, against the lower layers.
+  for (const e of layer.entries) {
+    if (e.op !== Op.Whiteout) continue
+    changes.removed.whiteouts++
+    dive.ghosts.under(e.path, true)
+    const node = lookupExact(root, e.path)
+    if (node && node !== root) removeTree(node, changes.removed)
+  }
+  for (const e of layer.entries) {
+    if (e.op !== Op.Opaque) continue
+    changes.removed.opaqueDirs++
+    const dir = lookupExact(root, e.path)
+    if (!dir || !dir.children) continue
+    for (const child of [...dir.children.values()]) {
+      for (const n of subtree(child)) if (n.size > 0) dive.ghosts.set(n.path(), n.size)
+      removeTree(child, changes.removed)
+    }
+  }
+
+  // 2. Additions, in tar order.
+  const pendingLinks: Array<{ node: Node; target: string }> = []
+  for (const e of layer.entries) {
+    if (e.op !== Op.Add || !e.node) continue
+    const node = e.node
+    const parent = ensureDir(root, parentOf(e.path), k, changes, warn)
+    dive.ghosts.delete(e.path)
+    const existing = parent.children!.get(node.name)
+    if (existing) {
+      if (existing.isDir && node.isDir) {
+        existing.mode = node.mode
+        existing.uid = node.uid
+        existing.gid = node.gid
+        existing.layer = k
+        existing.ordinal = node.ordinal
+        existing.flags &= ~Flag.Implicit
+        continue
+      }
+      replace(existing, node, k, changes)
+    } else if (!node.isDir) {
+      changes.added.files++
+      changes.added.bytes += node.size
+    }
+    attach(parent, node)
+    if (node.kind === Kind.Hardlink) {
+      if (e.linkPath === undefined) continue
+      const r = linkHard(root, node, e.linkPath)
+      if (r === 'missing') pendingLinks.push({ node, target: e.linkPath })
+      else if (r === 'invalid') warn.add('hard links to a directory or to another dangling link (kept dangling)', `/${e.path}`)
+    }
+  }
+  // A hard link may name an entry that comes later in the same tar; give those a second chance.
+  for (const p of pendingLinks) {
+    const r = linkHard(root, p.node, p.target)
+    if (r === 'missing') warn.add('hard links whose target does not exist (kept as dangling links)', `/${p.node.path()}`)
+    else if (r === 'invalid') warn.add('hard links to a directory or to another dangling link (kept dangling)', `/${p.node.path()}`)
+  }
+
+  visitDiveLeaves(layer, whiteoutSize, dive)
+  return changes
+}
+
+/** A path is replaced by a different entry (or a duplicate of the same layer). */
+function replace(existing: Node, node: Node, k: number, changes: LayerChanges): void {
+  if (existing.layer < k || existing.isDir) {
+    if (existing.kind !== Kind.Dir) {
+      changes.overwritten.files++
+      changes.overwritten.bytes += existing.size
+    }
+    if (!node.isDir) {
+      node.flags |= Flag.Modified
+      changes.modified.files++
+      changes.modified.bytes += node.size
+    }
+  } else if (!node.isDir) {
+    // The same layer wrote this path twice: the tally keeps one entry with the newer bytes.
+    const tally = existing.flags & Flag.Modified ? changes.modified : changes.added
+    tally.bytes += node.size - existing.size
+    node.flags |= existing.flags & Flag.Modified
+  }
+  if (existing.children) for (const child of [...existing.children.values()]) removeTree(child, changes.overwritten)
+  detach(existing)
+}
+
+/** Detaches a subtree, counting the non-directory entries it held. */
+function removeTree(node: Node, tally: ChangeTally): void {
+  for (const n of subtree(node)) {
+    if (n.kind !== Kind.Dir) {
+      tally.files++
+      tally.bytes += n.size
+    }
+  }
+  detach(node)
+}
+
+/**
+ * The directory an entry goes into, creating the missing ones (an entry "a/b/c" without "a/" and
+ * "a/b/" entries). A non-directory in the way is replaced, as an overlay upper directory hides a
+ * lower file or symlink of the same name.
+ */
+function ensureDir(root: Node, path: string, k: number, changes: LayerChanges, warn: ParsedLayer['warnings']): Node {
+  if (path === '') return root
+  let cur = root
+  for (const name of path.split('/')) {
+    let next = cur.children!.get(name)
+    if (next && !next.isDir) {
+      warn.add('entries below a path that is not a directory in the layers below (the path becomes a directory)', `/${next.path()}`)
+      replace(next, new Node(name, Kind.Dir, 0o755, 0, 0, 0, k, -1), k, changes)
+      next = undefined
+    }
+    if (!next) {
+      next = new Node(name, Kind.Dir, 0o755, 0, 0, 0, k, -1)
+      next.flags |= Flag.Implicit
+      attach(cur, next)
+    }
+    cur = next
+  }
+  return cur
+}
+
+/**
+ * Resolves a hard link to the entry whose content it shares (chains collapse to the real file).
+ * 'missing' when no such entry exists (yet); a link to a directory is impossible on Linux and stays dangling.
+ */
+function linkHard(root: Node, node: Node, target: string): 'ok' | 'missing' | 'invalid' {
+  const t = lookupExact(root, target)
+  if (!t || t === node) return 'missing'
+  const content = t.content
+  if (t.isDir || content.kind === Kind.Hardlink || content === node) {
+    node.link = null
+    return 'invalid'
+  }
+  node.link = content
+  content.flags |= Flag.Linked
+  return 'ok'
+}
+
+/** What a dive whiteout weighs: everything below the path in dive's lower stack when it was a directory. */
+function diveWhiteoutSize(root: Node, path: string, dive: DiveTally): number {
+  const node = lookupExact(root, path)
+  const ghosts = dive.ghosts.under(path, false)
+  if (node) {
+    if (!node.isDir) return 0
+    let total = 0
+    for (const n of subtree(node)) total += n.size
+    return total + ghosts.total
+  }
+  // Gone from slim's tree but not from dive's (hidden by an opaque directory).
+  return ghosts.below && !ghosts.exact ? ghosts.total : 0
+}
+
+/** Feeds dive the leaves of this layer's own tree: the last entry per tar path, not a parent of another. */
+function visitDiveLeaves(layer: ParsedLayer, whiteoutSize: Map<string, number>, dive: DiveTally): void {
+  const seen = new Set<string>()
+  for (let i = layer.entries.length - 1; i >= 0; i--) {
+    const e = layer.entries[i]
+    if (e.op === Op.Opaque) continue
+    // The whiteout's own tar path (".wh.name") is distinct from the path it deletes.
+    const raw = e.op === Op.Whiteout ? whiteoutTarPath(e.path) : e.path
+    if (seen.has(raw)) continue
+    seen.add(raw)
+    if (layer.parents.has(raw)) continue
+    dive.visit(e.path, e.op === Op.Whiteout ? (whiteoutSize.get(e.path) ?? 0) : e.node!.size)
+  }
+}
+
+function whiteoutTarPath(path: string): string {
+  const dir = parentOf(path)
+  const name = `.wh.${baseName(path)}`
+  return dir === '' ? name : `${dir}/${name}`
+}

@@ -1,0 +1,148 @@
+/**
+ * File contents on demand: re-reads only the layer that holds the file (layer.uncompressed() comes
+ * from the blob cache when there is one) and stops as soon as the file has gone by; nothing is
+ * extracted. Requests for the same layer that arrive together share one pass, so inspecting thirty
+ * libraries of the base layer reads that layer once, not thirty times.
+ */
+import { createHash } from 'node:crypto'
+import type { Layer } from '../image/types.js'
+import { SlimError } from '../core/errors.js'
+import { walkTar } from './tar-walk.js'
+import type { Node } from './tree.js'
+
+interface Request {
+  node: Node
+  resolve: (b: Buffer) => void
+  reject: (e: unknown) => void
+}
+
+interface Pass {
+  /** Ordinal of the entry the pass is at: later requests can still join it. */
+  at: number
+  wanted: Map<number, Request[]>
+  /** Requests present when the pass started: only those can be declared missing by it. */
+  initial: Set<Request>
+  /** The entry at `at`, kept when small, for a request that arrives just after it went by. */
+  current?: { ordinal: number; data?: Buffer }
+}
+
+/** Entries up to this size are kept while the pass is on them (see Pass.current). */
+const KEEP_CURRENT = 1024 * 1024
+
+export class LayerFileReader {
+  private readonly queued = new Map<number, Request[]>()
+  private readonly passes = new Map<number, Pass>()
+
+  constructor(
+    private readonly layers: readonly Layer[],
+    private readonly describeLayer: (i: number) => string,
+  ) {}
+
+  read(node: Node): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      const req: Request = { node, resolve, reject }
+      const pass = this.passes.get(node.layer)
+      if (pass && node.ordinal > pass.at) {
+        add(pass.wanted, node.ordinal, req)
+        return
+      }
+      if (pass && node.ordinal === pass.at && pass.current?.ordinal === node.ordinal) {
+        // The entry the pass is on (reading it, or just read): served from what it keeps.
+        if (pass.current.data) this.deliver([req], pass.current.data, this.describeLayer(node.layer))
+        else add(pass.wanted, node.ordinal, req)
+        return
+      }
+      const q = this.queued.get(node.layer)
+      if (q) {
+        q.push(req)
+        return
+      }
+      this.queued.set(node.layer, [req])
+      // Let the other reads of this tick join before the pass starts.
+      if (!pass) setImmediate(() => this.start(node.layer))
+    })
+  }
+
+  private start(layer: number): void {
+    const reqs = this.queued.get(layer)
+    this.queued.delete(layer)
+    if (!reqs || reqs.length === 0) return
+    const pass: Pass = { at: -1, wanted: new Map(), initial: new Set(reqs) }
+    for (const r of reqs) add(pass.wanted, r.node.ordinal, r)
+    this.passes.set(layer, pass)
+    this.run(layer, pass)
+      .catch((e: unknown) => {
+        for (const list of pass.wanted.values()) for (const r of list) r.reject(e)
+        pass.wanted.clear()
+      })
+      .finally(() => {
+        this.passes.delete(layer)
+        if (this.queued.has(layer)) this.start(layer)
+      })
+  }
+
+  /** The same bytes must come back: the blob is content-addressed, so a difference means the cache or the source changed. */
+  private deliver(reqs: Request[], data: Buffer, what: string): void {
+    const node = reqs[0].node
+    const ok = data.length === node.size && (node.hash === null || createHash('sha256').update(data).digest('binary') === node.hash)
+    for (const r of reqs) {
+      if (ok) r.resolve(data)
+      else r.reject(new SlimError('integrity', `${what}: /${node.path()} reads back different from when the layer was indexed; clear the cache and retry`))
+    }
+  }
+
+  private async run(layer: number, pass: Pass): Promise<void> {
+    const what = this.describeLayer(layer)
+    const stream = await this.layers[layer].uncompressed()
+    const result = await walkTar(stream, what, {
+      // Before giving up the stream, let callers that await one file and then ask for the next
+      // (a loop over files in layer order) join this pass instead of starting over.
+      shouldStop: () => (pass.wanted.size > 0 ? false : new Promise<boolean>((done) => setImmediate(() => done(pass.wanted.size === 0)))),
+      onEntry: (entry, _info, ordinal) => {
+        pass.at = ordinal
+        const size = entry.header.size ?? 0
+        if (!pass.wanted.has(ordinal) && size > KEEP_CURRENT) {
+          pass.current = undefined
+          entry.resume()
+          return
+        }
+        const current: { ordinal: number; data?: Buffer } = { ordinal }
+        pass.current = current
+        const chunks: Buffer[] = []
+        let got = 0
+        entry.on('data', (c: Buffer) => {
+          got += c.length
+          chunks.push(c)
+        })
+        entry.on('end', () => {
+          const data = Buffer.concat(chunks, got)
+          current.data = data
+          const reqs = pass.wanted.get(ordinal)
+          if (!reqs) return
+          pass.wanted.delete(ordinal)
+          this.deliver(reqs, data, what)
+        })
+      },
+    })
+    // Requests that joined while the pass was ending get a pass of their own; one that was there
+    // from the start of a complete pass and never came by is really missing.
+    for (const list of pass.wanted.values()) {
+      for (const r of list) {
+        if (pass.initial.has(r) && !result.stoppedEarly) {
+          r.reject(new SlimError('integrity', `${what}: /${r.node.path()} was not found again in its layer; clear the cache and retry`))
+        } else {
+          const q = this.queued.get(layer)
+          if (q) q.push(r)
+          else this.queued.set(layer, [r])
+        }
+      }
+    }
+    pass.wanted.clear()
+  }
+}
+
+function add(map: Map<number, Request[]>, ordinal: number, req: Request): void {
+  const list = map.get(ordinal)
+  if (list) list.push(req)
+  else map.set(ordinal, [req])
+}

@@ -1,0 +1,125 @@
+/**
+ * How buildIndex reads: layers concurrently but bounded, merged strictly in layer order; progress;
+ * cancellation; one failing layer stops the others; created_by from the history with empty_layer
+ * entries skipped.
+ */
+import { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { describe, expect, it } from 'vitest'
+import { SlimError } from '../src/core/errors.js'
+import { openImage } from '../src/image/open.js'
+import type { Layer } from '../src/image/types.js'
+import { buildIndex } from '../src/layers/build-index.js'
+import { historyByLayer } from '../src/layers/history.js'
+import { bufferLayer, makeImage, makeTar } from './helpers/tar-layers.js'
+
+const C = '/work/shared/corpus'
+
+/** A layer that delivers its tar slowly, counting how many such streams are open at once. */
+function slowLayer(tar: Buffer, index: number, delayMs: number, open: { now: number; max: number; destroyed: number }): Layer {
+  const base = bufferLayer(tar, index)
+  return {
+    ...base,
+    uncompressed: async () => {
+      open.now++
+      open.max = Math.max(open.max, open.now)
+      const chunks = Array.from({ length: Math.ceil(tar.length / 512) }, (_, i) => tar.subarray(i * 512, i * 512 + 512))
+      const s = Readable.from(
+        (async function* () {
+          try {
+            for (const c of chunks) {
+              await sleep(delayMs)
+              yield c
+            }
+          } finally {
+            open.now--
+          }
+        })(),
+      )
+      s.on('close', () => {
+        if (!s.readableEnded) open.destroyed++
+      })
+      return s
+    },
+  }
+}
+
+describe('buildIndex', () => {
+  it('reads layers concurrently, at most `concurrency` at a time, and merges them in layer order', async () => {
+    const open = { now: 0, max: 0, destroyed: 0 }
+    const layers = [0, 1, 2, 3, 4].map((i) =>
+      // Layer 0 is by far the slowest: later layers finish first and must wait to be merged.
+      slowLayer(makeTar([{ name: 'who', data: `layer${i}` }, { name: `only${i}`, data: 'x' }]), i, i === 0 ? 15 : 1, open),
+    )
+    const progress: Array<[number, number, number | undefined]> = []
+    const idx = await buildIndex(makeImage(layers), { concurrency: 3, onProgress: (l, d, t) => progress.push([l, d, t]) })
+    expect((await idx.readFile('/who')).toString()).toBe('layer4')
+    expect(open.max).toBe(3)
+    expect(idx.readdir('/')).toEqual(['only0', 'only1', 'only2', 'only3', 'only4', 'who'])
+    const finals = progress.filter(([, d, t]) => t === d)
+    expect(finals.map(([l]) => l)).toEqual([0, 1, 2, 3, 4])
+    expect(finals.every(([, d]) => d === makeTar([{ name: 'who', data: 'layer0' }, { name: 'only0', data: 'x' }]).length)).toBe(true)
+  })
+
+  it('stops every layer still being read when one fails, and reports that one', async () => {
+    const open = { now: 0, max: 0, destroyed: 0 }
+    const slow = slowLayer(makeTar(Array.from({ length: 50 }, (_, i) => ({ name: `f${i}`, data: 'x' }))), 0, 5, open)
+    const broken = bufferLayer(Buffer.from('this is not a tar, just text, long enough to fill one 512-byte block'.repeat(10)), 1)
+    const err = await buildIndex(makeImage([slow, broken]), { concurrency: 2 }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(SlimError)
+    expect((err as SlimError).message).toMatch(/^layer 1 \(sha256:.*\) is not a tar archive/)
+    expect(open.destroyed).toBe(1) // layer 0 was still being read: stopped, not drained
+    await sleep(30) // its generator's finally runs once its pending delay ends
+    expect(open.now).toBe(0)
+  })
+
+  it('can be cancelled', async () => {
+    const open = { now: 0, max: 0, destroyed: 0 }
+    const ac = new AbortController()
+    const layer = slowLayer(makeTar(Array.from({ length: 100 }, (_, i) => ({ name: `f${i}`, data: 'x' }))), 0, 5, open)
+    setTimeout(() => ac.abort(new SlimError('usage', 'cancelled by the test')), 50)
+    const t0 = performance.now()
+    await expect(buildIndex(makeImage([layer]), { signal: ac.signal })).rejects.toThrow('cancelled by the test')
+    expect(performance.now() - t0).toBeLessThan(400) // 100 entries at 5 ms per block would take over 1 s
+    expect(open.destroyed).toBe(1)
+  })
+
+  it('rejects a nonsensical expansion limit', async () => {
+    await expect(buildIndex(makeImage([]), { maxExpandedBytes: 0 })).rejects.toMatchObject({ kind: 'usage' })
+  })
+
+  it('lists entries depth first, names sorted', async () => {
+    const idx = await buildIndex(makeImage([bufferLayer(makeTar([{ name: 'b/z', data: '' }, { name: 'a-b', data: '' }, { name: 'a/c', data: '' }, { name: 'b/a', data: '' }]), 0)]))
+    expect([...idx.entries()].map((e) => e.path)).toEqual(['/a', '/a/c', '/a-b', '/b', '/b/a', '/b/z'])
+  })
+})
+
+describe('created_by from the config history', () => {
+  it('skips empty_layer entries (dive test image: CMD made no layer)', async () => {
+    const img = await openImage(`docker-archive:${C}/wagoodman__dive/.data/test-docker-image.tar`)
+    const idx = await buildIndex(img)
+    await img.close()
+    expect(idx.warnings).toEqual([])
+    expect(idx.layers[0].createdBy).toMatch(/ADD file:ce026b.* in \//)
+    expect(idx.layers[1].createdBy).toMatch(/ADD file:139c37.* in \/somefile.txt/)
+    expect(idx.layers[13].createdBy).toBe('/bin/sh -c chmod +x /root/saved.txt')
+  })
+
+  it('go-containerregistry source_image_with_empty_layer_history.tar: 2 history entries, 1 layer', async () => {
+    const img = await openImage(`docker-archive:${C}/google__go-containerregistry/pkg/v1/mutate/testdata/source_image_with_empty_layer_history.tar`)
+    const idx = await buildIndex(img)
+    await img.close()
+    const withLayer = (img.config.history ?? []).filter((h) => !h.empty_layer)
+    expect(img.config.history?.length).toBe(2)
+    expect(idx.layers[0].createdBy).toBe(withLayer[0]?.created_by)
+    expect(idx.warnings).toEqual([])
+  })
+
+  it('says so when the history does not match the layers', () => {
+    const h = historyByLayer([{ created_by: 'a' }, { created_by: 'cmd', empty_layer: true }], 3)
+    expect(h.layers.map((l) => l.createdBy)).toEqual(['a', undefined, undefined])
+    expect(h.warning).toMatch(/history has 1 entries that made a layer but the image has 3 layers.*last 2 layers have none/)
+    expect(historyByLayer(undefined, 1).warning).toMatch(/no history/)
+    expect(historyByLayer([{ created_by: 'x' }], 1).warning).toBeUndefined()
+  })
+})
