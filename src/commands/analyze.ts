@@ -1,15 +1,16 @@
+import { writeFile } from 'node:fs/promises'
 import { Args, Flags } from '@oclif/core'
 import { SlimCommand } from '../cli/base-command.js'
 import { imageFlags, openOptionsFromFlags } from '../cli/image-flags.js'
-import { progressWanted, withLayerProgress } from '../cli/progress.js'
-import { SlimError } from '../core/errors.js'
-import { parseBytes } from '../core/format.js'
-import { openImage } from '../image/open.js'
-import { buildIndex, collectFacts, computeMetrics, DEFAULT_MAX_EXPANDED_BYTES } from '../layers/index.js'
+import { adviceFlags, analyze } from '../cli/pipeline.js'
+import { progressWanted } from '../cli/progress.js'
+import { SlimError, describe } from '../core/errors.js'
+import { analysisDocument } from '../report/document.js'
 import { summarizeImage } from '../report/image-summary.js'
 import { layersReport } from '../report/layers-report.js'
-import { REPORT_SCHEMA_VERSION } from '../report/schema.js'
+import { renderAdviceSection } from '../report/text-advice.js'
 import { renderImageSection } from '../report/text-image.js'
+import { renderInspectionSections } from '../report/text-inspect.js'
 import { renderLayersSection } from '../report/text-layers.js'
 
 export default class Analyze extends SlimCommand {
@@ -18,7 +19,8 @@ export default class Analyze extends SlimCommand {
   static override examples = [
     '<%= config.bin %> analyze nginx:1.25',
     '<%= config.bin %> analyze docker-archive:app.tar --json',
-    '<%= config.bin %> analyze oci:./layout:v1 --platform linux/arm64',
+    '<%= config.bin %> analyze oci:./layout:v1 --platform linux/arm64 --dockerfile Dockerfile.slim',
+    '<%= config.bin %> analyze registry.example.com/app:2 --files',
   ]
 
   static override args = {
@@ -30,39 +32,46 @@ export default class Analyze extends SlimCommand {
 
   static override flags = {
     ...imageFlags,
-    json: Flags.boolean({ description: 'Print a JSON document (schema: schema/analysis.schema.json) instead of text.', default: false }),
+    ...adviceFlags,
+    json: Flags.boolean({ description: 'Print one JSON document (schema: schema/analysis.schema.json) instead of text.', default: false, exclusive: ['files'] }),
+    files: Flags.boolean({ description: 'Print only the files the program needs, one path per line.', default: false }),
+    dockerfile: Flags.string({ description: 'Also write the generated multi-stage Dockerfile to this file.' }),
     quiet: Flags.boolean({ char: 'q', description: 'No progress output.', default: false }),
     top: Flags.integer({ description: 'How many entries the "largest" and "wasted" lists show.', default: 10, min: 1 }),
-    'max-expanded-size': Flags.string({
-      description: `Stop when the layers expand to more than this (a decompression-bomb guard), e.g. 64GiB. Default ${DEFAULT_MAX_EXPANDED_BYTES / 1024 ** 3}GiB.`,
-    }),
+    tree: Flags.boolean({ description: 'Show the library closure as a tree (default on a terminal).', allowNo: true }),
   }
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Analyze)
-    const maxExpandedBytes = flags['max-expanded-size'] === undefined ? undefined : parseBytes(flags['max-expanded-size'])
-    if (maxExpandedBytes === 0 || (flags['max-expanded-size'] !== undefined && maxExpandedBytes === undefined)) {
-      throw new SlimError('usage', `--max-expanded-size "${flags['max-expanded-size']}" is not a size; use e.g. 64GiB or 500MB`)
-    }
-    const options = await openOptionsFromFlags(flags, this.debugLog)
-    const image = await openImage(args.image, options)
+    const open = await openOptionsFromFlags(flags, this.debugLog)
+    const a = await analyze(args.image, open, flags, { progress: progressWanted({ ...flags, quiet: flags.quiet || flags.files }), top: flags.top })
     try {
-      const summary = summarizeImage(image)
-      const index = await withLayerProgress(progressWanted(flags), image, (onProgress) => buildIndex(image, { maxExpandedBytes, onProgress }))
-      const metrics = computeMetrics(index, { top: Math.max(flags.top, 20) })
-      const facts = await collectFacts(index)
-      const layers = layersReport(index, metrics, facts)
-
-      if (flags.json) {
-        const doc = { schemaVersion: REPORT_SCHEMA_VERSION, tool: { name: 'slim', version: this.config.version }, image: summary, layers }
-        this.log(JSON.stringify(doc, null, 2))
+      let dockerfilePath: string | undefined
+      if (flags.dockerfile) {
+        if (!a.advice.dockerfile) throw new SlimError('unsupported', `${a.image.reference}: no Dockerfile to write (${a.advice.summary})`)
+        await writeFile(flags.dockerfile, a.advice.dockerfile).catch((e) => {
+          throw new SlimError('usage', `--dockerfile ${flags.dockerfile}: cannot write it (${describe(e)}); choose a writable path`)
+        })
+        dockerfilePath = flags.dockerfile
+      }
+      if (flags.files) {
+        for (const f of a.inspection.files()) this.log(f)
         return
       }
-      this.log(renderImageSection(summary, { layers: false }))
+      const layers = layersReport(a.index, a.metrics, a.facts)
+      if (flags.json) {
+        this.log(JSON.stringify(analysisDocument(this.config.version, summarizeImage(a.image), layers, a.inspection, a.advice), null, 2))
+        return
+      }
+      this.log(renderImageSection(summarizeImage(a.image), { layers: false }))
       this.log('')
       this.log(renderLayersSection(layers, { top: flags.top }))
+      this.log('')
+      this.log(renderInspectionSections(a.inspection, { tree: flags.tree ?? !!process.stdout.isTTY }))
+      this.log('')
+      this.log(renderAdviceSection(a.advice, { dockerfilePath }))
     } finally {
-      await image.close()
+      await a.image.close()
     }
   }
 }

@@ -1,0 +1,47 @@
+import { writeFile } from 'node:fs/promises'
+import { Args, Flags } from '@oclif/core'
+import { SlimCommand } from '../cli/base-command.js'
+import { imageFlags, openOptionsFromFlags } from '../cli/image-flags.js'
+import { adviceFlags, analyze } from '../cli/pipeline.js'
+import { progressWanted } from '../cli/progress.js'
+import { SlimError, describe } from '../core/errors.js'
+
+export default class Dockerfile extends SlimCommand {
+  static override description = 'Write a hardened multi-stage Dockerfile that rebuilds IMAGE on the smallest base its program needs.'
+
+  static override examples = [
+    '<%= config.bin %> dockerfile registry.example.com/app:2 > Dockerfile.slim',
+    '<%= config.bin %> dockerfile oci:./layout:v1 --base distroless/cc-debian12 -o Dockerfile.slim',
+  ]
+
+  static override args = {
+    image: Args.string({ description: 'Image reference (as for `slim analyze`).', required: true }),
+  }
+
+  static override flags = {
+    ...imageFlags,
+    ...adviceFlags,
+    output: Flags.string({ char: 'o', description: 'Write the Dockerfile here instead of standard output.' }),
+    quiet: Flags.boolean({ char: 'q', description: 'No progress output.', default: false }),
+  }
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Dockerfile)
+    const open = await openOptionsFromFlags(flags, this.debugLog)
+    const a = await analyze(args.image, open, flags, { progress: progressWanted(flags) })
+    try {
+      const text = a.advice.dockerfile
+      if (!text) throw new SlimError('unsupported', `${a.image.reference}: no Dockerfile: ${a.advice.summary}`)
+      if (flags.output) {
+        await writeFile(flags.output, text).catch((e) => {
+          throw new SlimError('usage', `--output ${flags.output}: cannot write it (${describe(e)}); choose a writable path`)
+        })
+        process.stderr.write(`slim: ${a.advice.summary}\nslim: Dockerfile written to ${flags.output}\n`)
+      } else {
+        process.stdout.write(text)
+      }
+    } finally {
+      await a.image.close()
+    }
+  }
+}

@@ -1,0 +1,17 @@
+import type { Advice } from '../advise/types.js'
+import type { Inspection } from '../inspect/types.js'
+import type { ImageSummary } from './image-summary.js'
+import type { LayersReport } from './layers-report.js'
+import { REPORT_SCHEMA_VERSION } from './schema.js'
+
+/** The `slim analyze --json` document (described by schema/analysis.schema.json). */
+export function analysisDocument(version: string, image: ImageSummary, layers: LayersReport, inspection: Inspection, advice: Advice) {
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'slim', version },
+    image,
+    layers,
+    inspection: { ...inspection, files: inspection.files() },
+    advice,
+  }
+}

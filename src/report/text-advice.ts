@@ -1,0 +1,46 @@
+import type { Advice } from '../advise/types.js'
+import { humanBytes } from '../core/format.js'
+
+/** The Recommendation section: the verdict, its reasons, the size estimate, what is copied. */
+export function renderAdviceSection(a: Advice, opts: { dockerfilePath?: string; verbose?: boolean } = {}): string {
+  const out: string[] = []
+  out.push(`Recommendation (confidence: ${a.confidence})`)
+  out.push(`  ${a.summary}`)
+  for (const r of a.reasons) out.push(`  - ${r}`)
+  const plan = a.plan
+  if (plan) {
+    const e = plan.estimate
+    const total = e.totalBytes !== undefined ? humanBytes(e.totalBytes) : `unknown (base size: ${e.baseBasis})`
+    out.push(
+      `  size         ${total} estimated, today ${humanBytes(e.todayBytes)} (${e.todayBasis})${e.savedPercent !== undefined ? `: ${e.savedPercent.toFixed(0)}% smaller` : ''}`,
+    )
+    out.push(`               base ${e.baseBytes !== undefined ? humanBytes(e.baseBytes) : '?'} (${e.baseBasis}) + copied ${humanBytes(e.copiedBytes)}${e.unknownCopies ? ` + ${e.unknownCopies} copies of unknown size` : ''}`)
+    out.push(`  base         ${plan.base.ref}`)
+    out.push(`  user         ${plan.user.spec}: ${plan.user.note}`)
+    out.push(`  copies       ${plan.copies.length}:`)
+    const shown = opts.verbose ? plan.copies : plan.copies.slice(0, 25)
+    for (const c of shown) out.push(`    ${c.source}${c.dest !== c.source ? ` -> ${c.dest}` : ''}  ${c.bytes !== undefined ? humanBytes(c.bytes) : ''}  (${c.why})`)
+    if (shown.length < plan.copies.length) out.push(`    … and ${plan.copies.length - shown.length} more (see the Dockerfile or --json)`)
+    for (const n of plan.notes) out.push(`  note: ${n}`)
+  }
+  if (a.ranking.length > 1) out.push(`  also viable: ${a.ranking.slice(1, 6).map((c) => c.name).join(', ')}`)
+  if (a.rejected.length) {
+    out.push('  rejected:')
+    // Requirement failures first: "retired" and "not a java app" say little about the program.
+    const quiet = (rule: string) => (rule === 'status' || rule === 'not-needed' || rule === 'runtime' ? 1 : 0)
+    const sorted = [...a.rejected].sort((x, y) => quiet(x.rule) - quiet(y.rule))
+    const byBase = new Map<string, string[]>()
+    for (const r of sorted) byBase.set(r.base, [...(byBase.get(r.base) ?? []), r.reason])
+    const entries = [...byBase].slice(0, opts.verbose ? undefined : 12)
+    for (const [base, reasons] of entries) out.push(`    ${base}: ${reasons.join('; ')}`)
+    if (entries.length < byBase.size) out.push(`    … and ${byBase.size - entries.length} more`)
+  }
+  if (a.gaps.length) {
+    out.push('  not checked:')
+    for (const g of a.gaps) out.push(`    - ${g}`)
+  }
+  for (const l of a.lint) out.push(`  lint: line ${l.line}: ${l.rule} ${l.message}`)
+  if (opts.dockerfilePath) out.push(`  Dockerfile written to ${opts.dockerfilePath}`)
+  else if (a.dockerfile) out.push('  Dockerfile: `slim dockerfile IMAGE` or `slim analyze IMAGE --dockerfile FILE` writes it')
+  return out.join('\n')
+}
