@@ -12,7 +12,7 @@ export function renderAdviceSection(a: Advice, opts: { dockerfilePath?: string; 
     const e = plan.estimate
     const total = e.totalBytes !== undefined ? humanBytes(e.totalBytes) : `unknown (base size: ${e.baseBasis})`
     out.push(
-      `  size         ${total} estimated, today ${humanBytes(e.todayBytes)} (${e.todayBasis})${e.savedPercent !== undefined ? `: ${e.savedPercent.toFixed(0)}% smaller` : ''}`,
+      `  size         ${total} estimated, today ${humanBytes(e.todayBytes)} (${e.todayBasis})${e.savedPercent === undefined ? '' : e.savedPercent >= 0 ? `: ${e.savedPercent.toFixed(0)}% smaller` : `: ${(-e.savedPercent).toFixed(0)}% LARGER`}`,
     )
     out.push(`               base ${e.baseBytes !== undefined ? humanBytes(e.baseBytes) : '?'} (${e.baseBasis}) + copied ${humanBytes(e.copiedBytes)}${e.unknownCopies ? ` + ${e.unknownCopies} copies of unknown size` : ''}`)
     out.push(`  base         ${plan.base.ref}`)

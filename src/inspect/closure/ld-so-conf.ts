@@ -1,0 +1,106 @@
+/**
+ * /etc/ld.so.conf as ldconfig(8) reads it: one directory per line, '#' comments, `include PATTERN`
+ * (a glob, relative patterns relative to the including file's directory, matches sorted as glob(3)
+ * returns them), and `hwcap` lines (ignored since glibc 2.37, and irrelevant to where files are).
+ *
+ * glibc consults /etc/ld.so.cache, which ldconfig builds from these directories followed by the
+ * trusted system directories. slim does not trust the binary cache (it may be stale or from another
+ * libc build), so it searches the directories themselves in the same order.
+ */
+import { posix } from 'node:path'
+import type { RootFs } from '../../layers/rootfs.js'
+
+const MAX_INCLUDE_DEPTH = 16
+
+export interface LdSoConf {
+  /** Directories in the order ldconfig adds them to the cache. */
+  dirs: string[]
+  /** Files read (for the `files()` list: a slim image that keeps ldconfig's input). */
+  files: string[]
+  warnings: string[]
+}
+
+export async function parseLdSoConf(rootfs: RootFs, file = '/etc/ld.so.conf'): Promise<LdSoConf> {
+  const out: LdSoConf = { dirs: [], files: [], warnings: [] }
+  const seen = new Set<string>()
+  await readConf(rootfs, file, 0, seen, out)
+  return out
+}
+
+async function readConf(rootfs: RootFs, file: string, depth: number, seen: Set<string>, out: LdSoConf): Promise<void> {
+  const real = rootfs.realpath(file)
+  if (!real || rootfs.stat(file)?.type !== 'file') return
+  if (seen.has(real.path) || depth > MAX_INCLUDE_DEPTH) {
+    out.warnings.push(`${file}: include loop or nesting deeper than ${MAX_INCLUDE_DEPTH}, ignored`)
+    return
+  }
+  seen.add(real.path)
+  out.files.push(file)
+  let text: string
+  try {
+    text = (await rootfs.readFile(file)).toString('utf8')
+  } catch {
+    return
+  }
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*/, '').trim()
+    if (line === '') continue
+    const include = /^include\s+(.*)$/.exec(line)
+    if (include) {
+      // ldconfig allows several patterns on one include line, separated by blanks.
+      for (const pattern of include[1]!.split(/\s+/).filter(Boolean)) {
+        const abs = pattern.startsWith('/') ? pattern : posix.join(posix.dirname(file), pattern)
+        for (const match of globInRoot(rootfs, abs)) await readConf(rootfs, match, depth + 1, seen, out)
+      }
+      continue
+    }
+    if (/^hwcap\s/.test(line)) continue
+    // Old syntax "dir=TYPE" (libc5/libc6 tags): the directory is before '='.
+    for (const dir of line.split(/[\s:,]+/)) {
+      const d = dir.replace(/=.*$/, '').replace(/\/+$/, '') || '/'
+      if (d.startsWith('/') && !out.dirs.includes(d)) out.dirs.push(d)
+    }
+  }
+}
+
+/** glob(3) over the image: `*`, `?` and `[...]` in any component; results sorted per directory. */
+export function globInRoot(rootfs: RootFs, pattern: string): string[] {
+  let paths = ['/']
+  for (const part of pattern.split('/').filter(Boolean)) {
+    const next: string[] = []
+    for (const base of paths) {
+      if (!/[*?[]/.test(part)) {
+        const p = base === '/' ? `/${part}` : `${base}/${part}`
+        if (rootfs.lstat(p)) next.push(p)
+        continue
+      }
+      const re = globToRegExp(part)
+      for (const name of rootfs.readdir(base).slice().sort()) {
+        if (name.startsWith('.') && !part.startsWith('.')) continue
+        if (re.test(name)) next.push(base === '/' ? `/${name}` : `${base}/${name}`)
+      }
+    }
+    paths = next
+  }
+  return paths
+}
+
+function globToRegExp(part: string): RegExp {
+  let re = ''
+  for (let i = 0; i < part.length; i++) {
+    const c = part[i]!
+    if (c === '*') re += '[^/]*'
+    else if (c === '?') re += '[^/]'
+    else if (c === '[') {
+      const end = part.indexOf(']', i + 2)
+      if (end < 0) re += '\\['
+      else {
+        let cls = part.slice(i + 1, end)
+        if (cls.startsWith('!')) cls = '^' + cls.slice(1)
+        re += `[${cls.replace(/\\/g, '\\\\')}]`
+        i = end
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&')
+  }
+  return new RegExp(`^${re}$`)
+}

@@ -1,0 +1,131 @@
+/**
+ * Helpers the runtime detectors share: the image's package databases (dpkg, apk) for versions,
+ * directory existence, walking trees for native extension modules, reading version strings.
+ */
+import { posix } from 'node:path'
+import type { RootFs } from '../../layers/rootfs.js'
+
+/** Everything a runtime detector gets. */
+export interface RuntimeInput {
+  rootfs: RootFs
+  /** The runtime executable as invoked (may be a symlink: a venv's bin/python) and its real path. */
+  path: string
+  realPath: string
+  /** argv of the runtime, argv[0] first. */
+  argv: string[]
+  env: Record<string, string>
+  cwd: string
+  /** Reads a whole file of the image (cached by the caller). */
+  readFile: (path: string) => Promise<Buffer>
+  /** DT_NEEDED of the runtime executable (libpython3.12.so.1.0, libnode.so.108, libruby-3.1.so.3.1). */
+  needed: string[]
+  /** The runtime's resolved library closure: requested name → real path (libnode.so.108 → ...). */
+  libraries: Record<string, string>
+}
+
+export function isDir(rootfs: RootFs, p: string): boolean {
+  return rootfs.stat(p)?.type === 'dir'
+}
+
+export function isFile(rootfs: RootFs, p: string): boolean {
+  return rootfs.stat(p)?.type === 'file'
+}
+
+export function existingDirs(rootfs: RootFs, dirs: string[]): string[] {
+  const out: string[] = []
+  for (const d of dirs) if (isDir(rootfs, d) && !out.includes(d)) out.push(d)
+  return out
+}
+
+/** Absolute path of `p` from the working directory. */
+export function fromCwd(p: string, cwd: string): string {
+  return p.startsWith('/') ? posix.normalize(p) : posix.join(cwd, p)
+}
+
+const statusCache = new WeakMap<RootFs, Promise<Map<string, string>>>()
+
+/**
+ * Installed package versions from /var/lib/dpkg/status (Debian, Ubuntu) and /lib/apk/db/installed
+ * (Alpine, Wolfi). Read once per image.
+ */
+export function packageVersions(rootfs: RootFs): Promise<Map<string, string>> {
+  let p = statusCache.get(rootfs)
+  if (!p) {
+    p = readPackageVersions(rootfs)
+    statusCache.set(rootfs, p)
+  }
+  return p
+}
+
+async function readPackageVersions(rootfs: RootFs): Promise<Map<string, string>> {
+  const out = new Map<string, string>()
+  const text = async (f: string): Promise<string | undefined> => {
+    if (!isFile(rootfs, f)) return undefined
+    try {
+      return (await rootfs.readFile(f)).toString('utf8')
+    } catch {
+      return undefined
+    }
+  }
+  const dpkg = await text('/var/lib/dpkg/status')
+  if (dpkg) {
+    for (const stanza of dpkg.split(/\n\n+/)) {
+      const name = /^Package: (.+)$/m.exec(stanza)?.[1]
+      const version = /^Version: (.+)$/m.exec(stanza)?.[1]
+      const installed = /^Status: .* installed$/m.test(stanza)
+      if (name && version && installed) out.set(name.trim(), version.trim())
+    }
+  }
+  const apk = await text('/lib/apk/db/installed')
+  if (apk) {
+    for (const stanza of apk.split(/\n\n+/)) {
+      const name = /^P:(.+)$/m.exec(stanza)?.[1]
+      const version = /^V:(.+)$/m.exec(stanza)?.[1]
+      if (name && version) out.set(name.trim(), version.trim())
+    }
+  }
+  return out
+}
+
+/** Upstream version of a Debian/apk version string ("1:3.11.2-1+b1" → "3.11.2", "20.11.1-r0" → "20.11.1"). */
+export function upstreamVersion(v: string): string {
+  let s = v.replace(/^\d+:/, '')
+  const dash = s.lastIndexOf('-')
+  if (dash > 0) s = s.slice(0, dash)
+  return s.replace(/[+~].*$/, '')
+}
+
+/**
+ * ELF shared objects under `dirs` (native extension modules a runtime dlopens), matched by name,
+ * at most `limit` of them (a safety bound for huge trees).
+ */
+export function findNativeModules(rootfs: RootFs, dirs: string[], match: RegExp, limit = 4000): { files: string[]; truncated: boolean } {
+  const files: string[] = []
+  const seen = new Set<string>()
+  const stack = [...dirs]
+  let visited = 0
+  while (stack.length > 0) {
+    const dir = stack.pop()!
+    const real = rootfs.realpath(dir)?.path
+    if (!real || seen.has(real)) continue
+    seen.add(real)
+    for (const name of rootfs.readdir(dir)) {
+      if (++visited > limit * 50) return { files, truncated: true }
+      const p = dir === '/' ? `/${name}` : `${dir}/${name}`
+      const st = rootfs.lstat(p)
+      if (!st) continue
+      if (st.type === 'dir') stack.push(p)
+      else if ((st.type === 'file' || st.type === 'hardlink') && match.test(name)) {
+        files.push(p)
+        if (files.length >= limit) return { files, truncated: true }
+      }
+    }
+  }
+  return { files: files.sort(), truncated: false }
+}
+
+/** A version-looking NUL-terminated string in a binary, matching `re` (which must capture it). */
+export function versionInStrings(bytes: Buffer, re: RegExp): string | undefined {
+  const m = re.exec(bytes.toString('latin1'))
+  return m?.[1]
+}
