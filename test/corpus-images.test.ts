@@ -14,8 +14,9 @@ import { SlimError } from '../src/core/errors.js'
 import { openImage } from '../src/image/open.js'
 import { formatPlatform, parsePlatform } from '../src/image/platform.js'
 import type { Image } from '../src/image/types.js'
+import { SHARED } from './helpers/shared.js'
 
-const C = '/work/shared/corpus'
+const C = `${SHARED}/corpus`
 const GGCR = `${C}/google__go-containerregistry/pkg/v1`
 const CI_LAYOUT = `${C}/containers__image/oci/layout/fixtures`
 const STEREO = `${C}/anchore__stereoscope/pkg/image/oci/testdata`

@@ -8,8 +8,9 @@ import { describe, expect, it } from 'vitest'
 import { SlimError } from '../src/core/errors.js'
 import { dlopenCandidates, glibcRequirements, highestVersion, parseElf } from '../src/inspect/elf/index.js'
 import { readelfFacts, readelfMismatches, superStrip } from './helpers/elf-bins.js'
+import { SHARED } from './helpers/shared.js'
 
-const CORPUS = '/work/shared/corpus'
+const CORPUS = `${SHARED}/corpus`
 const PYELF_RE = join(CORPUS, 'eliben__pyelftools/test/testfiles_for_readelf')
 const PYELF_UT = join(CORPUS, 'eliben__pyelftools/test/testfiles_for_unittests')
 const TRIVY_GO = join(CORPUS, 'aquasecurity__trivy/pkg/dependency/parser/golang/binary/testdata')

@@ -12,9 +12,10 @@ import { readGoBuildInfo } from '../src/inspect/gobuildinfo.js'
 import { dlopenCandidates, openElf, parseElf } from '../src/inspect/elf/index.js'
 import { readRustInfo } from '../src/inspect/rustinfo.js'
 import { elfBins, superStrip } from './helpers/elf-bins.js'
+import { SHARED } from './helpers/shared.js'
 
-const PYELF = '/work/shared/corpus/eliben__pyelftools/test'
-const TRIVY_GO = '/work/shared/corpus/aquasecurity__trivy/pkg/dependency/parser/golang/binary/testdata/test.elf'
+const PYELF = `${SHARED}/corpus/eliben__pyelftools/test`
+const TRIVY_GO = `${SHARED}/corpus/aquasecurity__trivy/pkg/dependency/parser/golang/binary/testdata/test.elf`
 /** Generous: a parse of these small files takes about a millisecond. */
 const PER_FILE_MS = 2000
 

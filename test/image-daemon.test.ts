@@ -16,9 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SlimError } from '../src/core/errors.js'
 import { openImage } from '../src/image/open.js'
 import { daemonEndpoint } from '../src/image/transports/docker-daemon.js'
+import { SHARED } from './helpers/shared.js'
 
 const run = promisify(execFile)
-const ALPINE_GZ = '/work/shared/corpus/aquasecurity__trivy/pkg/fanal/test/testdata/alpine-310.tar.gz'
+const ALPINE_GZ = `${SHARED}/corpus/aquasecurity__trivy/pkg/fanal/test/testdata/alpine-310.tar.gz`
 const ALPINE_CONFIG = 'sha256:af341ccd2df8b0e2d67cf8dd32e087bfda4e5756ebd1c76bbf3efa0dc246590e'
 
 const work = mkdtempSync(join(tmpdir(), 'slim-daemon-test-'))

@@ -16,10 +16,11 @@ import { openImage } from '../src/image/open.js'
 import { parsePlatform } from '../src/image/platform.js'
 import type { Image } from '../src/image/types.js'
 import { startRegistry, type RunningRegistry } from './infra/registry.js'
+import { SHARED } from './helpers/shared.js'
 
 const run = promisify(execFile)
-const BUSYBOX = '/work/shared/corpus/buildpacks__imgutil/layout/testdata/layout/busybox'
-const MULTI = '/work/shared/corpus/regclient__regclient/testdata/testrepo'
+const BUSYBOX = `${SHARED}/corpus/buildpacks__imgutil/layout/testdata/layout/busybox`
+const MULTI = `${SHARED}/corpus/regclient__regclient/testdata/testrepo`
 
 let reg: RunningRegistry
 const work = mkdtempSync(join(tmpdir(), 'slim-registry-cache-'))

@@ -15,6 +15,7 @@ import { SlimError } from '../src/core/errors.js'
 import { openImage } from '../src/image/open.js'
 import { parsePlatform } from '../src/image/platform.js'
 import { MediaType, type Descriptor, type Image, type Platform } from '../src/image/types.js'
+import { SHARED } from './helpers/shared.js'
 
 const work = mkdtempSync(join(tmpdir(), 'slim-resolve-test-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
@@ -396,9 +397,9 @@ describe('docker-archive specifics', () => {
   })
 
   it('names the fix for an OCI archive opened as docker-archive and vice versa', async () => {
-    const oci = `${'/work/shared/corpus'}/wagoodman__dive/.data/test-oci-gzip-image.tar`
+    const oci = `${`${SHARED}/corpus`}/wagoodman__dive/.data/test-oci-gzip-image.tar`
     expect((await failure(openImage(`docker-archive:${oci}`))).message).toMatch(/is an OCI archive without a docker manifest\.json; open it as oci-archive:/)
-    const legacy = '/work/shared/corpus/google__go-containerregistry/pkg/v1/tarball/testdata/test_image_1.tar'
+    const legacy = `${SHARED}/corpus/google__go-containerregistry/pkg/v1/tarball/testdata/test_image_1.tar`
     expect((await failure(openImage(`oci-archive:${legacy}`))).message).toMatch(/is a docker save archive, not an OCI archive; open it as docker-archive:/)
     expect((await failure(openImage(`docker-archive:${work}`))).message).toMatch(/is a directory, not an archive file \(for an OCI layout directory use oci:/)
     expect((await failure(openImage(`docker-archive:${work}/nope.tar`))).kind).toBe('not-found')

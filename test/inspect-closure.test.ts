@@ -16,10 +16,11 @@ import { ensureFixtures, type Fixtures } from './fixtures/index.js'
 import { DirRootFs } from './helpers/dir-rootfs.js'
 import { loaderList } from './helpers/ld-oracle.js'
 import { cc, freshDir, glibcRoot, install, link, muslRoot, put, sh } from './helpers/loader-roots.js'
+import { SHARED } from './helpers/shared.js'
 
 const GLIBC_LOADER = '/lib64/ld-linux-x86-64.so.2'
 const MUSL_LOADER = '/lib/ld-musl-x86_64.so.1'
-const I386_ELF = '/work/shared/corpus/eliben__pyelftools/test/testfiles_for_readelf/exe_simple32.elf'
+const I386_ELF = `${SHARED}/corpus/eliben__pyelftools/test/testfiles_for_readelf/exe_simple32.elf`
 
 async function slimClosure(root: string, program: string, env: Record<string, string> = {}, cwd = '/'): Promise<Closure> {
   const rootfs = new DirRootFs(root)
@@ -360,7 +361,7 @@ describe('hostile or broken inputs never crash or hang the closure', () => {
     link(root, 'opt/bad/libloop.so', '/opt/bad/libloop2.so')
     link(root, 'opt/bad/libloop2.so', '/opt/bad/libloop.so')
     put(root, 'opt/bad/libtext.so', 'INPUT(-lc)\n') // a linker script, as /usr/lib/x86_64-linux-gnu/libc.so is
-    install(root, '/work/shared/corpus/eliben__pyelftools/test/testfiles_for_unittests/x64_bad_sections.elf', 'opt/bad/libbad.so', 0o644)
+    install(root, `${SHARED}/corpus/eliben__pyelftools/test/testfiles_for_unittests/x64_bad_sections.elf`, 'opt/bad/libbad.so', 0o644)
     const c = await slimClosure(root, '/app/app')
     expect(c.libraries.map((l) => l.name)).toEqual(expect.arrayContaining(['liba.so', 'libb.so', 'libc.so.6']))
     const cycle = c.libraries.find((l) => l.name === 'libb.so')!

@@ -15,6 +15,7 @@ import type { Inspection } from '../src/inspect/types.js'
 import { ensureFixtures } from './fixtures/index.js'
 import { DirRootFs } from './helpers/dir-rootfs.js'
 import { cacheDir, put } from './helpers/loader-roots.js'
+import { SHARED } from './helpers/shared.js'
 
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const image = (config: ContainerConfig): ImageConfig => ({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config })
@@ -176,7 +177,7 @@ describe('another architecture, and a loader that is not there', () => {
     const root = cacheDir('image-arm64')
     rmSync(root, { recursive: true, force: true })
     mkdirSync(join(root, 'app'), { recursive: true })
-    writeFileSync(join(root, 'app/prog'), readFileSync('/work/shared/corpus/eliben__pyelftools/test/testfiles_for_readelf/aarch64-pac-bti.so.elf'))
+    writeFileSync(join(root, 'app/prog'), readFileSync(`${SHARED}/corpus/eliben__pyelftools/test/testfiles_for_readelf/aarch64-pac-bti.so.elf`))
     chmodSync(join(root, 'app/prog'), 0o755)
     const fs = new DirRootFs(root)
     const arm = await inspectImage(fs, { ...image({ Entrypoint: ['/app/prog'] }), architecture: 'arm64' })

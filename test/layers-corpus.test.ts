@@ -8,8 +8,9 @@ import { openImage } from '../src/image/open.js'
 import { buildIndex } from '../src/layers/build-index.js'
 import { collectFacts } from '../src/layers/facts.js'
 import { computeMetrics } from '../src/layers/metrics.js'
+import { SHARED } from './helpers/shared.js'
 
-const C = '/work/shared/corpus'
+const C = `${SHARED}/corpus`
 const ggcr = `${C}/google__go-containerregistry/pkg/v1`
 
 const IMAGES = [

@@ -14,8 +14,9 @@ import { openImage } from '../src/image/open.js'
 import { buildIndex } from '../src/layers/build-index.js'
 import { computeMetrics } from '../src/layers/metrics.js'
 import { fileLayer, makeImage, makeTar, type TarEntrySpec } from './helpers/tar-layers.js'
+import { SHARED } from './helpers/shared.js'
 
-const C = '/work/shared/corpus'
+const C = `${SHARED}/corpus`
 const CACHE = join(process.env.SLIM_TEST_CACHE ?? '/var/tmp/slim-test-cache', 'layers-dive')
 
 interface Listed {

@@ -12,8 +12,9 @@ import { buildIndex } from '../src/layers/build-index.js'
 import { collectFacts, countDpkg, parseOsRelease, secretByName } from '../src/layers/facts.js'
 import { countSqliteRows } from '../src/layers/sqlite-count.js'
 import { bufferLayer, imageOf, makeImage, makeTar } from './helpers/tar-layers.js'
+import { SHARED } from './helpers/shared.js'
 
-const C = '/work/shared/corpus'
+const C = `${SHARED}/corpus`
 const CACHE = join(process.env.SLIM_TEST_CACHE ?? '/var/tmp/slim-test-cache', 'layers-facts')
 
 describe('facts on corpus images', () => {

@@ -9,8 +9,9 @@ import { isSlimError } from '../src/core/errors.js'
 import { buildIndex } from '../src/layers/build-index.js'
 import type { LayerIndex } from '../src/layers/layer-index.js'
 import { bufferLayer, fileLayer, imageOf, makeImage, makeTar, tarEntry, type TarEntrySpec } from './helpers/tar-layers.js'
+import { SHARED } from './helpers/shared.js'
 
-const C = '/work/shared/corpus'
+const C = `${SHARED}/corpus`
 
 function listing(idx: LayerIndex): string[] {
   return [...idx.entries()].map((e) => (e.type === 'dir' ? `${e.path}/` : e.type === 'file' ? `${e.path} ${e.size}` : `${e.path} (${e.type})`))

@@ -12,8 +12,9 @@ import type { Layer } from '../src/image/types.js'
 import { buildIndex } from '../src/layers/build-index.js'
 import { historyByLayer } from '../src/layers/history.js'
 import { bufferLayer, makeImage, makeTar } from './helpers/tar-layers.js'
+import { SHARED } from './helpers/shared.js'
 
-const C = '/work/shared/corpus'
+const C = `${SHARED}/corpus`
 
 /** A layer that delivers its tar slowly, counting how many such streams are open at once. */
 function slowLayer(tar: Buffer, index: number, delayMs: number, open: { now: number; max: number; destroyed: number }): Layer {

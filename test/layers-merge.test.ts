@@ -8,8 +8,9 @@ import { openImage } from '../src/image/open.js'
 import { buildIndex } from '../src/layers/build-index.js'
 import type { LayerIndex } from '../src/layers/layer-index.js'
 import { bufferLayer, fileLayer, imageOf, makeImage, makeTar, type TarEntrySpec } from './helpers/tar-layers.js'
+import { SHARED } from './helpers/shared.js'
 
-const C = '/work/shared/corpus'
+const C = `${SHARED}/corpus`
 
 function build(...layers: TarEntrySpec[][]): Promise<LayerIndex> {
   return buildIndex(imageOf(...layers.map((l) => makeTar(l))))

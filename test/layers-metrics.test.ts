@@ -8,8 +8,9 @@ import { openImage } from '../src/image/open.js'
 import { buildIndex } from '../src/layers/build-index.js'
 import { computeMetrics } from '../src/layers/metrics.js'
 import { imageOf, makeTar } from './helpers/tar-layers.js'
+import { SHARED } from './helpers/shared.js'
 
-const C = '/work/shared/corpus'
+const C = `${SHARED}/corpus`
 
 describe('waste figures', () => {
   it('dead bytes, duplicates (hard links are not duplicates), largest files and directories', async () => {

@@ -10,8 +10,9 @@ import { describe, expect, it } from 'vitest'
 import { openImage } from '../src/image/open.js'
 import { buildIndex } from '../src/layers/build-index.js'
 import { bufferLayer, makeImage, makeTar } from './helpers/tar-layers.js'
+import { SHARED } from './helpers/shared.js'
 
-const C = '/work/shared/corpus'
+const C = `${SHARED}/corpus`
 const CACHE = join(process.env.SLIM_TEST_CACHE ?? '/var/tmp/slim-test-cache', 'layers-readfile')
 
 function unpackArchive(archive: string, name: string): { dir: string; layers: string[] } {

@@ -11,8 +11,9 @@ import { openImage } from '../src/image/open.js'
 import { buildIndex } from '../src/layers/build-index.js'
 import type { FileInfo, RootFs } from '../src/layers/rootfs.js'
 import { DirRootFs } from './helpers/dir-rootfs.js'
+import { SHARED } from './helpers/shared.js'
 
-const C = '/work/shared/corpus'
+const C = `${SHARED}/corpus`
 const CACHE = join(process.env.SLIM_TEST_CACHE ?? '/var/tmp/slim-test-cache', 'layers-rootfs')
 
 function unpack(name: string, layerTarArgs: string[]): string {

@@ -15,8 +15,9 @@ import { openImage } from '../src/image/open.js'
 import { MediaType, type Descriptor, type ImageIndex, type ImageManifest } from '../src/image/types.js'
 import { startFaultProxy } from './infra/fault-proxy.js'
 import { pushLayout, startRegistry, type RunningRegistry } from './infra/registry.js'
+import { SHARED } from './helpers/shared.js'
 
-const CORPUS = '/work/shared/corpus'
+const CORPUS = `${SHARED}/corpus`
 const MULTI = `${CORPUS}/anchore__stereoscope/pkg/image/oci/testdata/multiplatform_oci_dir`
 const SINGLE = `${CORPUS}/aquasecurity__trivy/pkg/fanal/test/testdata/test_image_tag.oci`
 const SINGLE_MANIFEST = 'sha256:afb744871f99e0ff8e6f253244836ed34c5d805fdb096d3a205ffaf5e9073cab'

@@ -6,8 +6,9 @@ import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { SlimError } from '../core/errors.js'
 import { decompressStream, detectCompression, hasNativeZstd, looksLikeTar, peekStream } from './compression.js'
+import { SHARED } from '../../test/helpers/shared.js'
 
-const CORPUS = '/work/shared/corpus'
+const CORPUS = `${SHARED}/corpus`
 const HELLO = `${CORPUS}/containers__image/pkg/compression/fixtures`
 const COPY = `${CORPUS}/containers__image/copy/fixtures`
 

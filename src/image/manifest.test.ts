@@ -10,8 +10,9 @@ import {
   type ManifestDocument,
 } from './manifest.js'
 import { MediaType } from './types.js'
+import { SHARED } from '../../test/helpers/shared.js'
 
-const CI = '/work/shared/corpus/containers__image'
+const CI = `${SHARED}/corpus/containers__image`
 const TESTDATA = `${CI}/internal/manifest/testdata`
 const FIXTURES = `${CI}/manifest/fixtures`
 const IMAGE_FIXTURES = `${CI}/internal/image/fixtures`
@@ -169,7 +170,7 @@ describe('parseImageConfig', () => {
   })
 
   it('reads a real Docker engine config with user, ports and healthcheck', () => {
-    const c = parseImageConfig(read('/work/shared/corpus/anchore__stereoscope/pkg/image/docker/testdata/engine-config.json'), 'engine-config')
+    const c = parseImageConfig(read(`${SHARED}/corpus/anchore__stereoscope/pkg/image/docker/testdata/engine-config.json`), 'engine-config')
     expect(c.config?.User).toBe('anchore:anchore')
     expect(Object.keys(c.config?.ExposedPorts ?? {}).length).toBeGreaterThan(0)
     expect(c.config?.Healthcheck?.Test?.length).toBeGreaterThan(0)

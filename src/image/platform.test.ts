@@ -11,8 +11,9 @@ import {
   selectPlatform,
 } from './platform.js'
 import type { Platform } from './types.js'
+import { SHARED } from '../../test/helpers/shared.js'
 
-const TESTDATA = '/work/shared/corpus/containers__image/internal/manifest/testdata'
+const TESTDATA = `${SHARED}/corpus/containers__image/internal/manifest/testdata`
 
 function platformsOf(file: string): Platform[] {
   const doc = JSON.parse(readFileSync(`${TESTDATA}/${file}`, 'utf8')) as { manifests: { platform: Platform }[] }

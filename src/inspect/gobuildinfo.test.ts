@@ -10,9 +10,10 @@ import { promisify } from 'node:util'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ALL_ELF_BINS, GO_LDFLAGS, elfBins, goVersionFacts, superStrip, type ElfBinName } from '../../test/helpers/elf-bins.js'
 import { goUnquote, parseModInfo, readGoBuildInfo, type GoBuildInfo } from './gobuildinfo.js'
+import { SHARED } from '../../test/helpers/shared.js'
 
 const exec = promisify(execFile)
-const TRIVY_GO = '/work/shared/corpus/aquasecurity__trivy/pkg/dependency/parser/golang/binary/testdata'
+const TRIVY_GO = `${SHARED}/corpus/aquasecurity__trivy/pkg/dependency/parser/golang/binary/testdata`
 const GO_BINS = ['go-static-amd64', 'go-static-arm64', 'go-cgo', 'go-tags'] as const satisfies readonly ElfBinName[]
 
 let bins: Record<(typeof GO_BINS)[number] | 'c-dynamic', string>

@@ -11,9 +11,10 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { elfBins, superStrip } from '../../test/helpers/elf-bins.js'
 import { findSection, openElf } from './elf/index.js'
 import { readRustInfo } from './rustinfo.js'
+import { SHARED } from '../../test/helpers/shared.js'
 
 const exec = promisify(execFile)
-const TRIVY_RUST = '/work/shared/corpus/aquasecurity__trivy/pkg/dependency/parser/rust/binary/testdata/test.elf'
+const TRIVY_RUST = `${SHARED}/corpus/aquasecurity__trivy/pkg/dependency/parser/rust/binary/testdata/test.elf`
 
 let bins: Record<'rust-dynamic' | 'rust-static-pie' | 'c-dynamic' | 'go-cgo' | 'cxx-dynamic', string>
 

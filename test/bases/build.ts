@@ -18,6 +18,7 @@ import { join } from 'node:path'
 import type { BasePackage } from '../../src/advise/catalogue/types.js'
 import { debControlText, debMd5sums, downloadDebs, extractDeb, testCacheDir, type DebFile } from './debs.js'
 import { run, runStatus } from './exec.js'
+import { SHARED } from '../helpers/shared.js'
 
 /** Bump when the build steps change in a way the package lists do not show. */
 const RECIPE_VERSION = 5
@@ -42,7 +43,7 @@ export function packagesOf(name: Debian12BaseName): string[] {
   return out
 }
 
-const CORPUS = process.env.SLIM_CORPUS ?? '/work/shared/corpus'
+const CORPUS = process.env.SLIM_CORPUS ?? `${SHARED}/corpus`
 export const ALPINE_CORPUS_IMAGES = {
   'alpine:3.10': join(CORPUS, 'aquasecurity__trivy/pkg/fanal/test/testdata/alpine-310.tar.gz'),
   'alpine:3.11': join(CORPUS, 'aquasecurity__trivy/pkg/fanal/test/testdata/alpine-311.tar.gz'),

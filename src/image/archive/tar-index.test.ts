@@ -5,8 +5,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SlimError } from '../../core/errors.js'
 import { normalizeEntryName, TarIndex, type TarEntryType } from './tar-index.js'
+import { SHARED } from '../../../test/helpers/shared.js'
 
-const CORPUS = '/work/shared/corpus'
+const CORPUS = `${SHARED}/corpus`
 const GO = `${CORPUS}/vbatts__tar-split/archive/tar/testdata`
 const NODE_TAR = `${CORPUS}/isaacs__node-tar/test/fixtures`
 const TAR_STREAM = `${CORPUS}/mafintosh__tar-stream/test/fixtures`

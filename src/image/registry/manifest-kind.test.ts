@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs'
 import { SlimError } from '../../core/errors.js'
 import { MediaType } from '../types.js'
 import { rejectUnsupportedManifest } from './manifest-kind.js'
+import { SHARED } from '../../../test/helpers/shared.js'
 
-const CORPUS = '/work/shared/corpus'
+const CORPUS = `${SHARED}/corpus`
 
 function kindOf(fn: () => void): string | undefined {
   try {
