@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
+import Ajv2020 from 'ajv/dist/2020.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -6,6 +7,10 @@ import { runCli } from './helpers/cli.js'
 import { CORPUS } from './helpers/shared.js'
 
 const DIVE = `docker-archive:${CORPUS}/wagoodman__dive/.data/test-docker-image.tar`
+const HELLO = 'oci-archive:fixtures/images/hello-static.oci.tar'
+
+const schema = JSON.parse(readFileSync(new URL('../schema/analysis.schema.json', import.meta.url), 'utf8'))
+const validate = new Ajv2020.default({ allErrors: true, strict: false }).compile(schema)
 
 /** A one-line error: exactly one line on stderr, prefixed, no stack frames. */
 function expectOneLineError(stderr: string): void {
@@ -36,6 +41,54 @@ describe('slim analyze (built CLI, end to end)', () => {
     expect(doc.layers.layers).toHaveLength(14)
     expect(doc.layers.metrics.dive.efficiency).toBeGreaterThan(0.98)
     expect(doc.layers.metrics.dive.efficiency).toBeLessThan(0.99)
+    expect(validate(doc), JSON.stringify(validate.errors?.slice(0, 5))).toBe(true)
+  })
+
+  it('the bundled fixture: entrypoint, needs and advice in text, JSON (valid against the schema), --files and --dockerfile', async () => {
+    const text = await runCli(['analyze', HELLO])
+    expect(text.code, text.stderr).toBe(0)
+    for (const section of ['Entrypoint', 'Libraries', 'Runtime needs', 'Recommendation']) expect(text.stdout).toContain(section)
+    expect(text.stdout).toMatch(/program\s+\/app\/hello\s+\(elf\)/)
+    expect(text.stdout).toMatch(/libc\s+static-musl/)
+
+    const json = await runCli(['analyze', HELLO, '--json'])
+    const doc = JSON.parse(json.stdout)
+    expect(validate(doc), JSON.stringify(validate.errors?.slice(0, 5))).toBe(true)
+    expect(doc.inspection.program.realPath).toBe('/app/hello')
+    expect(doc.inspection.closure.libraries).toEqual([])
+    expect(doc.advice.verdict).toBe('slim')
+    expect(doc.advice.ranking[0].name).toBe('scratch')
+
+    const files = await runCli(['analyze', HELLO, '--files'])
+    expect(files.code, files.stderr).toBe(0)
+    expect(files.stdout.trim().split('\n')).toEqual(doc.inspection.files)
+    expect(files.stdout).toContain('/app/hello\n')
+
+    const out = join(mkdtempSync(join(tmpdir(), 'slim-e2e-df-')), 'Dockerfile')
+    const df = await runCli(['analyze', HELLO, '--dockerfile', out])
+    expect(df.code, df.stderr).toBe(0)
+    expect(df.stdout).toContain(`Dockerfile written to ${out}`)
+    const written = readFileSync(out, 'utf8')
+    expect(written).toMatch(/^FROM scratch/m)
+    expect(written).toMatch(/^ENTRYPOINT \["\/app\/hello"\]/m)
+    expect(written).toMatch(/^USER 65534:65534$/m)
+
+    const cmd = await runCli(['dockerfile', HELLO])
+    expect(cmd.code, cmd.stderr).toBe(0)
+    expect(cmd.stdout).toBe(written)
+  })
+
+  it('--entrypoint overrides the program; --base forces a base', async () => {
+    const r = await runCli(['analyze', HELLO, '--json', '--entrypoint', '["/app/hello","--version"]', '--base', 'distroless/static-debian12'])
+    expect(r.code, r.stderr).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.inspection.program.command).toEqual(['/app/hello', '--version'])
+    expect(doc.advice.forced).toBe(true)
+    expect(doc.advice.ranking[0].name).toBe('distroless/static-debian12')
+    const bad = await runCli(['analyze', HELLO, '--base', 'no-such-base:1'])
+    expect(bad.code).not.toBe(0)
+    expectOneLineError(bad.stderr)
+    expect(bad.stderr).toContain('no-such-base')
   })
 
   it('reads an OCI archive and an OCI layout directory', async () => {
