@@ -1,0 +1,224 @@
+/**
+ * advise(): from an inspection to a recommendation. Reads the requirements, picks the runtime
+ * user, ranks the catalogue, plans the copies for the winner, carries the config over, estimates
+ * the size, writes the Dockerfile and lints it. How sure slim is comes last, from everything it
+ * could not see (inspection gaps, unresolved libraries, unverified catalogue facts).
+ */
+import type { Platform } from '../image/types.js'
+import type { Inspection } from '../inspect/types.js'
+import type { Base } from './catalogue/types.js'
+import { baseSize, decide, type Evaluated } from './decide.js'
+import { formatBytes, renderDockerfile, savedText } from './dockerfile.js'
+import { lintDockerfile } from './lint.js'
+import { planCopies, type CopyPlan } from './plan.js'
+import { needsOf, requirementsOf, type Requirements } from './requirements.js'
+import { runtimeConfig } from './runtime-config.js'
+import type { Advice, AdviceConfidence, AdviseInput, Plan, Rejection, SizeEstimate, SourceImage } from './types.js'
+import { chooseUser } from './user.js'
+
+export function advise(input: AdviseInput): Advice {
+  const { inspection: insp, image, catalogue } = input
+  const options = input.options ?? {}
+  const platform: Platform = options.platform ?? image.platform
+  const req = requirementsOf(insp, image, platform)
+  const gaps = inspectionGaps(insp)
+
+  if (insp.program.kind === 'missing') {
+    const why = insp.findings.find((f) => f.code === 'no-command' || f.code === 'program-missing' || f.code === 'not-executable')
+    return {
+      verdict: 'nothing-to-run',
+      summary: `nothing to slim: ${why?.message ?? 'the image names no program slim could find'}`,
+      reasons: [why?.message ?? 'no ENTRYPOINT/CMD program was found in the image'],
+      confidence: 'low',
+      gaps,
+      ranking: [],
+      rejected: [],
+      forced: options.base !== undefined,
+      lint: [],
+    }
+  }
+
+  const user = chooseUser(insp, image.config.User, options.user)
+  const userFromImage = user.source === 'image' || user.source === 'root-kept'
+  const decision = decide(req, catalogue, { uid: user.uid, userFromImage, mirrors: options.mirrors, forced: options.base })
+  const forced = options.base !== undefined
+  if (decision.ranking.length === 0) {
+    return {
+      verdict: 'keep',
+      summary: `keep the current base: ${keepReason(req, decision.rejected)}`,
+      reasons: [keepReason(req, decision.rejected), ...topRejections(decision.rejected, 5)],
+      confidence: confidenceOf(gaps, insp),
+      gaps,
+      ranking: [],
+      rejected: decision.rejected,
+      forced,
+      lint: [],
+    }
+  }
+
+  const chosen = decision.ranking[0]
+  const copyPlan = planCopies({ insp, req, chosen, user, rootfs: input.rootfs, keep: options.keep ?? [] })
+  const runtime = runtimeConfig({ insp, chosen, config: image.config, copies: copyPlan.copies, ldLibraryPath: copyPlan.ldLibraryPath })
+  const plan: Plan = {
+    base: chosen.candidate,
+    copies: copyPlan.copies,
+    user,
+    runtime,
+    ldLibraryPath: copyPlan.ldLibraryPath,
+    estimate: estimate(chosen, copyPlan, image),
+    notes: [...chosen.candidate.notes.filter((n) => !chosen.warnings.includes(n) && !chosen.fills.some((f) => f.note === n)), ...copyPlan.notes],
+  }
+  gaps.push(...copyPlan.gaps, ...chosen.warnings, ...catalogueGaps(chosen.base, req))
+  if (plan.estimate.baseBytes === undefined) gaps.push(`${chosen.base.name}: its size is not in the catalogue, so the estimate has no total`)
+  const confidence = confidenceOf(gaps, insp, chosen)
+  const reasons = reasonsFor(req, chosen, forced, insp, decision.ranking)
+  const smaller = smallerRejections(decision.rejected, catalogue, chosen)
+  const dockerfile = renderDockerfile({ source: image, plan, reasons, rejected: smaller, otherRejections: decision.rejected.length - smaller.length, forced, confidence, gaps })
+  const lint = lintDockerfile(dockerfile, { baseShell: !!chosen.base.provides.shell })
+  const est = plan.estimate
+  const size = est.totalBytes !== undefined ? `, about ${formatBytes(est.totalBytes)} vs ${formatBytes(est.todayBytes)}${est.savedPercent !== undefined ? ` (${savedText(est.savedPercent)})` : ''}` : ''
+  const verdictLine = runtimeVerdict(req, chosen) ?? `use ${chosen.candidate.publicRef}`
+  return {
+    verdict: 'slim',
+    summary: `${verdictLine}${size}`,
+    reasons,
+    confidence,
+    gaps,
+    ranking: decision.ranking.map((e) => e.candidate),
+    rejected: decision.rejected,
+    forced,
+    plan,
+    dockerfile,
+    lint,
+  }
+}
+
+function inspectionGaps(insp: Inspection): string[] {
+  const gaps = insp.gaps.map((g) => `${g.area}: ${g.message}`)
+  if (insp.program.stopped) gaps.push(`entrypoint: stopped at ${insp.program.stopped.at}: ${insp.program.stopped.reason}`)
+  for (const u of insp.closure.unresolved) gaps.push(`closure: ${u.name} (needed by ${u.neededBy[0] ?? '?'}) is not in the image`)
+  for (const n of insp.needs) {
+    if (n.kind === 'dlopen' && (!n.present || n.confidence === 'possible')) gaps.push(`dlopen: ${n.reason}${n.paths.length ? ` (${n.paths.join(', ')})` : ''}`)
+  }
+  return [...new Set(gaps)]
+}
+
+/** Catalogue facts the choice rests on that nobody checked against a real image. */
+function catalogueGaps(base: Base, req: Requirements): string[] {
+  const relevant = new Set<string>(['provides.libc', 'provides.sonames', 'provides.interpreters'])
+  if (needsOf(req, 'ca-certificates').length) relevant.add('provides.caBundle')
+  if (needsOf(req, 'tzdata').length) relevant.add('provides.tzdata')
+  if (needsOf(req, 'user').length) relevant.add('provides.users')
+  if (req.glibc) relevant.add('provides.glibcCeiling')
+  if (req.glibcxx) relevant.add('provides.glibcxxCeiling')
+  if (req.runtime) relevant.add('runtime')
+  return base.checks.filter((c) => c.status === 'unverified' && relevant.has(c.fact)).map((c) => `catalogue: ${base.name} ${c.fact.replace(/^provides\./, '')} is unverified (${c.how})`)
+}
+
+function confidenceOf(gaps: string[], insp: Inspection, chosen?: Evaluated): AdviceConfidence {
+  const severe =
+    insp.closure.unresolved.length > 0 ||
+    insp.findings.some((f) => f.severity === 'error') ||
+    (insp.program.kind === 'script' && !!insp.program.stopped) ||
+    (chosen?.warnings.length ?? 0) > 0
+  if (severe || gaps.length >= 4) return 'low'
+  return gaps.length > 0 ? 'medium' : 'high'
+}
+
+function estimate(chosen: Evaluated, plan: CopyPlan, image: SourceImage): SizeEstimate {
+  const copiedBytes = plan.copies.reduce((s, c) => s + (c.bytes ?? 0), 0)
+  const unknownCopies = plan.copies.filter((c) => c.bytes === undefined).length
+  const known = image.layers.length > 0 && image.layers.every((l) => l.fileBytes !== undefined)
+  const todayBytes = known ? image.layers.reduce((s, l) => s + (l.fileBytes ?? 0), 0) : image.layers.reduce((s, l) => s + Math.max(0, l.compressedSize), 0)
+  const baseBytes = chosen.candidate.baseBytes
+  const totalBytes = baseBytes !== undefined ? baseBytes + copiedBytes : undefined
+  const savedPercent = totalBytes !== undefined && todayBytes > 0 ? Math.round((1 - totalBytes / todayBytes) * 1000) / 10 : undefined
+  return {
+    ...(baseBytes !== undefined ? { baseBytes } : {}),
+    baseBasis: chosen.candidate.sizeBasis,
+    copiedBytes,
+    unknownCopies,
+    ...(totalBytes !== undefined ? { totalBytes } : {}),
+    todayBytes,
+    todayBasis: known ? 'layer files' : 'compressed layers',
+    ...(savedPercent !== undefined ? { savedPercent } : {}),
+  }
+}
+
+function describeProgram(req: Requirements, insp: Inspection): string {
+  if (req.runtime) return `a ${req.runtime.language}${req.runtime.version ? ` ${req.runtime.version}` : ''} app`
+  const lang = insp.go ? 'Go ' : insp.rust?.isRust ? 'Rust ' : insp.elf?.cxx ? 'C++ ' : ''
+  if (req.libc === 'static') return `a static ${lang}program`
+  if (req.libc === 'unknown') return `a ${lang}program of unknown linkage`
+  return `a dynamic ${lang}program linked against ${req.libc}`
+}
+
+function reasonsFor(req: Requirements, chosen: Evaluated, forced: boolean, insp: Inspection, ranking: Evaluated[]): string[] {
+  const c = chosen.candidate
+  const out = [`${describeProgram(req, insp)}${req.glibc ? ` needing GLIBC_${req.glibc}` : ''}${req.glibcxx ? ` and GLIBCXX_${req.glibcxx}` : ''}`]
+  const needs: string[] = []
+  if (needsOf(req, 'ca-certificates').length) needs.push('the CA bundle')
+  if (needsOf(req, 'tzdata').length) needs.push('tzdata')
+  if (needsOf(req, 'user').length) needs.push('/etc/passwd')
+  if (needsOf(req, 'tmp').length) needs.push('/tmp')
+  if (req.shellReasons.length) needs.push(`a shell (${req.shellReasons[0]})`)
+  if (needs.length) out.push(`it needs ${needs.join(', ')}${forced ? '' : `, which ${c.name} provides`}`)
+  if (forced) out.push(`${c.name} was asked for with --base`)
+  else if (c.copiedLibraries.length === 0 && req.libraries.length > 0) out.push(`${c.name} ships every library the program loads`)
+  else if (c.copiedLibraries.length) out.push(`${c.copiedLibraries.length === 1 ? '1 library is' : `${c.copiedLibraries.length} libraries are`} copied: ${c.copiedLibraries.join(', ')}`)
+  if (c.sameDistro && req.usesDistroLibraries) out.push(`it is the same release as the source (${req.sourceDistro?.id} ${req.sourceDistro?.versionId}), so copied libraries match its libc`)
+  if (!forced) out.push(whyFirst(chosen, ranking, req))
+  if (c.status !== 'supported') out.push(`${c.name} is ${c.status === 'eol' ? 'end of life' : 'retired'}: move to a supported release when you can`)
+  return out
+}
+
+/** Why the choice ranks first, against the best-ranked smaller base when there is one (same keys,
+ * same order as compareCandidates). */
+function whyFirst(chosen: Evaluated, ranking: Evaluated[], req: Requirements): string {
+  const c = chosen.candidate
+  const smaller = ranking.filter((e) => e !== chosen && e.candidate.estimatedBytes !== undefined && c.estimatedBytes !== undefined && e.candidate.estimatedBytes < c.estimatedBytes)
+  if (smaller.length === 0) return 'the smallest base that meets every requirement'
+  // The smaller base that ranked highest is the one that nearly won: say which key decided.
+  const s = smaller[0].candidate
+  if (req.usesDistroLibraries && c.sameDistro && !s.sameDistro) return `ranked above the smaller ${s.name}: same release as the source`
+  if (s.idleShell && !c.idleShell) return `ranked above the smaller ${s.name}, which has a shell the program does not need`
+  if (s.status !== 'supported' && c.status === 'supported') return `ranked above the smaller ${s.name}, which is ${s.status === 'eol' ? 'end of life' : 'retired'}`
+  if (s.copiedLibraries.length > c.copiedLibraries.length) {
+    const n = s.copiedLibraries.length - c.copiedLibraries.length
+    return `ranked above the smaller ${s.name}, which would need ${n} more copied ${n === 1 ? 'library' : 'libraries'} (${s.copiedLibraries.filter((l) => !c.copiedLibraries.includes(l)).join(', ')}) frozen at the source's versions`
+  }
+  return 'the best-ranked base that meets every requirement'
+}
+
+/** "no distroless runtime for Python 3.9: keep a slim Debian base" when that is what happened. */
+function runtimeVerdict(req: Requirements, chosen: Evaluated): string | undefined {
+  const rt = req.runtime
+  if (!rt || chosen.base.runtime || rt.language === 'shell') return undefined
+  const names: Record<string, string> = { python: 'Python', node: 'Node.js', java: 'Java', ruby: 'Ruby', php: 'PHP', perl: 'Perl' }
+  const lang = names[rt.language] ?? rt.language
+  return `no distroless runtime for ${lang}${rt.version ? ` ${rt.version.split('.').slice(0, 2).join('.')}` : ''}: keep a slim ${chosen.base.family === 'debian' ? 'Debian' : chosen.base.family} base (${chosen.candidate.publicRef}) with the interpreter copied`
+}
+
+/** The rejections that answer "why not something smaller?": bases smaller than the choice. */
+function smallerRejections(rejected: Rejection[], catalogue: Base[], chosen: Evaluated): Rejection[] {
+  const limit = chosen.candidate.baseBytes
+  if (limit === undefined) return rejected.filter((r) => r.rule !== 'not-needed' && r.rule !== 'status')
+  return rejected.filter((r) => {
+    const b = catalogue.find((x) => x.name === r.base)
+    const size = b ? baseSize(b).bytes : undefined
+    return size !== undefined && size < limit
+  })
+}
+
+function topRejections(rejected: Rejection[], n: number): string[] {
+  return rejected.slice(0, n).map((r) => `${r.base}: ${r.reason}`)
+}
+
+function keepReason(req: Requirements, rejected: Rejection[]): string {
+  if (req.runtime && req.runtime.language !== 'shell') {
+    return `no catalogue base can run this ${req.runtime.language} app (no matching runtime image and no Debian base fits)`
+  }
+  const glibc = rejected.find((r) => r.rule === 'glibc-version')
+  if (glibc) return `no catalogue base has a glibc new enough (${glibc.reason}); keep the current base or add one in the config file`
+  return `no catalogue base meets every requirement (${rejected[0]?.reason ?? 'empty catalogue'}); add one in the config file`
+}

@@ -1,0 +1,279 @@
+/**
+ * What to copy from the source image onto the chosen base, and nothing else: the program (under the
+ * names the command uses), the libraries the base does not provide (under the names the loader
+ * looks up), the files the needs name that the base lacks, the app's trees for interpreted apps,
+ * writable directories owned by the runtime user, and --keep paths.
+ *
+ * COPY follows a symlink given as a source (files.ts), so a chain libssl.so.3 -> libssl.so.3.0.x
+ * is copied as one file named libssl.so.3: the name is all the loader needs, and copying both
+ * names would store the bytes twice.
+ */
+import { posix } from 'node:path'
+import { SlimError } from '../core/errors.js'
+import type { Inspection, Need, NeedKind } from '../inspect/types.js'
+import type { RootFs } from '../layers/rootfs.js'
+import type { Base } from './catalogue/types.js'
+import type { Evaluated } from './decide.js'
+import { canonicalParent, isInside, pathFacts } from './files.js'
+import type { Requirements } from './requirements.js'
+import type { Copy, CopyKind, RuntimeUser } from './types.js'
+import { BASE_OWNED_DIRS } from './user.js'
+
+export interface PlanInput {
+  insp: Inspection
+  req: Requirements
+  chosen: Evaluated
+  user: RuntimeUser
+  rootfs?: RootFs
+  keep: string[]
+}
+
+export interface CopyPlan {
+  copies: Copy[]
+  ldLibraryPath: string[]
+  notes: string[]
+  gaps: string[]
+}
+
+/** Bounds the symlink-target closure so a tree full of outside links cannot explode the plan. */
+const MAX_LINK_TARGETS = 500
+
+class Copies {
+  readonly list: Copy[] = []
+  private readonly keys = new Map<string, Copy>()
+
+  constructor(private readonly fs: RootFs | undefined) {}
+
+  /** Adds a path (deduplicated by where it lands; a later chown/chmod wins over none). */
+  add(source: string, kind: CopyKind, why: string, o: { bytes?: number; chown?: string; chmod?: string; type?: 'file' | 'dir' } = {}): Copy | undefined {
+    const facts = this.fs ? pathFacts(this.fs, source) : undefined
+    if (this.fs && !facts) return undefined // not in the image: nothing to copy (the need says so)
+    const key = canonicalParent(this.fs, source)
+    const old = this.keys.get(key)
+    if (old) {
+      old.chown ??= o.chown
+      old.chmod ??= o.chmod
+      return old
+    }
+    const copy: Copy = {
+      source,
+      dest: source,
+      type: o.type ?? facts?.type ?? 'file',
+      bytes: facts?.bytes ?? o.bytes,
+      ...(o.chown ? { chown: o.chown } : {}),
+      ...(o.chmod ? { chmod: o.chmod } : {}),
+      kind,
+      why,
+    }
+    this.keys.set(key, copy)
+    this.list.push(copy)
+    return copy
+  }
+}
+
+function basename(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1)
+}
+
+/** Paths the command really names (so they must exist under exactly these names). */
+function namesUsed(insp: Inspection): Set<string> {
+  const used = new Set<string>()
+  if (insp.program.path) used.add(insp.program.path)
+  for (const s of insp.program.chain) {
+    if (s.from.startsWith('/')) used.add(s.from)
+    if (s.kind !== 'symlink' && s.to?.startsWith('/')) used.add(s.to)
+  }
+  return used
+}
+
+/** The file a symlink leads to, from the image or from the chain's symlink steps. */
+function linkTarget(insp: Inspection, fs: RootFs | undefined, link: string): string | undefined {
+  if (fs) return fs.realpath(link)?.path
+  let at = link
+  for (let hops = 0; hops < 40; hops++) {
+    const step = insp.program.chain.find((s) => s.kind === 'symlink' && s.from === at && s.to)
+    if (!step) break
+    at = step.to!
+  }
+  return at === link ? undefined : at
+}
+
+function addProgram(p: PlanInput, copies: Copies): void {
+  const { insp, chosen, rootfs } = p
+  // On a runtime image the interpreter is the base's: the program's own path, its symlinks and
+  // its real file all stay behind (the command is pointed at the base's interpreter).
+  const onRuntime = !!chosen.base.runtime && !!insp.runtime
+  const skip = new Set(onRuntime ? [insp.runtime!.executable, insp.program.path, insp.program.realPath, ...insp.program.symlinks].filter((x): x is string => !!x) : [])
+  const used = namesUsed(insp)
+  const covered = new Set<string>()
+  for (const link of insp.program.symlinks) {
+    if (!used.has(link) || skip.has(link)) continue
+    if (rootfs && rootfs.stat(link)?.type === 'dir') continue
+    const target = linkTarget(insp, rootfs, link)
+    copies.add(link, 'program', `${link} (a symlink to ${target ?? '?'}) is how the command names the program`)
+    if (target) covered.add(target)
+  }
+  for (const exe of insp.program.executables) {
+    if (skip.has(exe) || (covered.has(exe) && !used.has(exe))) continue
+    const role = exe === insp.program.realPath ? 'the program' : 'runs on the way to the program'
+    copies.add(exe, 'program', `${exe}: ${role}`)
+  }
+  const path = insp.program.path
+  if (path && !skip.has(path) && !covered.has(path) && !insp.program.executables.includes(path) && !insp.program.symlinks.includes(path)) {
+    copies.add(path, 'program', `${path}: the program`)
+  }
+  for (const script of insp.program.scripts) copies.add(script, 'script', `${script}: a script the command runs`)
+}
+
+function addLibraries(p: PlanInput, copies: Copies, out: CopyPlan): void {
+  const { chosen, req } = p
+  for (const lib of chosen.missing) {
+    if (lib === req.loader || lib.rule === 'interpreter') {
+      const at = req.interpreter ?? lib.path
+      copies.add(at, 'loader', `${at}: the dynamic loader (PT_INTERP); ${chosen.base.name} has none at this path`, { bytes: lib.size })
+      continue
+    }
+    const via = lib.rule === 'rpath' || lib.rule === 'runpath' ? ` via ${lib.rule.toUpperCase()}` : ''
+    const by = lib.neededBy[0] ? `, needed by ${lib.neededBy[0]}` : ''
+    copies.add(lib.path, 'library', `${lib.name}${via}${by}; ${chosen.base.name} does not ship it`, { bytes: lib.size })
+  }
+  // Without an ld.so.cache that lists them, directories from ld.so.conf are not searched on the base.
+  const defaults = new Set(p.insp.closure.searchPath.defaults)
+  const dirs = new Set<string>()
+  for (const lib of chosen.missing) {
+    if ((lib.rule === 'ld.so.conf' || lib.rule === 'musl-path') && !defaults.has(posix.dirname(lib.path))) dirs.add(posix.dirname(lib.path))
+  }
+  out.ldLibraryPath.push(...dirs)
+}
+
+type NeedHandler = (need: Need, p: PlanInput, copies: Copies, out: CopyPlan) => void
+
+const copyPaths = (kind: CopyKind, o: { chown?: string } = {}): NeedHandler => (need, _p, copies) => {
+  for (const path of need.paths) copies.add(path, kind, `${path}: ${need.reason}`, o)
+}
+
+const unlessBase = (has: (base: Base, path: string) => boolean, kind: CopyKind = 'need'): NeedHandler => (need, p, copies) => {
+  for (const path of need.paths) if (!has(p.chosen.base, path)) copies.add(path, kind, `${path}: ${need.reason} (${p.chosen.base.name} lacks it)`)
+}
+
+const sonameOf = (base: Base, path: string) => base.provides.sonames.includes(basename(path))
+
+/** One handler per need kind; kinds the rules already decided (CA, tzdata, users, /tmp) copy only through fills. */
+const NEED_HANDLERS: Partial<Record<NeedKind, NeedHandler>> = {
+  nsswitch: unlessBase((b) => b.provides.nsswitch),
+  'nss-module': unlessBase(sonameOf),
+  services: unlessBase((b, path) => b.provides.files.includes(path)),
+  locale: unlessBase((b, path) => b.provides.locales.some((l) => l.toLowerCase() === basename(path).toLowerCase())),
+  gconv: unlessBase((b, path) => b.provides.modules.some((m) => isInside(m, path) || m === path)),
+  dlopen: unlessBase(sonameOf, 'library'),
+  'program-data': copyPaths('need'),
+  'script-command': copyPaths('program'),
+  'app-tree': (need, p, copies) => {
+    const home = p.chosen.base.runtime ? p.insp.runtime?.home : undefined
+    for (const path of need.paths) {
+      if (home && isInside(path, home)) continue // the runtime image brings its own standard library
+      copies.add(path, 'app', `${path}: ${need.reason}`)
+    }
+  },
+  writable: (need, p, copies, out) => {
+    for (const path of need.paths) {
+      if (BASE_OWNED_DIRS.has(path) && p.chosen.base.family !== 'scratch') {
+        if (p.user.uid !== 0) out.gaps.push(`${path} must be writable (${need.reason.replace(/\.$/, '')}), but the base already has it, owned by root; COPY cannot change that, so ${p.user.spec} cannot write there`)
+        continue
+      }
+      const chown = p.user.uid === 0 ? undefined : p.user.spec
+      copies.add(path, 'writable', `${path}: written at run time${chown ? `; owned by ${chown}` : ''}`, { chown })
+    }
+  },
+  home: (need, p, copies) => {
+    const baseHome = p.chosen.base.provides.users.find((u) => u.uid === p.user.uid)?.home
+    for (const path of need.paths) {
+      if (path === baseHome) continue
+      const chown = p.user.uid === 0 ? undefined : p.user.spec
+      copies.add(path, 'writable', `${path}: the user's home directory${chown ? `; owned by ${chown}` : ''}`, { chown })
+    }
+  },
+}
+
+/**
+ * Need paths list the directory symlinks crossed on the way ("/lib" next to
+ * "/lib/x86_64-linux-gnu/libgcc_s.so.1" in a merged-/usr image). COPY would follow such a link and
+ * copy the whole directory it points to, so a link that is only a parent of another listed path
+ * is dropped; the deeper path brings what is needed.
+ */
+export function withoutCrossedLinks(need: Need, fs: RootFs | undefined): Need {
+  if (!fs) return need
+  const paths = need.paths.filter((p) => {
+    if (fs.lstat(p)?.type !== 'symlink' || fs.stat(p)?.type !== 'dir') return true
+    return !need.paths.some((q) => q !== p && q.startsWith(`${p}/`))
+  })
+  return paths.length === need.paths.length ? need : { ...need, paths }
+}
+
+function addNeeds(p: PlanInput, copies: Copies, out: CopyPlan): void {
+  for (const [kind, needs] of p.req.needs) {
+    const handler = NEED_HANDLERS[kind]
+    if (handler) for (const need of needs) handler(withoutCrossedLinks(need, p.rootfs), p, copies, out)
+  }
+  for (const fill of p.chosen.fills) {
+    for (const path of withoutCrossedLinks(fill.need, p.rootfs).paths) {
+      copies.add(path, 'need', `${path}: ${fill.need.reason} (${p.chosen.base.name} lacks it)`, { chmod: fill.chmod })
+    }
+    out.notes.push(fill.note)
+  }
+  for (const need of p.req.possibleNeeds) {
+    out.notes.push(`not copied, only possibly needed: ${need.paths.join(', ') || need.kind} (${need.reason}); add it with --keep if the program uses it`)
+  }
+}
+
+function addKeep(p: PlanInput, copies: Copies): void {
+  for (const raw of p.keep) {
+    const path = posix.normalize(raw.startsWith('/') ? raw : `/${raw}`)
+    if (p.rootfs && !p.rootfs.lstat(path)) throw new SlimError('usage', `--keep ${raw}: no such path in the image; give an absolute path that exists in it`)
+    copies.add(path, 'keep', `${path}: asked for with --keep`)
+  }
+}
+
+/** Symlinks inside copied trees whose targets were left behind would dangle: copy the targets. */
+function closeLinks(p: PlanInput, copies: Copies, out: CopyPlan): void {
+  if (!p.rootfs) return
+  let added = 0
+  for (let i = 0; i < copies.list.length; i++) {
+    const c = copies.list[i]
+    if (c.type !== 'dir') continue
+    const facts = pathFacts(p.rootfs, c.source)
+    for (const [link, target] of facts?.outsideLinks ?? []) {
+      if (copies.list.some((o) => isInside(target, canonicalParent(p.rootfs, o.source)))) continue
+      if (++added > MAX_LINK_TARGETS) {
+        out.gaps.push(`more than ${MAX_LINK_TARGETS} symlinks in copied trees point outside them; the rest may dangle`)
+        return
+      }
+      copies.add(target, 'link-target', `${target}: target of the symlink ${link}`)
+    }
+  }
+}
+
+/** Drops copies a copied directory already brings with the same ownership and mode. */
+function prune(list: Copy[]): Copy[] {
+  const dirs = list.filter((c) => c.type === 'dir')
+  return list.filter((c) => !dirs.some((d) => d !== c && isInside(c.dest, d.dest) && d.chown === c.chown && d.chmod === c.chmod))
+}
+
+export function planCopies(p: PlanInput): CopyPlan {
+  const out: CopyPlan = { copies: [], ldLibraryPath: [], notes: [], gaps: [] }
+  const copies = new Copies(p.rootfs)
+  addProgram(p, copies)
+  addLibraries(p, copies, out)
+  addNeeds(p, copies, out)
+  addKeep(p, copies)
+  closeLinks(p, copies, out)
+  out.copies = prune(copies.list)
+  if (!p.rootfs) {
+    const dirs = out.copies.filter((c) => c.bytes === undefined).length
+    if (dirs) out.notes.push(`${dirs} copied paths have no known size (no image filesystem was given): the estimate leaves them out`)
+  }
+  for (const c of out.copies) {
+    if (/[$*?[\]\\]/.test(c.source)) out.gaps.push(`${c.source}: COPY would read its name as a pattern or variable; check that line`)
+  }
+  return out
+}

@@ -1,0 +1,223 @@
+/**
+ * What the advice stage takes and gives: the inspection of one image plus a few facts about the
+ * image itself go in; the chosen base, the reasons, the exact copy plan, a size estimate and a
+ * Dockerfile come out. Everything a human reads is already phrased here (reasons, notes, gaps), so
+ * the report stage only lays it out.
+ */
+import type { ContainerConfig, Platform } from '../image/types.js'
+import type { Inspection } from '../inspect/types.js'
+import type { RootFs } from '../layers/rootfs.js'
+import type { Base } from './catalogue/types.js'
+import type { Mirrors } from './config.js'
+
+/** The facts about the source image that advice needs besides the inspection. */
+export interface SourceImage {
+  /** The reference as the user gave it, transport-qualified ("docker://...", "oci:DIR:TAG"). */
+  reference: string
+  transport: 'docker' | 'docker-archive' | 'oci' | 'oci-archive' | 'docker-daemon'
+  /** Registry repository ("127.0.0.1:5000/app", "docker.io/library/nginx"), when the image has one. */
+  name?: string
+  tag?: string
+  /** Digest of the (platform) manifest: what `FROM name@digest` pins. */
+  manifestDigest?: string
+  platform: Platform
+  config: ContainerConfig
+  /** Per layer: stored (compressed) size and, when the layer index read it, the bytes of its files. */
+  layers: { compressedSize: number; fileBytes?: number }[]
+  /** /etc/os-release of the image, when it has one (id "debian", versionId "12"). */
+  distro?: { id: string; versionId?: string }
+}
+
+export interface AdviseOptions {
+  /** Force this base (catalogue name, alias or repository[:tag]). */
+  base?: string
+  /** Run as this user: "uid[:gid]" or a name the base or the image knows. */
+  user?: string
+  /** Extra paths to copy from the source image. */
+  keep?: string[]
+  /** The platform to build for; default: the source image's. */
+  platform?: Platform
+  /** Registry mirrors applied to base references (gcr.io -> registry.internal:5000). */
+  mirrors?: Mirrors
+}
+
+export interface AdviseInput {
+  inspection: Inspection
+  image: SourceImage
+  /** The candidate bases (the built-in catalogue with the user's config applied). */
+  catalogue: Base[]
+  /** The image's merged filesystem: sizes of copied trees, symlinks inside them, --keep checks.
+   * Without it, sizes of directories are unknown and the estimate says so. */
+  rootfs?: RootFs
+  options?: AdviseOptions
+}
+
+export type AdviceConfidence = 'high' | 'medium' | 'low'
+
+/** One base that failed a requirement; `rule` names the check function's requirement. */
+export interface Rejection {
+  base: string
+  rule: RuleName
+  /** "needs GLIBC_2.38 > 2.36": a sentence that names the requirement and what the base lacks. */
+  reason: string
+}
+
+export type RuleName =
+  | 'status'
+  | 'architecture'
+  | 'libc'
+  | 'interpreter'
+  | 'glibc-version'
+  | 'glibc-relr'
+  | 'glibcxx-version'
+  | 'cxxabi-version'
+  | 'ca-bundle'
+  | 'tzdata'
+  | 'users'
+  | 'tmp'
+  | 'shell'
+  | 'runtime'
+  | 'runtime-version'
+  | 'not-needed'
+
+/** A base that satisfies every requirement, with what using it would take. */
+export interface Candidate {
+  name: string
+  family: Base['family']
+  status: Base['status']
+  tag: string
+  /** The reference written in FROM: mirrored, with @digest when the catalogue knows it. */
+  ref: string
+  /** The reference without the mirror, as the catalogue names it (for the base.name label). */
+  publicRef: string
+  digest?: string
+  /** Closure libraries the base does not provide (they are copied). */
+  copiedLibraries: string[]
+  /** Estimated final size in bytes (base + copied), when the base's size is known. */
+  estimatedBytes?: number
+  baseBytes?: number
+  /** Where the base's size comes from ("measured", "estimate: compressed size x 2.3", "unknown"). */
+  sizeBasis: string
+  /** The base is the same distribution release as the source (libraries copied from it match). */
+  sameDistro: boolean
+  /** The base has a shell the program does not need (more attack surface). */
+  idleShell: boolean
+  /** For runtime images: how far its language version is from the app's (0: same line). */
+  runtimeDistance?: number
+  /** Things true of this choice worth saying (files copied because the base lacks them, ...). */
+  notes: string[]
+}
+
+export type CopyKind =
+  | 'program' // an executable on the way from the config to the program
+  | 'script' // a wrapper or the app's main script
+  | 'library' // a closure library the base does not provide
+  | 'loader' // the dynamic loader (PT_INTERP)
+  | 'need' // a file or tree a need names (CA bundle, zoneinfo, config dir, ...)
+  | 'app' // an interpreted app's code and its runtime's trees
+  | 'writable' // a directory the user must be able to write
+  | 'link-target' // the target of a symlink inside a copied tree, which would dangle otherwise
+  | 'keep' // --keep
+
+export interface Copy {
+  /** Path in the source image, as COPY names it. */
+  source: string
+  /** Path in the final image (directory symlinks of the source resolved). */
+  dest: string
+  type: 'file' | 'dir'
+  /** Bytes it adds: a file's (or a symlink's target's) size, a tree's regular files; undefined when unknown. */
+  bytes?: number
+  /** "uid:gid" when the runtime user must own it. */
+  chown?: string
+  /** Octal mode when it must differ from the source's (e.g. "1777" for a /tmp copied onto scratch). */
+  chmod?: string
+  kind: CopyKind
+  /** One line: why it is copied. */
+  why: string
+}
+
+export interface RuntimeUser {
+  uid: number
+  gid: number
+  /** What USER says: always "uid:gid". */
+  spec: string
+  source: 'option' | 'image' | 'base-nonroot' | 'root-kept'
+  /** Why this user, in one sentence. */
+  note: string
+}
+
+export interface SizeEstimate {
+  /** Base bytes when known. */
+  baseBytes?: number
+  baseBasis: string
+  copiedBytes: number
+  /** Copies whose size slim could not tell (directories without a rootfs). */
+  unknownCopies: number
+  totalBytes?: number
+  /** Today's image: the bytes of every layer's files (what `docker images` reports, about). */
+  todayBytes: number
+  todayBasis: 'layer files' | 'compressed layers'
+  /** Percentage saved (0-100), when the total is known. */
+  savedPercent?: number
+}
+
+/** The final stage's runtime settings, carried over from the source config and adjusted. */
+export interface RuntimeConfig {
+  workdir: string
+  env: [string, string][]
+  /** Env names left out because they only matter while building (DEBIAN_FRONTEND, *_SHA256, ...). */
+  droppedEnv: string[]
+  exposedPorts: string[]
+  volumes: string[]
+  stopSignal?: string
+  labels: Record<string, string>
+  /** ENTRYPOINT and CMD in exec form; undefined: not set by the Dockerfile. `[]` resets the base's. */
+  entrypoint?: string[]
+  cmd?: string[]
+  /** What happened to a shell-form command, a path rewrite or a reset, one line each. */
+  commandNotes: string[]
+  healthcheck?: { test: string[]; interval?: number; timeout?: number; startPeriod?: number; retries?: number }
+  /** Why the source's HEALTHCHECK was not carried over. */
+  healthcheckDropped?: string
+}
+
+export interface Plan {
+  base: Candidate
+  copies: Copy[]
+  user: RuntimeUser
+  runtime: RuntimeConfig
+  /** Directories added to LD_LIBRARY_PATH because the base's loader would not search them. */
+  ldLibraryPath: string[]
+  estimate: SizeEstimate
+  notes: string[]
+}
+
+export interface Advice {
+  /** slim: a smaller base works. keep: no catalogue base fits; stay on the current one. nothing-to-run:
+   * the image has no program slim could find, so there is nothing to copy. */
+  verdict: 'slim' | 'keep' | 'nothing-to-run'
+  /** One line for humans. */
+  summary: string
+  /** Why the chosen base (or the verdict), one sentence each. */
+  reasons: string[]
+  confidence: AdviceConfidence
+  /** What slim could not check, each with where it comes from. */
+  gaps: string[]
+  /** Viable bases, best first; the first is the choice (or the forced base). */
+  ranking: Candidate[]
+  rejected: Rejection[]
+  forced: boolean
+  plan?: Plan
+  /** The generated Dockerfile, when the verdict is `slim`. */
+  dockerfile?: string
+  /** Our own rule checks run on `dockerfile` (all pass for a well-formed result). */
+  lint: LintFinding[]
+}
+
+export interface LintFinding {
+  /** "DL3006", "DL3025", "CIS-DI-0001", or one of slim's own ("SLIM-COPY-ROOT", ...). */
+  rule: string
+  /** 1-based line of the instruction, 0 for the whole file. */
+  line: number
+  message: string
+}
