@@ -148,4 +148,19 @@ describe('loader search path and estimate', () => {
     const a = plan(staticGo([], '/app/hello'), fs, { layers: [{ compressedSize: 5_000_000 }] })
     expect(a.plan!.estimate).toMatchObject({ todayBytes: 5_000_000, todayBasis: 'compressed layers' })
   })
+
+  it('an image already no bigger than the best base would make it is "already-small", not advised to grow', () => {
+    // a glibc program on scratch with its libraries: 3 MB today; distroless base-nossl alone is larger
+    const fs = new MapRootFs({ '/app/prog': 3_000_000, [`${T}/libz.so.1`]: 120_000 })
+    const insp = glibcProgram(['libz.so.1'])
+    const a = plan(insp, fs, { layers: [{ compressedSize: 1_500_000, fileBytes: 3_200_000 }] })
+    expect(a.plan!.estimate.totalBytes!).toBeGreaterThan(3_200_000)
+    expect(a.verdict).toBe('already-small')
+    expect(a.summary).toMatch(/^already small: /)
+    expect(a.summary).not.toMatch(/smaller/)
+    expect(a.dockerfile).toMatch(/^USER \d+:\d+$/m)
+    // the same image with build leftovers is worth slimming
+    const fat = plan(insp, fs, { layers: [{ compressedSize: 30_000_000, fileBytes: 80_000_000 }] })
+    expect(fat.verdict).toBe('slim')
+  })
 })

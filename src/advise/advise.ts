@@ -77,10 +77,17 @@ export function advise(input: AdviseInput): Advice {
   const lint = lintDockerfile(dockerfile, { baseShell: !!chosen.base.provides.shell })
   const est = plan.estimate
   const size = est.totalBytes !== undefined ? `, about ${formatBytes(est.totalBytes)} vs ${formatBytes(est.todayBytes)}${est.savedPercent !== undefined ? ` (${savedText(est.savedPercent)})` : ''}` : ''
-  const verdictLine = runtimeVerdict(req, chosen) ?? `use ${chosen.candidate.publicRef}`
+  // An image that is already minimal (a scratch image with just the program, say) would grow on
+  // any real base: say so instead of advising a bigger image as if it were a slimmer one.
+  // A runtime verdict ("no distroless runtime for Python 3.9: keep a slim Debian base") says more.
+  const runtimeLine = runtimeVerdict(req, chosen)
+  const alreadySmall = !forced && !runtimeLine && est.totalBytes !== undefined && est.totalBytes >= est.todayBytes
+  const verdictLine = alreadySmall
+    ? `already small: ${formatBytes(est.todayBytes)} today; the smallest base that fits, ${chosen.candidate.publicRef}, would make it about ${formatBytes(est.totalBytes!)}, so the Dockerfile only hardens it (pinned base, numeric non-root USER)`
+    : (runtimeLine ?? `use ${chosen.candidate.publicRef}`)
   return {
-    verdict: 'slim',
-    summary: `${verdictLine}${size}`,
+    verdict: alreadySmall ? 'already-small' : 'slim',
+    summary: alreadySmall ? verdictLine : `${verdictLine}${size}`,
     reasons,
     confidence,
     gaps,

@@ -193,9 +193,11 @@ export interface Plan {
 }
 
 export interface Advice {
-  /** slim: a smaller base works. keep: no catalogue base fits; stay on the current one. nothing-to-run:
-   * the image has no program slim could find, so there is nothing to copy. */
-  verdict: 'slim' | 'keep' | 'nothing-to-run'
+  /** slim: a smaller base works. already-small: the image is already no bigger than the best base
+   * would make it (the plan and Dockerfile are still given: they harden, they do not shrink).
+   * keep: no catalogue base fits; stay on the current one. nothing-to-run: the image has no
+   * program slim could find, so there is nothing to copy. */
+  verdict: 'slim' | 'already-small' | 'keep' | 'nothing-to-run'
   /** One line for humans. */
   summary: string
   /** Why the chosen base (or the verdict), one sentence each. */
