@@ -7,6 +7,7 @@ import { SlimError } from '../core/errors.js'
 import { parseBytes } from '../core/format.js'
 import { openImage } from '../image/open.js'
 import type { Image, OpenOptions } from '../image/types.js'
+import { inspectionCaptureHint } from '../inspect/entrypoint/capture-hint.js'
 import { inspectImage } from '../inspect/inspect.js'
 import type { Inspection } from '../inspect/types.js'
 import { buildIndex, collectFacts, computeMetrics, DEFAULT_MAX_EXPANDED_BYTES, type ImageFacts, type LayerIndex, type LayerMetrics } from '../layers/index.js'
@@ -57,7 +58,7 @@ export async function analyze(reference: string, open: OpenOptions, flags: Advic
 
   const image = await openImage(reference, open)
   try {
-    const index = await withLayerProgress(ui.progress, image, (onProgress) => buildIndex(image, { maxExpandedBytes, onProgress }))
+    const index = await withLayerProgress(ui.progress, image, (onProgress) => buildIndex(image, { maxExpandedBytes, onProgress, capture: inspectionCaptureHint(image.config) }))
     const metrics = computeMetrics(index, { top: Math.max(ui.top ?? 10, 20) })
     const facts = await collectFacts(index)
     const inspection = await inspectImage(index, image.config, { entrypoint })

@@ -45,8 +45,11 @@ export async function inspectImage(rootfs: RootFs, config: ImageConfig, opts: In
   }
 }
 
-async function inspect(rootfs: RootFs, config: ImageConfig, opts: InspectOptions): Promise<Inspection> {
-  const readFile = cachedReader(rootfs)
+async function inspect(imageFs: RootFs, config: ImageConfig, opts: InspectOptions): Promise<Inspection> {
+  // Every stage of inspection reads through one cache: a file read twice (libc by the closure and
+  // by the needs, the loader by the closure and for its default dirs) costs one layer pass.
+  const rootfs = withReadCache(imageFs)
+  const readFile = (path: string) => rootfs.readFile(path)
   const elfCache = new Map<string, Promise<ElfInfo>>()
   const readElf = (realPath: string): Promise<ElfInfo> => {
     let p = elfCache.get(realPath)
@@ -371,10 +374,25 @@ async function isElfFile(read: (p: string) => Promise<Buffer>, p: string): Promi
  * RootFs.readFile with a small cache: the same program file is read for its head, its ELF facts,
  * its Go build info and its strings. Only the most recent few files are kept.
  */
-function cachedReader(rootfs: RootFs): (path: string) => Promise<Buffer> {
+/** Bytes of file contents kept between reads (the closures of real programs are 5 to 80 MB). */
+const READ_CACHE_BYTES = 96 * 1024 * 1024
+/** Entries kept whatever their size (the last few reads are the likeliest to come again). */
+const READ_CACHE_MIN_ENTRIES = 6
+
+/** The same RootFs whose readFile remembers recent contents by real path (LRU, bounded in bytes). */
+function withReadCache(rootfs: RootFs): RootFs {
   const cache = new Map<string, Promise<Buffer>>()
-  const MAX = 6
-  return (path: string) => {
+  const sizes = new Map<string, number>()
+  let bytes = 0
+  const evict = () => {
+    while (cache.size > READ_CACHE_MIN_ENTRIES && bytes > READ_CACHE_BYTES) {
+      const oldest = cache.keys().next().value!
+      cache.delete(oldest)
+      bytes -= sizes.get(oldest) ?? 0
+      sizes.delete(oldest)
+    }
+  }
+  const readFile = (path: string): Promise<Buffer> => {
     const real = rootfs.realpath(path)?.path ?? path
     const hit = cache.get(real)
     if (hit) {
@@ -384,8 +402,23 @@ function cachedReader(rootfs: RootFs): (path: string) => Promise<Buffer> {
     }
     const p = rootfs.readFile(real)
     cache.set(real, p)
-    p.catch(() => cache.delete(real))
-    while (cache.size > MAX) cache.delete(cache.keys().next().value!)
+    p.then(
+      (b) => {
+        if (cache.get(real) !== p) return
+        sizes.set(real, b.length)
+        bytes += b.length
+        evict()
+      },
+      () => cache.delete(real),
+    )
     return p
+  }
+  return {
+    lstat: (p) => rootfs.lstat(p),
+    stat: (p) => rootfs.stat(p),
+    realpath: (p) => rootfs.realpath(p),
+    readdir: (p) => rootfs.readdir(p),
+    entries: () => rootfs.entries(),
+    readFile,
   }
 }

@@ -80,7 +80,12 @@ export class EmulatedProcess {
 
   /** Breadth-first over objects[from...], as the loaders queue them. */
   private async mapDependencies(from: number): Promise<void> {
+    let waveEnd = from
     for (let i = from; i < this.objects.length; i++) {
+      if (i === waveEnd) {
+        await this.prefetchWave(i)
+        waveEnd = this.objects.length
+      }
       const obj = this.objects[i]!
       for (const name of obj.info.needed) {
         await this.load(name, obj, 'needed')
@@ -90,6 +95,28 @@ export class EmulatedProcess {
         }
       }
     }
+  }
+
+  /**
+   * Runs the searches of one breadth-first wave (every DT_NEEDED of objects[from...]) at the same
+   * time, only for their side effect of reading the candidate files: reads that arrive together
+   * share one pass over a layer, so a closure costs one layer pass per wave instead of one per
+   * library. The loader's order is then applied by the sequential walk, which finds every ELF
+   * already read. Results are discarded, so the outcome is the same as without prefetching.
+   */
+  private async prefetchWave(from: number): Promise<void> {
+    const searches: Promise<unknown>[] = []
+    const seen = new Set<string>()
+    for (let i = from; i < this.objects.length; i++) {
+      const obj = this.objects[i]!
+      for (const name of obj.info.needed) {
+        const key = `${obj.origin}\0${name}`
+        if (seen.has(key) || this.matchLoaded(name, false)) continue
+        seen.add(key)
+        searches.push(this.search(name, obj).catch(() => undefined))
+      }
+    }
+    await Promise.all(searches)
   }
 
   private async load(name: string, requester: LoadedObject, via: 'needed' | 'dlopen'): Promise<LoadedObject | undefined> {
@@ -141,12 +168,13 @@ export class EmulatedProcess {
     return findInDirs(name, steps, this.main.info, ctx, ctx.flavour === 'glibc')
   }
 
-  /** glibc _dl_name_match_p plus the soname check; musl's short-name check. */
-  private matchLoaded(name: string): LoadedObject | undefined {
+  /** glibc _dl_name_match_p plus the soname check; musl's short-name check. `record` adds the
+   * name to the matched object, as the loader does once it has matched by soname. */
+  private matchLoaded(name: string, record = true): LoadedObject | undefined {
     for (const o of this.objects) {
       if (o.names.has(name)) return o
       if (this.ctx.flavour === 'glibc' && o.info.soname === name) {
-        o.names.add(name)
+        if (record) o.names.add(name)
         return o
       }
     }
