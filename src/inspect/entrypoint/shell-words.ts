@@ -339,6 +339,14 @@ class Lexer {
     let allArgsOnly = true
     let sawAllArgs = false
     let any = false
+    /** `$...` or a backquote, inside double quotes or not: its text, and whether it is all of "$@". */
+    const takeExpansion = () => {
+      const e = this.expansion()
+      text += e.text
+      dynamic.push(...e.dynamic)
+      if (e.allArgs) sawAllArgs = true
+      else allArgsOnly = false
+    }
     while (this.i < s.length) {
       const c = s[this.i]!
       if (' \t\r\n;&|()<>'.includes(c)) break
@@ -376,11 +384,7 @@ class Lexer {
             continue
           }
           if (d === '$' || d === '`') {
-            const e = this.expansion()
-            text += e.text
-            dynamic.push(...e.dynamic)
-            if (e.allArgs) sawAllArgs = true
-            else allArgsOnly = false
+            takeExpansion()
             continue
           }
           if (d === '\n') this.line++
@@ -392,11 +396,7 @@ class Lexer {
         continue
       }
       if (c === '$' || c === '`') {
-        const e = this.expansion()
-        text += e.text
-        dynamic.push(...e.dynamic)
-        if (e.allArgs) sawAllArgs = true
-        else allArgsOnly = false
+        takeExpansion()
         continue
       }
       if ((c === '*' || c === '?' || c === '[') && !dynamic.includes('glob')) dynamic.push('glob')
