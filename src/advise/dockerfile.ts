@@ -7,6 +7,7 @@
  * expands variables in them); paths that need quoting use the JSON form of COPY.
  */
 import { posix } from 'node:path'
+import { humanBytes } from '../core/format.js'
 import type { Copy, Plan, Rejection, SourceImage } from './types.js'
 
 export interface DockerfileInput {
@@ -30,17 +31,9 @@ export function savedText(percent: number): string {
   return percent >= 0 ? `${percent}% smaller` : `${Math.round(-percent * 10) / 10}% larger`
 }
 
+/** humanBytes, with a word for a size slim does not know. */
 export function formatBytes(n: number | undefined): string {
-  if (n === undefined) return 'unknown'
-  if (n < 1024) return `${n} B`
-  const units = ['kB', 'MB', 'GB', 'TB']
-  let v = n / 1000
-  let i = 0
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000
-    i++
-  }
-  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${units[i]}`
+  return n === undefined ? 'unknown' : humanBytes(n)
 }
 
 /** A double-quoted Dockerfile string: the builder unescapes \ and expands $ inside it. */

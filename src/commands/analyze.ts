@@ -1,10 +1,10 @@
-import { writeFile } from 'node:fs/promises'
 import { Args, Flags } from '@oclif/core'
 import { SlimCommand } from '../cli/base-command.js'
 import { imageFlags, openOptionsFromFlags } from '../cli/image-flags.js'
 import { adviceFlags, analyze } from '../cli/pipeline.js'
 import { progressWanted } from '../cli/progress.js'
-import { SlimError, describe } from '../core/errors.js'
+import { writeOutput } from '../cli/write-output.js'
+import { SlimError } from '../core/errors.js'
 import { analysisDocument } from '../report/document.js'
 import { summarizeImage } from '../report/image-summary.js'
 import { layersReport } from '../report/layers-report.js'
@@ -49,9 +49,7 @@ export default class Analyze extends SlimCommand {
       let dockerfilePath: string | undefined
       if (flags.dockerfile) {
         if (!a.advice.dockerfile) throw new SlimError('unsupported', `${a.image.reference}: no Dockerfile to write (${a.advice.summary})`)
-        await writeFile(flags.dockerfile, a.advice.dockerfile).catch((e) => {
-          throw new SlimError('usage', `--dockerfile ${flags.dockerfile}: cannot write it (${describe(e)}); choose a writable path`)
-        })
+        await writeOutput(flags.dockerfile, a.advice.dockerfile, '--dockerfile')
         dockerfilePath = flags.dockerfile
       }
       if (flags.files) {
@@ -63,7 +61,7 @@ export default class Analyze extends SlimCommand {
         this.log(JSON.stringify(analysisDocument(this.config.version, summarizeImage(a.image), layers, a.inspection, a.advice), null, 2))
         return
       }
-      this.log(renderImageSection(summarizeImage(a.image), { layers: false }))
+      this.log(renderImageSection(summarizeImage(a.image)))
       this.log('')
       this.log(renderLayersSection(layers, { top: flags.top }))
       this.log('')

@@ -1,10 +1,10 @@
-import { writeFile } from 'node:fs/promises'
 import { Args, Flags } from '@oclif/core'
 import { SlimCommand } from '../cli/base-command.js'
 import { imageFlags, openOptionsFromFlags } from '../cli/image-flags.js'
 import { adviceFlags, analyze } from '../cli/pipeline.js'
 import { progressWanted } from '../cli/progress.js'
-import { SlimError, describe } from '../core/errors.js'
+import { writeOutput } from '../cli/write-output.js'
+import { SlimError } from '../core/errors.js'
 
 export default class Dockerfile extends SlimCommand {
   static override description = 'Write a hardened multi-stage Dockerfile that rebuilds IMAGE on the smallest base its program needs.'
@@ -33,9 +33,7 @@ export default class Dockerfile extends SlimCommand {
       const text = a.advice.dockerfile
       if (!text) throw new SlimError('unsupported', `${a.image.reference}: no Dockerfile: ${a.advice.summary}`)
       if (flags.output) {
-        await writeFile(flags.output, text).catch((e) => {
-          throw new SlimError('usage', `--output ${flags.output}: cannot write it (${describe(e)}); choose a writable path`)
-        })
+        await writeOutput(flags.output, text, '--output')
         process.stderr.write(`slim: ${a.advice.summary}\nslim: Dockerfile written to ${flags.output}\n`)
       } else {
         process.stdout.write(text)

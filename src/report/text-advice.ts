@@ -1,3 +1,4 @@
+import { savedText } from '../advise/dockerfile.js'
 import type { Advice } from '../advise/types.js'
 import { humanBytes } from '../core/format.js'
 
@@ -12,7 +13,7 @@ export function renderAdviceSection(a: Advice, opts: { dockerfilePath?: string; 
     const e = plan.estimate
     const total = e.totalBytes !== undefined ? humanBytes(e.totalBytes) : `unknown (base size: ${e.baseBasis})`
     out.push(
-      `  size         ${total} estimated, today ${humanBytes(e.todayBytes)} (${e.todayBasis})${e.savedPercent === undefined ? '' : e.savedPercent >= 0 ? `: ${e.savedPercent.toFixed(0)}% smaller` : `: ${(-e.savedPercent).toFixed(0)}% LARGER`}`,
+      `  size         ${total} estimated, today ${humanBytes(e.todayBytes)} (${e.todayBasis})${e.savedPercent === undefined ? '' : `: ${savedText(e.savedPercent)}`}`,
     )
     out.push(`               base ${e.baseBytes !== undefined ? humanBytes(e.baseBytes) : '?'} (${e.baseBasis}) + copied ${humanBytes(e.copiedBytes)}${e.unknownCopies ? ` + ${e.unknownCopies} copies of unknown size` : ''}`)
     out.push(`  base         ${plan.base.ref}`)

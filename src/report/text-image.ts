@@ -1,8 +1,9 @@
 import { humanBytes } from '../core/format.js'
 import type { ImageSummary } from './image-summary.js'
-import { shortDigest, table, truncate } from './table.js'
+import { truncate } from './table.js'
 
-export function renderImageSection(s: ImageSummary, opts: { layers?: boolean } = {}): string {
+/** The Image and Config sections (the layer table is the layer stage's, in text-layers.ts). */
+export function renderImageSection(s: ImageSummary): string {
   const out: string[] = []
   out.push('Image')
   const kv: [string, string | undefined][] = [
@@ -33,19 +34,5 @@ export function renderImageSection(s: ImageSummary, opts: { layers?: boolean } =
   for (const e of c.env) out.push(`  env         ${e}`)
   for (const [k, v] of Object.entries(c.labels)) out.push(`  label       ${k}=${truncate(v, 80)}`)
   for (const w of s.warnings) out.push(`  warning: ${w}`)
-  if (opts.layers === false) return out.join('\n')
-  out.push('')
-  out.push(`Layers (${s.layers.length})`)
-  const hist = s.history.filter((h) => !h.emptyLayer)
-  out.push(
-    table(
-      ['#', 'digest', 'size', 'media type', 'created by'],
-      s.layers.map((l, i) => [String(l.index), shortDigest(l.digest), l.size >= 0 ? humanBytes(l.size) : '?', l.mediaType.replace(/^application\/vnd\./, ''), truncate(hist[i]?.createdBy ?? '', 60)]),
-      [true, false, true, false, false],
-    )
-      .split('\n')
-      .map((l) => `  ${l}`)
-      .join('\n'),
-  )
   return out.join('\n')
 }
