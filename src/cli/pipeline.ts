@@ -1,16 +1,13 @@
+/**
+ * CLI wiring of the analysis pipeline: the advice flags shared by `analyze` and `dockerfile`, and
+ * how they turn into the pipeline's typed options. The pipeline itself is src/pipeline.
+ */
 import { Flags } from '@oclif/core'
-import { advise } from '../advise/advise.js'
-import { loadConfig, mergeMirrors, resolveBases } from '../advise/config.js'
-import { sourceImageFrom } from '../advise/source.js'
-import type { Advice } from '../advise/types.js'
 import { SlimError } from '../core/errors.js'
 import { parseBytes } from '../core/format.js'
-import { openImage } from '../image/open.js'
-import type { Image, OpenOptions } from '../image/types.js'
-import { inspectionCaptureHint } from '../inspect/entrypoint/capture-hint.js'
-import { inspectImage } from '../inspect/inspect.js'
-import type { Inspection } from '../inspect/types.js'
-import { buildIndex, collectFacts, computeMetrics, DEFAULT_MAX_EXPANDED_BYTES, type ImageFacts, type LayerIndex, type LayerMetrics } from '../layers/index.js'
+import type { OpenOptions } from '../image/types.js'
+import { DEFAULT_MAX_EXPANDED_BYTES } from '../layers/index.js'
+import type { AnalyzeOptions } from '../pipeline/index.js'
 import { withLayerProgress } from './progress.js'
 
 /** Flags of the inspection and advice stages, shared by `analyze` and `dockerfile`. */
@@ -36,43 +33,21 @@ export interface AdviceFlagValues {
   'max-expanded-size'?: string
 }
 
-export interface Analysis {
-  image: Image
-  index: LayerIndex
-  metrics: LayerMetrics
-  facts: ImageFacts
-  inspection: Inspection
-  advice: Advice
-}
-
-/**
- * The pipeline as one sentence: open the image, index its layers, inspect its program, advise.
- * The caller closes `analysis.image`.
- */
-export async function analyze(reference: string, open: OpenOptions, flags: AdviceFlagValues, ui: { progress: boolean; top?: number }): Promise<Analysis> {
-  const maxExpandedBytes = parseSize(flags['max-expanded-size'])
-  const config = loadConfig(flags.config)
-  const catalogue = resolveBases(config)
-  const mirrors = mergeMirrors(config.mirrors ?? {}, flags['base-mirror'] ?? [])
-  const entrypoint = flags.entrypoint === undefined ? undefined : parseEntrypoint(flags.entrypoint)
-
-  const image = await openImage(reference, open)
-  try {
-    const index = await withLayerProgress(ui.progress, image, (onProgress) => buildIndex(image, { maxExpandedBytes, onProgress, capture: inspectionCaptureHint(image.config) }))
-    const metrics = computeMetrics(index, { top: Math.max(ui.top ?? 10, 20) })
-    const facts = await collectFacts(index)
-    const inspection = await inspectImage(index, image.config, { entrypoint })
-    const advice = advise({
-      inspection,
-      image: sourceImageFrom(image, { layers: index.layers, os: facts.os }),
-      catalogue,
-      rootfs: index,
-      options: { base: flags.base, user: flags.user, keep: flags.keep, platform: open.platform, mirrors },
-    })
-    return { image, index, metrics, facts, inspection, advice }
-  } catch (e) {
-    await image.close()
-    throw e
+/** The pipeline options a command's flags ask for; `progress` draws listr2 lines per layer. */
+export function analyzeOptionsFromFlags(open: OpenOptions, flags: AdviceFlagValues, ui: { progress: boolean; top?: number }): AnalyzeOptions {
+  return {
+    open,
+    advice: {
+      entrypoint: flags.entrypoint === undefined ? undefined : parseEntrypoint(flags.entrypoint),
+      base: flags.base,
+      user: flags.user,
+      keep: flags.keep,
+      mirrors: flags['base-mirror'],
+      configPath: flags.config,
+    },
+    maxExpandedBytes: parseSize(flags['max-expanded-size']),
+    top: ui.top,
+    observe: (image, read) => withLayerProgress(ui.progress, image, read),
   }
 }
 

@@ -1,8 +1,7 @@
 import { Listr } from 'listr2'
 import { humanBytes } from '../core/format.js'
 import type { Image } from '../image/types.js'
-
-export type LayerProgress = (layer: number, bytesDone: number, bytesTotal: number | undefined) => void
+import type { LayerProgress } from '../pipeline/index.js'
 
 /** Progress is drawn only for a person watching: a TTY on stderr, not CI, not --quiet/--json. */
 export function progressWanted(flags: { quiet?: boolean; json?: boolean }): boolean {

@@ -1,10 +1,11 @@
 import { Args, Flags } from '@oclif/core'
 import { SlimCommand } from '../cli/base-command.js'
 import { imageFlags, openOptionsFromFlags } from '../cli/image-flags.js'
-import { adviceFlags, analyze } from '../cli/pipeline.js'
+import { adviceFlags, analyzeOptionsFromFlags } from '../cli/pipeline.js'
 import { progressWanted } from '../cli/progress.js'
 import { writeOutput } from '../cli/write-output.js'
 import { SlimError } from '../core/errors.js'
+import { analyzeImage } from '../pipeline/index.js'
 import { analysisDocument } from '../report/document.js'
 import { summarizeImage } from '../report/image-summary.js'
 import { layersReport } from '../report/layers-report.js'
@@ -44,7 +45,7 @@ export default class Analyze extends SlimCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Analyze)
     const open = await openOptionsFromFlags(flags, this.debugLog)
-    const a = await analyze(args.image, open, flags, { progress: progressWanted({ ...flags, quiet: flags.quiet || flags.files }), top: flags.top })
+    const a = await analyzeImage(args.image, analyzeOptionsFromFlags(open, flags, { progress: progressWanted({ ...flags, quiet: flags.quiet || flags.files }), top: flags.top }))
     try {
       let dockerfilePath: string | undefined
       if (flags.dockerfile) {

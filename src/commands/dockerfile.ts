@@ -1,10 +1,11 @@
 import { Args, Flags } from '@oclif/core'
 import { SlimCommand } from '../cli/base-command.js'
 import { imageFlags, openOptionsFromFlags } from '../cli/image-flags.js'
-import { adviceFlags, analyze } from '../cli/pipeline.js'
+import { adviceFlags, analyzeOptionsFromFlags } from '../cli/pipeline.js'
 import { progressWanted } from '../cli/progress.js'
 import { writeOutput } from '../cli/write-output.js'
 import { SlimError } from '../core/errors.js'
+import { analyzeImage } from '../pipeline/index.js'
 
 export default class Dockerfile extends SlimCommand {
   static override description = 'Write a hardened multi-stage Dockerfile that rebuilds IMAGE on the smallest base its program needs.'
@@ -28,7 +29,7 @@ export default class Dockerfile extends SlimCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Dockerfile)
     const open = await openOptionsFromFlags(flags, this.debugLog)
-    const a = await analyze(args.image, open, flags, { progress: progressWanted(flags) })
+    const a = await analyzeImage(args.image, analyzeOptionsFromFlags(open, flags, { progress: progressWanted(flags) }))
     try {
       const text = a.advice.dockerfile
       if (!text) throw new SlimError('unsupported', `${a.image.reference}: no Dockerfile: ${a.advice.summary}`)

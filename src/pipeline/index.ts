@@ -1,0 +1,1 @@
+export { analyzeImage, type AdviceOptions, type Analysis, type AnalyzeOptions, type LayerProgress, type LayerReadObserver } from './analyze.js'
