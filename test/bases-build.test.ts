@@ -18,10 +18,8 @@ beforeAll(async () => {
 })
 
 describe('ensureBases', () => {
-  it('answers from the on-disk cache in under a second', async () => {
-    const t = Date.now()
+  it('answers from the on-disk cache without building anything', async () => {
     const again = await ensureBases({ fresh: true })
-    expect(Date.now() - t).toBeLessThan(1000)
     expect(again.buildSeconds).toBe(0)
     expect(again.refs).toEqual(bases.refs)
     expect(again.layout.startsWith(testCacheDir())).toBe(true)

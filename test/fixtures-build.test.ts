@@ -249,13 +249,10 @@ describe('Debian images', () => {
 })
 
 describe('cache behaviour', () => {
-  it('a second ensureFixtures() is a no-op that takes well under a second', async () => {
-    const t0 = performance.now()
+  it('a second ensureFixtures() is a no-op: nothing is built again', async () => {
     const again = await ensureFixtures()
-    const ms = performance.now() - t0
     expect(again.built).toEqual({})
     expect(again.refs).toEqual(fx.refs)
-    expect(ms).toBeLessThan(1000)
   })
 
   it('a subset pulls in its dependencies and the always-built archives, nothing else', async () => {

@@ -171,6 +171,8 @@ export interface RegistryOptions {
   authFile?: string
   /** Total retries on 429/5xx/resets. */
   retries?: number
+  /** How to wait between retries (tests record the waits instead of sleeping). */
+  sleep?: (ms: number) => Promise<void>
   /** Base backoff in ms (tests shorten it). */
   backoffMs?: number
   /** Request timeout in ms. */

@@ -51,12 +51,13 @@ describe('TarGuard', () => {
     ])
   })
 
-  it('stops feeding node-tar at the end marker: 64 MiB of trailing zeros cost no parse time', async () => {
-    const big = Buffer.concat([makeTar([{ name: 'f', data: 'x' }]), Buffer.alloc(64 * 1024 * 1024)])
-    const t0 = performance.now()
-    // gunzip-sized chunks, the worst case for node-tar's quadratic buffering
+  it('stops feeding node-tar at the end marker: 64 MiB of trailing zeros cost no parse work', async () => {
+    const one = makeTar([{ name: 'f', data: 'x' }])
+    const big = Buffer.concat([one, Buffer.alloc(64 * 1024 * 1024)])
+    // gunzip-sized chunks, the worst case for node-tar's quadratic buffering: counted, not timed.
+    // Of 64 MiB, the parser is handed only the archive itself.
+    expect(guardOver(big, 16384).forwarded).toBe(one.length)
     const r = await walk(big, 16384)
-    expect(performance.now() - t0).toBeLessThan(10_000)
     expect(r.paths).toEqual(['f'])
     expect(r.trailing).toBe(64 * 1024 * 1024)
     expect(r.warnings.join()).toMatch(/zero bytes follow the end-of-archive marker/)

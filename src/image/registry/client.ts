@@ -9,7 +9,7 @@ import { statusError, type Subject } from './errors.js'
 import { HttpClient, brief, discard, headerValue, readLimited, type Response } from './http.js'
 import { MANIFEST_ACCEPT, rejectUnsupportedManifest } from './manifest-kind.js'
 import { apiHost, mayUsePlainHttp } from './policy.js'
-import { backoffMs, isRetryableError, sleep } from './retry.js'
+import { backoffMs, isRetryableError } from './retry.js'
 import { certificateProblem, isNotTls } from './tls.js'
 import { parseWwwAuthenticate } from './www-authenticate.js'
 
@@ -97,7 +97,7 @@ export class RegistryClient {
         // A connection that breaks inside the body: ask again, like a failure before the headers.
         if (e instanceof SlimError || !isRetryableError(e) || attempt >= this.http.retries) throw this.http.connectionError(e, new URL(`https://${this.registry}`), what)
         this.http.log(`${what}: manifest download broke (${brief(e)}); retrying`)
-        await sleep(backoffMs(attempt, this.http.backoffMs))
+        await this.http.sleep(backoffMs(attempt, this.http.backoffMs))
         continue
       }
       rejectUnsupportedManifest(bytes, mediaType, what)
@@ -142,7 +142,7 @@ export class RegistryClient {
             const wait = backoffMs(resumes, client.http.backoffMs)
             resumes++
             client.http.log(`${what}: broken after ${delivered} bytes (${brief(e)}); resuming in ${wait} ms`)
-            await sleep(wait)
+            await client.http.sleep(wait)
             res = await client.openBlob(repository, desc.digest, delivered, what)
             skip = res.statusCode === 206 ? 0 : delivered
           }

@@ -16,6 +16,8 @@ export interface HttpOptions {
   backoffMs?: number
   timeoutMs?: number
   log?: (msg: string) => void
+  /** How to wait between attempts (tests pass a recorder instead of waiting for real). */
+  sleep?: (ms: number) => Promise<void>
 }
 
 export interface SendOptions {
@@ -43,8 +45,10 @@ export class HttpClient {
   readonly backoffMs: number
   readonly timeoutMs: number
   readonly log: (msg: string) => void
+  readonly sleep: (ms: number) => Promise<void>
 
   constructor(private readonly opts: HttpOptions) {
+    this.sleep = opts.sleep ?? sleep
     this.retries = opts.retries ?? DEFAULT_RETRIES
     this.backoffMs = opts.backoffMs ?? DEFAULT_BACKOFF_MS
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
@@ -62,7 +66,7 @@ export class HttpClient {
         if (!last && isRetryableError(e)) {
           const wait = backoffMs(attempt, this.backoffMs)
           this.log(`${o.what}: ${brief(e)}; retry ${attempt + 1}/${this.retries} in ${wait} ms`)
-          await sleep(wait)
+          await this.sleep(wait)
           continue
         }
         throw this.connectionError(e, url, o.what)
@@ -80,7 +84,7 @@ export class HttpClient {
       const wait = retryAfter ?? backoffMs(attempt, this.backoffMs)
       this.log(`${o.what}: HTTP ${res.statusCode} from ${url.host}; retry ${attempt + 1}/${this.retries} in ${wait} ms`)
       await discard(res)
-      await sleep(wait)
+      await this.sleep(wait)
     }
   }
 

@@ -91,20 +91,40 @@ describe('parseShell: expansion', () => {
     }
   })
 
-  it('random shell-like input: never throws, always ends (a deterministic fuzz of 2,000 strings)', () => {
-    let x = 0x9e3779b9
-    const rnd = (n: number) => {
-      x ^= x << 13
-      x ^= x >>> 17
-      x ^= x << 5
-      return (x >>> 0) % n
+  it('random words, quoted as POSIX sh quotes them, read back as exactly those words (2,000 cases)', () => {
+    const rnd = xorshift(0x2545f491)
+    const alphabet = ['a', 'Z', '0', ' ', '\t', '\n', '"', "'", '\\', '$', '`', '(', ')', '{', '}', ';', '&', '|', '<', '>', '#', '*', '?', '[', '~', '=', '%', 'é']
+    for (let i = 0; i < 2000; i++) {
+      const argv = Array.from({ length: 1 + rnd(4) }, () => Array.from({ length: rnd(8) }, () => alphabet[rnd(alphabet.length)]).join(''))
+      const quoted = argv.map((w) => (rnd(2) ? singleQuoted(w) : doubleQuoted(w))).join(' ')
+      expect(words(`exec ${quoted}`), quoted).toEqual([['exec', ...argv]])
     }
+  })
+
+  it('random shell-like input always ends, with commands in line order inside the text (2,000 strings)', () => {
+    const rnd = xorshift(0x9e3779b9)
     const alphabet = ['a', ' ', '\n', '"', "'", '\\', '$', '(', ')', '{', '}', '`', ';', '&', '|', '<', '>', '#', '=', '@', '*', 'if ', 'then ', 'fi', 'case ', ' in ', 'esac', 'f()', 'exec ', '<<EOF\n', 'EOF\n', '$(', '${', '2>&1']
     for (let i = 0; i < 2000; i++) {
       let t = ''
       for (let j = rnd(60); j > 0; j--) t += alphabet[rnd(alphabet.length)]
       const r = parseShell(t, vars({ A: '1' }, ['p1']))
-      expect(Array.isArray(r.commands)).toBe(true)
+      const lines = r.commands.map((c) => c.line)
+      const lastLine = t.split('\n').length
+      expect(lines.every((l, k) => l >= 1 && l <= lastLine && (k === 0 || l >= lines[k - 1]!)), JSON.stringify(t)).toBe(true)
     }
   })
 })
+
+/** A deterministic xorshift32 generator: failures reproduce. */
+function xorshift(seed: number): (n: number) => number {
+  let x = seed
+  return (n) => {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    return (x >>> 0) % n
+  }
+}
+
+const singleQuoted = (w: string) => `'${w.replaceAll("'", `'\\''`)}'`
+const doubleQuoted = (w: string) => `"${w.replace(/["\\$`]/g, (c) => `\\${c}`)}"`
