@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { copyLines, formatBytes, quote, savedText, sourceStage } from './dockerfile.js'
+import { quoted as quote } from './dockerfile-escape.js'
+import { copyLines, formatBytes, savedText, sourceStage } from './dockerfile.js'
 import type { Copy, SourceImage } from './types.js'
 
 const file = (source: string, o: Partial<Copy> = {}): Copy => ({ source, dest: source, type: 'file', kind: 'library', why: 'test', ...o })
@@ -31,7 +32,7 @@ describe('copyLines', () => {
 describe('quoting and numbers', () => {
   it('escapes backslash, double quote and $ (the builder expands variables in ENV and LABEL)', () => {
     expect(quote('a "b" $HOME \\n')).toBe('"a \\"b\\" \\$HOME \\\\n"')
-    expect(quote('two\nlines')).toBe('"two lines"')
+    expect(() => quote('two\nlines')).toThrow(/control characters/)
   })
 
   it('formats sizes in SI units and says larger when nothing was saved', () => {

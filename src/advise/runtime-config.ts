@@ -7,6 +7,7 @@
 import type { ContainerConfig } from '../image/types.js'
 import type { Inspection } from '../inspect/types.js'
 import type { Evaluated } from './decide.js'
+import { canQuote, durationNs, isEnvName, isPort, isSignal, retriesCount } from './dockerfile-escape.js'
 import type { Copy, RuntimeConfig } from './types.js'
 
 /** Env set only for the build (package managers, download checksums): useless or misleading at run time. */
@@ -100,7 +101,7 @@ export function carryHealthcheck(config: ContainerConfig, chosen: Evaluated, cop
   const test = hc?.Test
   if (!hc || !test || test.length === 0 || test[0] === 'NONE') return {}
   const has = (path: string) => copies.some((c) => c.dest === path || (c.type === 'dir' && path.startsWith(c.dest + '/')))
-  const keep = { test, interval: hc.Interval, timeout: hc.Timeout, startPeriod: hc.StartPeriod, retries: hc.Retries }
+  const keep = { test, ...healthTiming(hc) }
   if (test[0] === 'CMD') {
     const exe = test[1] ?? ''
     if (exe.startsWith('/') && has(exe)) return { healthcheck: keep }
@@ -115,6 +116,34 @@ export function carryHealthcheck(config: ContainerConfig, chosen: Evaluated, cop
   return { healthcheckDropped: `HEALTHCHECK ${JSON.stringify(test)} dropped: unknown form` }
 }
 
+/**
+ * The check's timing, from typed values only: a duration under 1ms, a fraction or a non-number is
+ * left to the builder's default (0 and absent mean the default too), never written as text.
+ */
+function healthTiming(hc: NonNullable<ContainerConfig['Healthcheck']>): Pick<NonNullable<RuntimeConfig['healthcheck']>, 'interval' | 'timeout' | 'startPeriod' | 'retries'> {
+  const out: Pick<NonNullable<RuntimeConfig['healthcheck']>, 'interval' | 'timeout' | 'startPeriod' | 'retries'> = {}
+  const interval = durationNs(hc.Interval)
+  const timeout = durationNs(hc.Timeout)
+  const startPeriod = durationNs(hc.StartPeriod)
+  const retries = retriesCount(hc.Retries)
+  if (interval !== undefined) out.interval = interval
+  if (timeout !== undefined) out.timeout = timeout
+  if (startPeriod !== undefined) out.startPeriod = startPeriod
+  if (retries !== undefined) out.retries = retries
+  return out
+}
+
+/** Settings whose text cannot be written faithfully into a Dockerfile (control characters). */
+function healthTimingNote(hc: ContainerConfig['Healthcheck']): string | undefined {
+  if (!hc) return undefined
+  const bad = (['Interval', 'Timeout', 'StartPeriod', 'Retries'] as const).filter((k) => {
+    const v: unknown = hc[k]
+    if (v === undefined || v === null || v === 0) return false
+    return k === 'Retries' ? retriesCount(v) === undefined : durationNs(v) === undefined
+  })
+  return bad.length ? `HEALTHCHECK ${bad.join(', ')} left at the builder's default: ${bad.map((k) => JSON.stringify(hc[k]) ?? 'null').join(', ')} is not a valid value` : undefined
+}
+
 export interface RuntimeConfigInput extends CommandInput {
   copies: readonly Copy[]
   ldLibraryPath: string[]
@@ -122,9 +151,6 @@ export interface RuntimeConfigInput extends CommandInput {
 
 /** Config values are untrusted: anything that does not look like its kind is left out (a port or
  * an env name with a newline would otherwise write its own Dockerfile instruction). */
-const PORT = /^\d{1,5}(\/(tcp|udp|sctp))?$/i
-const SIGNAL = /^(SIG)?[A-Z0-9+-]{1,16}$/i
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 
 export function runtimeConfig(input: RuntimeConfigInput): RuntimeConfig {
   const { config, chosen } = input
@@ -132,13 +158,13 @@ export function runtimeConfig(input: RuntimeConfigInput): RuntimeConfig {
   const droppedEnv: string[] = []
   const skipped: string[] = []
   for (const [k, v] of parseEnv(config.Env)) {
-    if (!ENV_NAME.test(k)) skipped.push(`ENV ${JSON.stringify(k)}`)
+    if (!isEnvName(k) || !canQuote(v)) skipped.push(`ENV ${JSON.stringify(k)}`)
     else if (isBuildOnlyEnv(k)) droppedEnv.push(k)
     else env.push([k, v])
   }
   const ports = Object.keys(config.ExposedPorts ?? {})
-  for (const p of ports) if (!PORT.test(p)) skipped.push(`EXPOSE ${JSON.stringify(p)}`)
-  const stopSignal = config.StopSignal && SIGNAL.test(config.StopSignal) ? config.StopSignal : undefined
+  for (const p of ports) if (!isPort(p)) skipped.push(`EXPOSE ${JSON.stringify(p)}`)
+  const stopSignal = config.StopSignal && isSignal(config.StopSignal) ? config.StopSignal : undefined
   if (config.StopSignal && !stopSignal) skipped.push(`STOPSIGNAL ${JSON.stringify(config.StopSignal)}`)
   if (input.ldLibraryPath.length) {
     const at = env.findIndex(([k]) => k === 'LD_LIBRARY_PATH')
@@ -147,18 +173,28 @@ export function runtimeConfig(input: RuntimeConfigInput): RuntimeConfig {
     if (at >= 0) env[at] = ['LD_LIBRARY_PATH', value]
     else env.push(['LD_LIBRARY_PATH', value])
   }
-  const labels: Record<string, string> = { ...(config.Labels ?? {}) }
+  const labels: Record<string, string> = {}
+  for (const [k, v] of Object.entries(config.Labels ?? {})) {
+    if (canQuote(k) && canQuote(v)) labels[k] = v
+    else skipped.push(`LABEL ${JSON.stringify(k)}`)
+  }
+  const volumes = Object.keys(config.Volumes ?? {}).filter((v) => v.startsWith('/'))
+  for (const v of volumes) if (!canQuote(v)) skipped.push(`VOLUME ${JSON.stringify(v)}`)
+  const workdirOk = !config.WorkingDir || canQuote(config.WorkingDir)
+  if (!workdirOk) skipped.push(`WORKDIR ${JSON.stringify(config.WorkingDir)} (written as /)`)
   labels['org.opencontainers.image.base.name'] = chosen.candidate.publicRef
   if (chosen.candidate.digest) labels['org.opencontainers.image.base.digest'] = chosen.candidate.digest
   else delete labels['org.opencontainers.image.base.digest']
   const command = finalCommand(input)
+  const timing = healthTimingNote(config.Healthcheck)
+  if (timing) command.commandNotes.push(timing)
   if (skipped.length) command.commandNotes.push(`left out, not valid in a Dockerfile: ${skipped.join(', ')}`)
   return {
-    workdir: config.WorkingDir?.startsWith('/') ? config.WorkingDir : '/',
+    workdir: workdirOk && config.WorkingDir?.startsWith('/') ? config.WorkingDir : '/',
     env,
     droppedEnv,
-    exposedPorts: ports.filter((p) => PORT.test(p)).sort(),
-    volumes: Object.keys(config.Volumes ?? {}).filter((v) => v.startsWith('/')).sort(),
+    exposedPorts: ports.filter(isPort).sort(),
+    volumes: volumes.filter(canQuote).sort(),
     ...(stopSignal ? { stopSignal } : {}),
     labels,
     ...command,
