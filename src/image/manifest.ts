@@ -1,3 +1,4 @@
+import { validateContainerConfig, validateHistory } from './config-types.js'
 import { SlimError, describe } from '../core/errors.js'
 import { isDigest } from '../core/digest.js'
 import {
@@ -194,11 +195,10 @@ export function parseImageConfig(bytes: Buffer, what: string): ImageConfig {
   rootfs.diff_ids.forEach((d, i) => {
     if (typeof d !== 'string' || !isDigest(d)) throw new SlimError('format', `${what}: rootfs.diff_ids[${i}] is not a valid digest`)
   })
-  if (doc.config !== undefined && doc.config !== null && !isObject(doc.config)) {
-    throw new SlimError('format', `${what}: "config" is not an object`)
-  }
-  if (doc.history !== undefined && doc.history !== null && !Array.isArray(doc.history)) {
-    throw new SlimError('format', `${what}: "history" is not a list`)
+  const config = validateContainerConfig(doc.config, what)
+  const history = validateHistory(doc.history, what)
+  for (const k of ['created', 'author', 'os.version'] as const) {
+    if (doc[k] !== undefined && doc[k] !== null && typeof doc[k] !== 'string') throw new SlimError('format', `${what}: ${k} must be a string, got ${typeof doc[k]}`)
   }
   const str = (v: unknown): string => (typeof v === 'string' ? v : '')
   return {
@@ -206,8 +206,8 @@ export function parseImageConfig(bytes: Buffer, what: string): ImageConfig {
     os: str(doc.os),
     architecture: str(doc.architecture),
     ...(typeof doc.variant === 'string' && doc.variant ? { variant: doc.variant } : {}),
-    config: (doc.config ?? undefined) as ImageConfig['config'],
-    history: (doc.history ?? undefined) as ImageConfig['history'],
+    config,
+    history,
     rootfs: { type: str(rootfs.type) || 'layers', diff_ids: rootfs.diff_ids as string[] },
   }
 }
