@@ -18,7 +18,7 @@
  * out by the caller with a note (canQuote, durationNs, retriesCount say so beforehand).
  */
 import { SlimError } from '../core/errors.js'
-import { escapeControls, hasControls } from '../core/text-escape.js'
+import { escapeControls, hasControls, printableJson } from '../core/text-escape.js'
 
 /** Characters that need no quoting or escaping anywhere a path goes. */
 const PLAIN = /^[A-Za-z0-9_@%+=:,./~-]+$/
@@ -28,13 +28,10 @@ export function comment(text: string): string {
   return `# ${escapeControls(text)}`
 }
 
-/** Characters JSON.stringify leaves raw that a terminal or a line reader could act on. */
-const JSON_UNSAFE = /[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
-
 /** A JSON array of strings on one line (exec form), printable: control characters as \uXXXX. */
 export function jsonArray(words: readonly string[]): string {
   for (const w of words) if (typeof w !== 'string') throw new SlimError('internal', `a Dockerfile JSON array holds a ${typeof w}, not a string`)
-  return JSON.stringify(words).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return printableJson(JSON.stringify(words))
 }
 
 /** A word the lexer reads back as `s`: `\`, `$` and quotes escaped with a backslash. */

@@ -1,6 +1,7 @@
 import { Command, Flags } from '@oclif/core'
 import { describe, isSlimError, oneLine } from '../core/errors.js'
 import { redact } from '../core/redact.js'
+import { escapeControls } from '../core/text-escape.js'
 
 /**
  * Every slim command extends this so that failures look the same everywhere: one line on stderr
@@ -39,7 +40,7 @@ export abstract class SlimCommand extends Command {
       exitCode = 1
       message = `unexpected failure: ${describe(err)}; rerun with --debug and report it`
     }
-    process.stderr.write(`slim: error: ${redact(oneLine(message))}\n`)
+    process.stderr.write(`slim: error: ${escapeControls(redact(oneLine(message)))}\n`)
     if (this.debugEnabled() && err.stack) process.stderr.write(`${redact(err.stack)}\n`)
     process.exitCode = exitCode
   }

@@ -1,5 +1,6 @@
 import { Listr } from 'listr2'
 import { humanBytes } from '../core/format.js'
+import { escapeControls } from '../core/text-escape.js'
 import type { Image } from '../image/types.js'
 import type { LayerProgress } from '../pipeline/index.js'
 
@@ -26,7 +27,7 @@ export async function withLayerProgress<T>(enabled: boolean, image: Image, work:
   const list = new Listr(
     [
       {
-        title: `Reading ${layers.length} layer${layers.length === 1 ? '' : 's'} of ${image.reference}`,
+        title: `Reading ${layers.length} layer${layers.length === 1 ? '' : 's'} of ${escapeControls(image.reference)}`,
         task: (_ctx, task) =>
           task.newListr(
             layers.map((l, i) => ({

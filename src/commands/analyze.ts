@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core'
+import { escapeControls, printableJson } from '../core/text-escape.js'
 import { SlimCommand } from '../cli/base-command.js'
 import { imageFlags, openOptionsFromFlags } from '../cli/image-flags.js'
 import { adviceFlags, analyzeOptionsFromFlags } from '../cli/pipeline.js'
@@ -35,7 +36,11 @@ export default class Analyze extends SlimCommand {
     ...imageFlags,
     ...adviceFlags,
     json: Flags.boolean({ description: 'Print one JSON document (schema: schema/analysis.schema.json) instead of text.', default: false, exclusive: ['files'] }),
-    files: Flags.boolean({ description: 'Print only the files the program needs, one path per line.', default: false }),
+    files: Flags.boolean({
+      description: 'Print only the files the program needs, one path per line. Control characters and backslashes in a path are escaped (\\n, \\t, \\\\, \\xHH, \\uHHHH); use -0 for raw paths.',
+      default: false,
+    }),
+    null: Flags.boolean({ description: 'With --files (also -0): end each path with a NUL byte instead of a newline, unescaped (for xargs -0).', default: false, dependsOn: ['files'] }),
     dockerfile: Flags.string({ description: 'Also write the generated multi-stage Dockerfile to this file.' }),
     quiet: Flags.boolean({ char: 'q', description: 'No progress output.', default: false }),
     top: Flags.integer({ description: 'How many entries the "largest" and "wasted" lists show.', default: 10, min: 1 }),
@@ -43,6 +48,8 @@ export default class Analyze extends SlimCommand {
   }
 
   async run(): Promise<void> {
+    // oclif short flags are letters; -0 is spelled as find and xargs spell it.
+    this.argv = this.argv.map((a) => (a === '-0' ? '--null' : a))
     const { args, flags } = await this.parse(Analyze)
     const open = await openOptionsFromFlags(flags, this.debugLog)
     const a = await analyzeImage(args.image, analyzeOptionsFromFlags(open, flags, { progress: progressWanted({ ...flags, quiet: flags.quiet || flags.files }), top: flags.top }))
@@ -54,12 +61,14 @@ export default class Analyze extends SlimCommand {
         dockerfilePath = flags.dockerfile
       }
       if (flags.files) {
-        for (const f of a.inspection.files()) this.log(f)
+        const files = a.inspection.files()
+        if (flags.null) process.stdout.write(files.map((f) => `${f}\0`).join(''))
+        else for (const f of files) this.log(escapeControls(f, { backslash: true }))
         return
       }
       const layers = layersReport(a.index, a.metrics, a.facts)
       if (flags.json) {
-        this.log(JSON.stringify(analysisDocument(this.config.version, summarizeImage(a.image), layers, a.inspection, a.advice), null, 2))
+        this.log(printableJson(JSON.stringify(analysisDocument(this.config.version, summarizeImage(a.image), layers, a.inspection, a.advice), null, 2)))
         return
       }
       this.log(renderImageSection(summarizeImage(a.image)))

@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core'
+import { escapeControls } from '../core/text-escape.js'
 import { SlimCommand } from '../cli/base-command.js'
 import { imageFlags, openOptionsFromFlags } from '../cli/image-flags.js'
 import { adviceFlags, analyzeOptionsFromFlags } from '../cli/pipeline.js'
@@ -35,7 +36,7 @@ export default class Dockerfile extends SlimCommand {
       if (!text) throw new SlimError('unsupported', `${a.image.reference}: no Dockerfile: ${a.advice.summary}`)
       if (flags.output) {
         await writeOutput(flags.output, text, '--output')
-        process.stderr.write(`slim: ${a.advice.summary}\nslim: Dockerfile written to ${flags.output}\n`)
+        process.stderr.write(`slim: ${escapeControls(a.advice.summary)}\nslim: Dockerfile written to ${escapeControls(flags.output)}\n`)
       } else {
         process.stdout.write(text)
       }

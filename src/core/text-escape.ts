@@ -43,3 +43,11 @@ export function hasControls(s: string): boolean {
 export function textLines(lines: readonly string[]): string {
   return lines.map((l) => escapeControls(l)).join('\n')
 }
+
+/** C0 is escaped by JSON.stringify already; these it leaves raw. */
+const JSON_RAW_UNSAFE = /[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+
+/** JSON text with the characters JSON.stringify leaves raw written as \uXXXX: the same document, printable. */
+export function printableJson(json: string): string {
+  return json.replace(JSON_RAW_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}

@@ -1,5 +1,11 @@
-/** Plain-text tables: left-aligned columns, right-aligned when a column is marked numeric. */
-export function table(headers: string[], rows: string[][], numeric: boolean[] = []): string {
+import { escapeControls } from '../core/text-escape.js'
+
+/**
+ * Plain-text tables: left-aligned columns, right-aligned when a column is marked numeric. Cells are
+ * escaped first (image values: a newline in a file name must not forge a row) so widths are right.
+ */
+export function table(headers: string[], cells: string[][], numeric: boolean[] = []): string {
+  const rows = cells.map((r) => r.map((c) => escapeControls(c)))
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: string[]) =>
     cells
@@ -11,7 +17,7 @@ export function table(headers: string[], rows: string[][], numeric: boolean[] = 
 
 /** Shorten long text for a table cell, keeping the start (what a human reads first). */
 export function truncate(s: string, max: number): string {
-  const flat = s.replace(/\s+/g, ' ').trim()
+  const flat = escapeControls(s.replace(/[ \t\n\r]+/g, ' ').trim())
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`
 }
 

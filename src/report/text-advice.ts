@@ -1,4 +1,5 @@
 import { savedText } from '../advise/dockerfile.js'
+import { textLines } from '../core/text-escape.js'
 import type { Advice } from '../advise/types.js'
 import { humanBytes } from '../core/format.js'
 
@@ -43,5 +44,5 @@ export function renderAdviceSection(a: Advice, opts: { dockerfilePath?: string; 
   for (const l of a.lint) out.push(`  lint: line ${l.line}: ${l.rule} ${l.message}`)
   if (opts.dockerfilePath) out.push(`  Dockerfile written to ${opts.dockerfilePath}`)
   else if (a.dockerfile) out.push('  Dockerfile: `slim dockerfile IMAGE` or `slim analyze IMAGE --dockerfile FILE` writes it')
-  return out.join('\n')
+  return textLines(out)
 }

@@ -1,4 +1,5 @@
 import { humanBytes } from '../core/format.js'
+import { textLines } from '../core/text-escape.js'
 import type { ImageSummary } from './image-summary.js'
 import { truncate } from './table.js'
 
@@ -34,5 +35,5 @@ export function renderImageSection(s: ImageSummary): string {
   for (const e of c.env) out.push(`  env         ${e}`)
   for (const [k, v] of Object.entries(c.labels)) out.push(`  label       ${k}=${truncate(v, 80)}`)
   for (const w of s.warnings) out.push(`  warning: ${w}`)
-  return out.join('\n')
+  return textLines(out)
 }

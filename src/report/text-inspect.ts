@@ -1,4 +1,5 @@
 import { humanBytes } from '../core/format.js'
+import { textLines } from '../core/text-escape.js'
 import type { ClosureNode, Inspection } from '../inspect/types.js'
 
 /** The Entrypoint and Runtime needs sections of `slim analyze`. */
@@ -65,7 +66,7 @@ export function renderInspectionSections(ins: Inspection, opts: { tree?: boolean
     out.push('What slim could not see')
     for (const g of ins.gaps) out.push(`  ${g.area.padEnd(10)} ${g.message}`)
   }
-  return out.join('\n')
+  return textLines(out)
 }
 
 function renderTree(node: ClosureNode, prefix: string, out: string[]): void {

@@ -1,4 +1,5 @@
 import { humanBytes, percent } from '../core/format.js'
+import { textLines } from '../core/text-escape.js'
 import type { LayersReport } from './layers-report.js'
 import { shortDigest, table, truncate } from './table.js'
 
@@ -9,7 +10,7 @@ export function renderLayersSection(r: LayersReport, opts: { top?: number } = {}
   const out: string[] = []
   out.push(`Layers (${r.layers.length}; ${humanBytes(r.uncompressedSize)} uncompressed)`)
   out.push(
-    indent(
+    ...indent(
       table(
         ['#', 'digest', 'size', 'added', 'modified', 'removed', 'dead', 'created by'],
         r.layers.map((l) => [
@@ -24,7 +25,7 @@ export function renderLayersSection(r: LayersReport, opts: { top?: number } = {}
         ]),
         [true, false, true, true, true, true, true, false],
       ),
-    ),
+    ).split('\n'),
   )
   for (const l of r.layers) for (const w of l.warnings) out.push(`  warning: layer ${l.index}: ${w}`)
   for (const w of r.warnings) out.push(`  warning: ${w}`)
@@ -39,16 +40,16 @@ export function renderLayersSection(r: LayersReport, opts: { top?: number } = {}
   out.push(`  duplicate files      ${humanBytes(m.duplicates.wastedBytes)} in ${m.duplicates.groupCount} groups  (same content at several paths)`)
   if (m.dive.inefficientFiles.length) {
     out.push('  files in several layers (dive):')
-    out.push(indent(table(['count', 'total', 'path'], m.dive.inefficientFiles.slice(0, top).map((f) => [String(f.count), humanBytes(f.cumulativeSize), f.path]), [true, true, false]), 4))
+    out.push(...indent(table(['count', 'total', 'path'], m.dive.inefficientFiles.slice(0, top).map((f) => [String(f.count), humanBytes(f.cumulativeSize), f.path]), [true, true, false]), 4).split('\n'))
   }
   if (m.duplicates.groups.length) {
     out.push('  duplicate contents:')
     for (const g of m.duplicates.groups.slice(0, top)) out.push(`    ${humanBytes(g.size)} x ${g.paths.length}: ${truncate(g.paths.join(', '), 100)}`)
   }
   out.push('  largest files:')
-  out.push(indent(table(['size', 'layer', 'path'], m.largestFiles.slice(0, top).map((f) => [humanBytes(f.size), String(f.layer), f.path]), [true, true, false]), 4))
+  out.push(...indent(table(['size', 'layer', 'path'], m.largestFiles.slice(0, top).map((f) => [humanBytes(f.size), String(f.layer), f.path]), [true, true, false]), 4).split('\n'))
   out.push('  largest directories:')
-  out.push(indent(table(['size', 'files', 'path'], m.largestDirs.slice(0, top).map((d) => [humanBytes(d.size), String(d.files), d.path]), [true, true, false]), 4))
+  out.push(...indent(table(['size', 'files', 'path'], m.largestDirs.slice(0, top).map((d) => [humanBytes(d.size), String(d.files), d.path]), [true, true, false]), 4).split('\n'))
 
   const f = r.facts
   out.push('')
@@ -67,7 +68,7 @@ export function renderLayersSection(r: LayersReport, opts: { top?: number } = {}
   list('world-writable', f.worldWritable.map((w) => w.path))
   list('device nodes', f.devices.map((d) => d.path))
   list('secret-like names', f.secrets.map((s) => `${s.path} (${s.why})`))
-  return out.join('\n')
+  return textLines(out)
 }
 
 /** Docker's history strings start with "/bin/sh -c #(nop) "; humans want the instruction. */
