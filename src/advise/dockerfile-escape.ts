@@ -99,9 +99,20 @@ export function volumeInstruction(paths: readonly string[]): string {
   return `VOLUME ${jsonArray(paths.map(lexerWord))}`
 }
 
-/** `K="V"` pairs for ENV and LABEL, continued over lines. */
-export function pairs(list: readonly (readonly [string, string])[], indent: string): string {
-  return list.map(([k, v]) => `${k}=${quoted(v)}`).join(` \\\n${indent}`)
+/** A LABEL key BuildKit can read back: it splits each `key=value` word at its first `=`. */
+export function isLabelKey(k: string): boolean {
+  return k !== '' && !k.includes('=') && canQuote(k)
+}
+
+/** `"key"="value"` for LABEL. */
+export function labelPair(k: string, v: string): string {
+  if (!isLabelKey(k)) throw new SlimError('internal', `LABEL key ${JSON.stringify(k)} cannot be written into a Dockerfile`)
+  return `${quoted(k)}=${quoted(v)}`
+}
+
+/** `NAME="value"` for ENV. */
+export function envPair(k: string, v: string): string {
+  return `${envName(k)}=${quoted(v)}`
 }
 
 /** Docker healthcheck durations: at least 1 ms (the builder refuses less), whole nanoseconds. */

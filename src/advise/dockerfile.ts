@@ -14,10 +14,10 @@ import {
   copyInstruction,
   fromRef,
   healthFlag,
-  isEnvName,
+  envPair,
   jsonArray,
   portArg,
-  quoted,
+  labelPair,
   signalArg,
   userArg,
   volumeInstruction,
@@ -215,15 +215,15 @@ export function renderDockerfileParts(input: DockerfileInput): RenderedDockerfil
   if (!plan.base.digest && p.architecture !== 'amd64') lines.push(comment(`Build with --platform ${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}.`))
   emit(`FROM ${fromRef(plan.base.ref)}`, 'FROM', [plan.base.ref])
   for (const g of copyGroups(plan.copies)) emit(copyInstruction(g.flags, g.sources, g.dest), 'COPY', [...g.sources, g.dest], g.flags)
-  const env = rt.env.filter(([k]) => isEnvName(k))
-  if (env.length) emit(`ENV ${env.map(([k, v]) => `${k}=${quoted(v)}`).join(' \\\n    ')}`, 'ENV', env.map(([k, v]) => `${k}=${v}`))
+  const env = rt.env
+  if (env.length) emit(`ENV ${env.map(([k, v]) => envPair(k, v)).join(' \\\n    ')}`, 'ENV', env.map(([k, v]) => `${k}=${v}`))
   emit(`WORKDIR ${workdirArg(rt.workdir)}`, 'WORKDIR', [rt.workdir])
   emit(`USER ${userArg(plan.user.spec)}`, 'USER', [plan.user.spec])
   if (rt.exposedPorts.length) emit(`EXPOSE ${rt.exposedPorts.map(portArg).join(' ')}`, 'EXPOSE', rt.exposedPorts)
   if (rt.volumes.length) emit(volumeInstruction(rt.volumes), 'VOLUME', rt.volumes)
   if (rt.stopSignal) emit(`STOPSIGNAL ${signalArg(rt.stopSignal)}`, 'STOPSIGNAL', [rt.stopSignal])
   const labels = Object.entries(rt.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  if (labels.length) emit(`LABEL ${labels.map(([k, v]) => `${quoted(k)}=${quoted(v)}`).join(' \\\n      ')}`, 'LABEL', labels.map(([k, v]) => `${k}=${v}`))
+  if (labels.length) emit(`LABEL ${labels.map(([k, v]) => labelPair(k, v)).join(' \\\n      ')}`, 'LABEL', labels.map(([k, v]) => `${k}=${v}`))
   if (rt.healthcheck) {
     const h = rt.healthcheck
     const flags = [

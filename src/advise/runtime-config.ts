@@ -7,7 +7,7 @@
 import type { ContainerConfig } from '../image/types.js'
 import type { Inspection } from '../inspect/types.js'
 import type { Evaluated } from './decide.js'
-import { canQuote, durationNs, isEnvName, isPort, isSignal, retriesCount } from './dockerfile-escape.js'
+import { canQuote, durationNs, isEnvName, isLabelKey, isPort, isSignal, retriesCount } from './dockerfile-escape.js'
 import type { Copy, RuntimeConfig } from './types.js'
 
 /** Env set only for the build (package managers, download checksums): useless or misleading at run time. */
@@ -175,7 +175,7 @@ export function runtimeConfig(input: RuntimeConfigInput): RuntimeConfig {
   }
   const labels: Record<string, string> = {}
   for (const [k, v] of Object.entries(config.Labels ?? {})) {
-    if (canQuote(k) && canQuote(v)) labels[k] = v
+    if (isLabelKey(k) && canQuote(v)) labels[k] = v
     else skipped.push(`LABEL ${JSON.stringify(k)}`)
   }
   const volumes = Object.keys(config.Volumes ?? {}).filter((v) => v.startsWith('/'))
