@@ -61,3 +61,14 @@ describe('sourceStage', () => {
     expect(layout.comment).toBe('built from oci:/tmp/layout:v1: push or load it first (skopeo copy oci:/tmp/layout:v1 docker-daemon:slim-source:local)')
   })
 })
+
+describe('dockerfile-escape', () => {
+  it('COPY sources: pattern characters become one-character classes, lexer characters are escaped', async () => {
+    const { copyInstruction, goDuration } = await import('./dockerfile-escape.js')
+    expect(copyInstruction(['--from=source'], ['/app/prog*', '/app/a\\b', '/app/$x'], '/app/')).toBe(String.raw`COPY --from=source ["/app/prog[*]","/app/a[\\\\\\\\]b","/app/\\$x","/app/"]`)
+    expect(copyInstruction(['--from=source'], ['/usr/bin/app'], '/usr/bin/')).toBe('COPY --from=source /usr/bin/app /usr/bin/')
+    expect(() => copyInstruction([], ['/app/../etc/passwd'], '/x/')).toThrow(/cannot write a COPY source for "\/app\/..\/etc\/passwd": it is not a normalised path/)
+    expect([goDuration(30e9), goDuration(1_500_000), goDuration(1_000_001)]).toEqual(['30s', '1500us', '1000001ns'])
+    expect(() => goDuration(999_999)).toThrow()
+  })
+})
