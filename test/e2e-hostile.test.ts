@@ -3,16 +3,17 @@
  * CLI: nothing from the image may write its own Dockerfile instruction, reach the terminal raw, or
  * crash slim with a type error (slim issue 8, items 1-3, 12, 13).
  */
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { runCli } from './helpers/cli.js'
 import { readDockerfile } from './helpers/dockerfile-reader.js'
 import { writeHostileArchive, writeHostileLayout, type HostileSpec } from './helpers/hostile-image.js'
 
 const ROOT = mkdtempSync(join(tmpdir(), 'slim-e2e-hostile-'))
 let n = 0
+afterAll(() => rmSync(ROOT, { recursive: true, force: true }))
 const layout = (spec: HostileSpec) => writeHostileLayout(join(ROOT, `layout${n++}`), spec)
 const file = (name: string) => ({ name, data: name, pax: { path: name }, mode: 0o644 })
 const HELLO = { Entrypoint: ['/app/hello'] }
