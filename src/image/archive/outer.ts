@@ -62,6 +62,8 @@ export async function checkIsFile(path: string, display: string): Promise<void> 
   if (st.isDirectory()) {
     throw new SlimError('format', `${display}: ${path} is a directory, not an archive file (for an OCI layout directory use oci:${path})`)
   }
+  // A FIFO or a device would block or never end: archives are read by offset, from regular files only.
+  if (!st.isFile()) throw new SlimError('format', `${display}: ${path} is not a regular file (a pipe or a device); save the archive to a file first`)
 }
 
 async function readHead(path: string, n: number): Promise<Buffer> {
