@@ -115,3 +115,21 @@ export async function childPidOf(timePid: number): Promise<number | undefined> {
   }
   return undefined
 }
+
+/**
+ * A zstd frame written by hand (RFC 8878): `head` as one raw block, then `rleBlocks` RLE blocks of
+ * 128 KiB of zeros (4 bytes each): 200 KB that expand to 6 GB. `windowLog` sets the window
+ * descriptor. No checksum, no content size.
+ */
+export function zstdZeroBomb(head: Buffer, rleBlocks: number, windowLog = 17): Buffer {
+  const blockHeader = (last: boolean, type: number, size: number): Buffer => {
+    const v = (size << 3) | (type << 1) | (last ? 1 : 0)
+    return Buffer.from([v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff])
+  }
+  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, (windowLog - 10) << 3])]
+  parts.push(blockHeader(rleBlocks === 0, 0, head.length), head)
+  const rle = Buffer.concat([blockHeader(false, 1, 128 * 1024), Buffer.from([0])])
+  const last = Buffer.concat([blockHeader(true, 1, 128 * 1024), Buffer.from([0])])
+  for (let i = 0; i < rleBlocks; i++) parts.push(i === rleBlocks - 1 ? last : rle)
+  return Buffer.concat(parts)
+}
