@@ -4,11 +4,15 @@
  * child's peak RSS (GNU time).
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createServer, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { HAVE_GNU_TIME, rawLayer, runMeasured, sha256, writeLayout, zstdZeroBomb } from './helpers/hostile-image.js'
+import { childPidOf, HAVE_GNU_TIME, rawLayer, runMeasured, sha256, writeLayout, zstdZeroBomb, type MeasuredRun } from './helpers/hostile-image.js'
 import { makeTar, tarHeader } from './helpers/tar-layers.js'
 
 const HAVE_ZSTD = spawnSync('zstd', ['--version']).status === 0
@@ -49,5 +53,158 @@ describe('item 7: zstd layers decode with bounded memory', () => {
     if (HAVE_GNU_TIME) expect(r.peakRss).toBeLessThan(400 * MB)
     const ok = await runMeasured(['analyze', `oci:${dir}:latest`, '--no-cache', '--max-zstd-window', '1GiB', '--json'], { timeoutMs: 60_000 })
     expect(ok.code, ok.stderr).toBe(0)
+  })
+})
+
+/** Every file and directory under `dir`, relative. */
+function listTree(dir: string): string[] {
+  const out: string[] = []
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) out.push(join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(dir.length + 1))
+  return out.sort()
+}
+
+async function waitFor(check: () => boolean, ms = 60_000): Promise<void> {
+  const until = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not reached')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+function biggestFile(dir: string): number {
+  let max = 0
+  for (const rel of listTree(dir)) {
+    const st = statSync(join(dir, rel), { throwIfNoEntry: false })
+    if (st?.isFile()) max = Math.max(max, st.size)
+  }
+  return max
+}
+
+/** Runs the CLI and sends `signal` to it once `ready()` holds. */
+async function interrupted(args: string[], env: Record<string, string>, ready: () => boolean, signal: NodeJS.Signals): Promise<MeasuredRun> {
+  let sent: Promise<void> = Promise.resolve()
+  const run = runMeasured(args, {
+    env,
+    timeoutMs: 120_000,
+    onSpawn: (timePid) => {
+      sent = (async () => {
+        const pid = await childPidOf(timePid)
+        await waitFor(ready)
+        if (pid) process.kill(pid, signal)
+      })()
+    },
+  })
+  const r = await run
+  await sent
+  return r
+}
+
+/**
+ * A docker-archive wrapped in gzip whose layer.tar entry claims 6 GiB of zeros: gzip members may be
+ * concatenated, so one 64 MiB member of zeros repeated makes a 6 MB file that unwraps to 6 GiB.
+ */
+function gzipBombArchive(path: string): void {
+  const zerosMember = gzipSync(Buffer.alloc(64 * MB), { level: 9 })
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [sha256('x')] } }))
+  const manifest = Buffer.from(JSON.stringify([{ Config: 'config.json', RepoTags: ['bomb:latest'], Layers: ['layer.tar'] }]))
+  const head = Buffer.concat([makeTar([{ name: 'manifest.json', data: manifest }, { name: 'config.json', data: config }], { end: false }), tarHeader({ name: 'layer.tar' }, 96 * 64 * MB)])
+  const parts = [gzipSync(head)]
+  for (let i = 0; i < 96; i++) parts.push(zerosMember)
+  parts.push(gzipSync(Buffer.alloc(1024)))
+  writeFileSync(path, Buffer.concat(parts))
+}
+
+describe('item 8 and issue 12 item 8: temp files are bounded and removed on exit and signals', () => {
+  it.skipIf(!HAVE_GNU_TIME)('a gzip-wrapped docker-archive bomb stops at --max-expanded-size and leaves no temp file', async () => {
+    const archive = join(work, 'bomb.tar.gz')
+    gzipBombArchive(archive)
+    expect(statSync(archive).size).toBeLessThan(10 * MB)
+    const tmp = join(work, 'tmp-gz')
+    const cache = join(work, 'cache-gz')
+    mkdirSync(tmp)
+    for (const cacheArgs of [['--no-cache'], ['--cache-dir', cache]]) {
+      const r = await runMeasured(['analyze', `docker-archive:${archive}`, '--max-expanded-size', '512MiB', ...cacheArgs], { env: { TMPDIR: tmp }, timeoutMs: 120_000 })
+      expect(r.code).toBe(1)
+      expect(r.stderr).toMatch(/^slim: error: .*temp files would hold more than 537 MB.*--max-expanded-size/m)
+      expect(r.peakRss).toBeLessThan(400 * MB)
+      expect(r.ms).toBeLessThan(100_000)
+      expect(listTree(tmp)).toEqual([])
+    }
+    expect(listTree(cache).filter((p) => p.startsWith('tmp/') && !p.endsWith('/'))).toEqual([])
+  }, 240_000)
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s while unwrapping a gzip-wrapped archive: exit %i, no temp file left', async (signal, code) => {
+    const archive = join(work, `bomb-${signal}.tar.gz`)
+    gzipBombArchive(archive)
+    const tmp = join(work, `tmp-${signal}`)
+    mkdirSync(tmp)
+    const r = await interrupted(['analyze', `docker-archive:${archive}`, '--no-cache'], { TMPDIR: tmp }, () => biggestFile(tmp) > 20 * MB, signal)
+    expect(r.code).toBe(code)
+    expect(listTree(tmp)).toEqual([])
+  }, 180_000)
+
+  describe('a Docker daemon whose export never ends', () => {
+    let server: Server
+    let socket: string
+    let mode: 'fast' | 'slow' = 'fast'
+    beforeAll(async () => {
+      socket = join(work, 'docker.sock')
+      server = createServer((req, res) => {
+        if (!req.url?.includes('/images/')) return void res.writeHead(404).end('{"message":"no such thing"}')
+        res.writeHead(200, { 'content-type': 'application/x-tar' })
+        endless(res, mode)
+      })
+      await new Promise<void>((r) => server.listen(socket, r))
+    })
+    afterAll(async () => {
+      server.closeAllConnections()
+      await new Promise((r) => server.close(r))
+    })
+
+    function endless(res: ServerResponse, how: 'fast' | 'slow'): void {
+      const chunk = randomBytes(256 * 1024)
+      let stopped = false
+      res.on('close', () => (stopped = true))
+      const pump = (): void => {
+        if (stopped) return
+        if (how === 'slow') {
+          res.write(chunk)
+          setTimeout(pump, 100)
+        } else if (res.write(chunk)) setImmediate(pump)
+        else res.once('drain', pump)
+      }
+      pump()
+    }
+
+    it.skipIf(!HAVE_GNU_TIME)('an export past the budget stops with a clear error and no temp file', async () => {
+      mode = 'fast'
+      const tmp = join(work, 'tmp-daemon')
+      mkdirSync(tmp)
+      const r = await runMeasured(['analyze', 'docker-daemon:busybox:latest', '--no-cache', '--max-expanded-size', '64MiB'], { env: { TMPDIR: tmp, DOCKER_HOST: `unix://${socket}` }, timeoutMs: 120_000 })
+      expect(r.code).toBe(1)
+      expect(r.stderr).toMatch(/^slim: error: docker-daemon:busybox:latest: the image export: temp files would hold more than 67.1 MB/m)
+      expect(r.peakRss).toBeLessThan(400 * MB)
+      expect(listTree(tmp)).toEqual([])
+    }, 150_000)
+
+    it.each([
+      ['SIGTERM', 143],
+      ['SIGINT', 130],
+    ] as const)('%s during a slow export: exit %i, no temp file left (cache dir or TMPDIR)', async (signal, code) => {
+      mode = 'slow'
+      const tmp = join(work, `tmp-daemon-${signal}`)
+      const cache = join(work, `cache-daemon-${signal}`)
+      mkdirSync(tmp)
+      for (const cacheArgs of [['--no-cache'], ['--cache-dir', cache]]) {
+        const where = cacheArgs[0] === '--no-cache' ? tmp : join(cache, 'tmp')
+        const r = await interrupted(['analyze', 'docker-daemon:busybox:latest', ...cacheArgs], { TMPDIR: tmp, DOCKER_HOST: `unix://${socket}` }, () => { try { return biggestFile(where) > MB } catch { return false } }, signal)
+        expect(r.code, r.stderr).toBe(code)
+        expect(listTree(tmp)).toEqual([])
+        if (cacheArgs[0] !== '--no-cache') expect(listTree(join(cache, 'tmp'))).toEqual([])
+      }
+    }, 180_000)
   })
 })

@@ -52,10 +52,17 @@ export async function openOptionsFromFlags(flags: ImageFlagValues, log?: (m: str
       insecureRegistries: flags['insecure-registry'],
       certDir: flags['cert-dir'],
       authFile: flags['auth-file'],
+      ...(flags['registry-timeout'] === undefined ? {} : { timeoutMs: secondsFlag('--registry-timeout', flags['registry-timeout']) }),
     },
     log,
     ...(flags['max-zstd-window'] === undefined ? {} : { maxZstdWindow: sizeFlag('--max-zstd-window', flags['max-zstd-window']) }),
   }
+}
+
+function secondsFlag(name: string, value: string): number {
+  const n = Number(value.trim().replace(/s$/, ''))
+  if (!Number.isFinite(n) || n <= 0) throw new SlimError('usage', `${name} "${value}" is not a number of seconds; use e.g. 30 or 120`)
+  return Math.round(n * 1000)
 }
 
 function sizeFlag(name: string, value: string): number {

@@ -67,7 +67,7 @@ async function resolve(source: ImageSource, opts: OpenOptions): Promise<Image> {
   if (artifact) throw notAnImage(ref, artifact, chosen.manifest)
   const manifest = validateImageManifest(chosen.manifest, `${ref}: manifest`)
 
-  const cache = opts.cacheDir && source.transport === 'docker' ? new BlobCache(opts.cacheDir, log) : undefined
+  const cache = opts.cacheDir && source.transport === 'docker' ? new BlobCache(opts.cacheDir, log, opts.maxTempBytes) : undefined
   const fetchVerified = async (desc: Descriptor, what: string): Promise<Readable> => {
     const fetch = async (): Promise<Readable> => {
       try {
