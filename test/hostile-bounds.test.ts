@@ -208,3 +208,73 @@ describe('item 8 and issue 12 item 8: temp files are bounded and removed on exit
     }, 180_000)
   })
 })
+
+describe('item 11: a registry that dribbles', () => {
+  let server: Server
+  let host: string
+  const layer = makeTar([{ name: 'big', data: randomBytes(24 * MB) }])
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Entrypoint: ['/big'] }, rootfs: { type: 'layers', diff_ids: [sha256(layer)] } }))
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length }],
+  }))
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const url = req.url ?? ''
+      const stop = { now: false }
+      res.on('close', () => (stop.now = true))
+      // Writes `body` `size` bytes every `ms`.
+      const dribble = (body: Buffer, size: number, ms: number, off = 0): void => {
+        if (stop.now) return
+        if (off >= body.length) return void res.end()
+        res.write(body.subarray(off, off + size))
+        setTimeout(() => dribble(body, size, ms, off + size), ms)
+      }
+      if (url === '/v2/') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+      if (url.startsWith('/v2/img/manifests/')) {
+        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': String(manifest.length) })
+        return url.endsWith('/slow') ? dribble(manifest, 1, 1000) : void res.end(manifest)
+      }
+      if (url === `/v2/img/blobs/${sha256(config)}`) return void res.writeHead(200, { 'content-length': String(config.length) }).end(config)
+      if (url === `/v2/img/blobs/${sha256(layer)}`) {
+        res.writeHead(200, { 'content-length': String(layer.length) })
+        return dribble(layer, 256 * 1024, 100)
+      }
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"NOT_FOUND","message":"no"}]}')
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    host = `127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(async () => {
+    server.closeAllConnections()
+    await new Promise((r) => server.close(r))
+  })
+
+  it('a manifest sent at 1 byte/s stops at the overall deadline set by --registry-timeout', async () => {
+    const r = await runMeasured(['analyze', `${host}/img:slow`, '--no-cache', '--registry-timeout', '2'], { timeoutMs: 90_000 })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^slim: error: .*did not finish answering within \d+ s .*--registry-timeout/m)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    // 2 s plus 1 s per MB of the 4 MiB manifest cap, once (a deadline is not retried): far below the bound.
+    expect(r.ms).toBeLessThan(60_000)
+  }, 100_000)
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s during a slow layer pull: exit %i and no cache/tmp/*.partial left', async (signal, code) => {
+    const cache = join(work, `cache-registry-${signal}`)
+    const ready = (): boolean => {
+      try {
+        return biggestFile(join(cache, 'tmp')) > MB
+      } catch {
+        return false
+      }
+    }
+    const r = await interrupted(['analyze', `${host}/img:fast`, '--cache-dir', cache], {}, ready, signal)
+    expect(r.code, r.stderr).toBe(code)
+    expect(listTree(join(cache, 'tmp'))).toEqual([])
+  }, 120_000)
+})
