@@ -278,3 +278,30 @@ describe('item 11: a registry that dribbles', () => {
     expect(listTree(join(cache, 'tmp'))).toEqual([])
   }, 120_000)
 })
+
+describe('item 9: ld.so.conf stays linear', () => {
+  it.skipIf(!HAVE_GNU_TIME)('100,000 directories, an include cycle and 300 files that include each other', async () => {
+    const { readFileSync } = await import('node:fs')
+    const dirs = Array.from({ length: 100_000 }, (_, i) => `/opt/lib${i}`).join('\n')
+    const confs = Array.from({ length: 300 }, (_, i) => ({ name: `etc/ld.so.conf.d/f${i}.conf`, data: 'include *.conf\n/usr/local/lib\n' }))
+    const tar = makeTar([
+      { name: 'usr/bin/true', data: readFileSync('/usr/bin/true'), mode: 0o755 },
+      { name: 'lib64/ld-linux-x86-64.so.2', data: readFileSync('/lib64/ld-linux-x86-64.so.2'), mode: 0o755 },
+      { name: 'etc/ld.so.conf', data: `${dirs}\ninclude /etc/ld.so.conf.d/*.conf\ninclude /etc/ld.so.conf\n` },
+      // Any cache file makes the glibc rules read ld.so.conf (the cache itself is never trusted).
+      { name: 'etc/ld.so.cache', data: 'glibc-ld.so.cache1.1' },
+      ...confs,
+    ])
+    const dir = join(work, 'ldsoconf')
+    const { gzipLayer } = await import('./helpers/hostile-image.js')
+    await writeLayout(dir, 'latest', [gzipLayer(tar)], { Entrypoint: ['/usr/bin/true'] })
+    const r = await runMeasured(['analyze', `oci:${dir}:latest`, '--no-cache', '--json'], { timeoutMs: 120_000 })
+    expect(r.code, r.stderr).toBe(0)
+    const text = r.stdout
+    expect(text).toMatch(/include loop/)
+    expect(text).toContain('/opt/lib99999')
+    console.log(`ld.so.conf with 100,000 dirs: ${r.ms} ms, peak RSS ${Math.round(r.peakRss / MB)} MB`)
+    expect(r.ms).toBeLessThan(60_000)
+    expect(r.peakRss).toBeLessThan(400 * MB)
+  }, 150_000)
+})
