@@ -111,3 +111,15 @@ describe('item 10: an oci: layout whose blobs are not regular files does not han
     if (HAVE_GNU_TIME) expect(r.peakRss).toBeLessThan(400 * MB)
   })
 })
+
+describe('item 6: a PAX size of -1', () => {
+  it('is refused with a one-line error naming the entry, as Go-based runtimes refuse the layer', async () => {
+    const dir = join(work, 'pax-size')
+    await writeLayout(dir, 'latest', [gzipLayer(makeTar([{ name: 'app', pax: { size: '-1' }, data: '#!/bin/sh\n', mode: 0o755 }]))], { Entrypoint: ['/app'] })
+    const r = await runMeasured(['analyze', `oci:${dir}:latest`, '--no-cache'], { timeoutMs: 60_000 })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^slim: error: .*"app" \(File\) has an invalid PAX size record \(size=-1\)/m)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    if (HAVE_GNU_TIME) expect(r.peakRss).toBeLessThan(400 * MB)
+  })
+})
