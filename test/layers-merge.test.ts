@@ -91,11 +91,43 @@ describe('replacing paths', () => {
     expect(idx.layers[1].overwritten).toEqual({ files: 1, bytes: 3 })
   })
 
-  it('an entry below a lower symlink replaces the symlink with a directory, as an overlay does', async () => {
+  it('an entry below a lower symlink goes where the link points, as umoci and containerd put it', async () => {
     const idx = await build([{ name: 'lib', type: '2', linkname: 'usr/lib' }, { name: 'usr/lib/', type: '5' }], [{ name: 'lib/x.so', data: 'elf' }])
-    expect(idx.lstat('/lib')?.type).toBe('dir')
-    expect(idx.lstat('/usr/lib/x.so')).toBeUndefined()
-    expect(idx.layers[1].warnings.join()).toMatch(/not a directory in the layers below/)
+    expect(idx.lstat('/lib')?.type).toBe('symlink')
+    expect(await text(idx, '/usr/lib/x.so')).toBe('elf')
+    expect(idx.layers[1].warnings.join()).toMatch(/parent directory is a symlink, written where the link points/)
+  })
+
+  it('links are followed inside the root: absolute targets, .. at the root, chains, dangling targets', async () => {
+    const idx = await build(
+      [
+        { name: 'abs', type: '2', linkname: '/app' },
+        { name: 'up', type: '2', linkname: '../../../opt' },
+        { name: 'chain', type: '2', linkname: 'abs' },
+        { name: 'f', data: 'file' },
+        { name: 'viafile', type: '2', linkname: 'f' },
+      ],
+      [
+        { name: 'abs/hello', data: 'h' },
+        { name: 'up/x', data: 'x' },
+        { name: 'chain/deep/y', data: 'y' },
+        { name: 'viafile/z', data: 'z' },
+      ],
+    )
+    expect(await text(idx, '/app/hello')).toBe('h')
+    expect(await text(idx, '/opt/x')).toBe('x')
+    expect(await text(idx, '/app/deep/y')).toBe('y')
+    // A link to a file in the way: the file is replaced by a directory, as MkdirAll would fail to; slim keeps the entry.
+    expect(await text(idx, '/f/z')).toBe('z')
+    expect(idx.lstat('/abs')?.type).toBe('symlink')
+  })
+
+  it('a parent that is a symlink loop skips the entry with a warning', async () => {
+    const idx = await build([{ name: 'a', type: '2', linkname: 'b' }, { name: 'b', type: '2', linkname: 'a' }], [{ name: 'a/x', data: 'x' }, { name: 'ok', data: 'o' }])
+    expect(listing(idx)).toEqual(['/a -> b', '/b -> a', '/ok'])
+    expect(idx.layers[1].warnings.join()).toMatch(/symlink loop/)
+    expect(idx.whyMissing('/a/x')).toBe('loop')
+    await expect(idx.readFile('/a')).rejects.toThrow(/symlink loop/)
   })
 
   it('the last of two entries for one path in one layer wins, and is counted once', async () => {

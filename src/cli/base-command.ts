@@ -2,6 +2,7 @@ import { Command, Flags } from '@oclif/core'
 import { describe, isSlimError, oneLine } from '../core/errors.js'
 import { redact } from '../core/redact.js'
 import { escapeControls } from '../core/text-escape.js'
+import { installTempCleanup } from '../core/temp.js'
 
 /**
  * Every slim command extends this so that failures look the same everywhere: one line on stderr
@@ -11,6 +12,12 @@ import { escapeControls } from '../core/text-escape.js'
 export abstract class SlimCommand extends Command {
   static override baseFlags = {
     debug: Flags.boolean({ description: 'Print debug logs and stack traces on errors.', default: false, helpGroup: 'GLOBAL' }),
+  }
+
+  override async init(): Promise<void> {
+    // Ctrl-C and kill remove the temp files this run made, then exit 130 / 143 (core/temp.ts).
+    installTempCleanup()
+    await super.init()
   }
 
   protected debugEnabled(): boolean {

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { SlimError } from '../core/errors.js'
+import { parseBytes } from '../core/format.js'
 import { registerSecret } from '../core/redact.js'
 import { defaultCacheDir } from '../image/cache.js'
 import { parsePlatform } from '../image/platform.js'
@@ -15,6 +16,8 @@ export const imageFlags = {
   'auth-file': Flags.string({ description: 'Credentials file in docker config / podman auth.json format.', helpGroup: 'IMAGE' }),
   'cache-dir': Flags.string({ description: 'Blob cache directory (default $XDG_CACHE_HOME/slim or ~/.cache/slim).', helpGroup: 'IMAGE' }),
   'no-cache': Flags.boolean({ description: 'Do not read or write the blob cache.', default: false, helpGroup: 'IMAGE' }),
+  'max-zstd-window': Flags.string({ description: 'Largest window a zstd layer may need (memory the decoder allocates), e.g. 1GiB for zstd --long=30 layers. Default 128MiB.', helpGroup: 'IMAGE' }),
+  'registry-timeout': Flags.string({ description: 'Overall time limit per registry request, in seconds: the base, to which 1 s per MB of expected size is added. Default 30.', helpGroup: 'IMAGE' }),
 }
 
 export interface ImageFlagValues {
@@ -26,6 +29,8 @@ export interface ImageFlagValues {
   'auth-file'?: string
   'cache-dir'?: string
   'no-cache': boolean
+  'max-zstd-window'?: string
+  'registry-timeout'?: string
 }
 
 export async function openOptionsFromFlags(flags: ImageFlagValues, log?: (m: string) => void): Promise<OpenOptions> {
@@ -47,9 +52,23 @@ export async function openOptionsFromFlags(flags: ImageFlagValues, log?: (m: str
       insecureRegistries: flags['insecure-registry'],
       certDir: flags['cert-dir'],
       authFile: flags['auth-file'],
+      ...(flags['registry-timeout'] === undefined ? {} : { timeoutMs: secondsFlag('--registry-timeout', flags['registry-timeout']) }),
     },
     log,
+    ...(flags['max-zstd-window'] === undefined ? {} : { maxZstdWindow: sizeFlag('--max-zstd-window', flags['max-zstd-window']) }),
   }
+}
+
+function secondsFlag(name: string, value: string): number {
+  const n = Number(value.trim().replace(/s$/, ''))
+  if (!Number.isFinite(n) || n <= 0) throw new SlimError('usage', `${name} "${value}" is not a number of seconds; use e.g. 30 or 120`)
+  return Math.round(n * 1000)
+}
+
+function sizeFlag(name: string, value: string): number {
+  const n = parseBytes(value)
+  if (!n) throw new SlimError('usage', `${name} "${value}" is not a size; use e.g. 1GiB or 512MiB`)
+  return n
 }
 
 async function readStdin(): Promise<string> {

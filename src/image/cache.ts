@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path'
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream'
 import { describe, isSlimError, SlimError } from '../core/errors.js'
 import { parseDigest, VerifyStream } from '../core/digest.js'
+import { DEFAULT_MAX_TEMP_BYTES, trackTemp, type TempHandle } from '../core/temp.js'
 import type { Descriptor } from './types.js'
 
 /**
@@ -34,6 +35,8 @@ export class BlobCache {
   constructor(
     readonly dir: string,
     private readonly log: (msg: string) => void = () => {},
+    /** Bound on all temp files together (core/temp.ts): a blob past it is passed on but not cached. */
+    readonly maxTempBytes: number = DEFAULT_MAX_TEMP_BYTES,
   ) {}
 
   blobPath(digest: string): string {
@@ -114,6 +117,7 @@ export class BlobCache {
 class CacheTee extends Transform {
   private fh?: FileHandle
   private tmp?: string
+  private handle?: TempHandle
   private abandoned = false
   private committed = false
 
@@ -130,6 +134,7 @@ class CacheTee extends Transform {
       .tempPath('.partial')
       .then(async (tmp) => {
         this.tmp = tmp
+        this.handle = trackTemp(tmp)
         this.fh = await open(tmp, 'wx', 0o600)
       })
       .then(
@@ -143,6 +148,13 @@ class CacheTee extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     if (this.abandoned || !this.fh) {
+      cb(null, chunk)
+      return
+    }
+    try {
+      this.handle?.charge(chunk.length, this.cache.maxTempBytes, `cache: ${this.finalPath}`)
+    } catch (e) {
+      this.abandon(e)
       cb(null, chunk)
       return
     }
@@ -171,6 +183,7 @@ class CacheTee extends Transform {
       .then(() => rename(tmp, this.finalPath))
       .then(
         () => {
+          this.handle?.forget()
           this.committed = true
           cb()
         },
@@ -195,11 +208,12 @@ class CacheTee extends Transform {
 
   private async discard(): Promise<void> {
     const fh = this.fh
-    const tmp = this.tmp
+    const handle = this.handle
     this.fh = undefined
     this.tmp = undefined
+    this.handle = undefined
     await fh?.close().catch(() => {})
-    if (tmp) await unlink(tmp).catch(() => {})
+    await handle?.remove()
   }
 }
 

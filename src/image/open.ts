@@ -132,13 +132,13 @@ export async function openSource(loc: ImageLocation, opts: OpenOptions): Promise
     case 'docker':
       return openRegistrySource(loc.name as string, opts)
     case 'docker-daemon':
-      return openDockerDaemon(loc.name as string, loc.reference, opts.cacheDir)
+      return openDockerDaemon(loc.name as string, loc.reference, { cacheDir: opts.cacheDir, maxTempBytes: opts.maxTempBytes })
     case 'docker-archive':
-      return openDockerArchive(loc.path as string, loc.ref, { reference: loc.reference, cacheDir: opts.cacheDir })
+      return openDockerArchive(loc.path as string, loc.ref, { reference: loc.reference, cacheDir: opts.cacheDir, maxTempBytes: opts.maxTempBytes })
     case 'oci':
       return openOciLayout(loc.path as string, loc.ref, loc.reference)
     case 'oci-archive':
-      return openOciArchive(loc.path as string, loc.ref, loc.reference, opts.cacheDir)
+      return openOciArchive(loc.path as string, loc.ref, loc.reference, { cacheDir: opts.cacheDir, maxTempBytes: opts.maxTempBytes })
   }
 }
 

@@ -67,7 +67,7 @@ async function resolve(source: ImageSource, opts: OpenOptions): Promise<Image> {
   if (artifact) throw notAnImage(ref, artifact, chosen.manifest)
   const manifest = validateImageManifest(chosen.manifest, `${ref}: manifest`)
 
-  const cache = opts.cacheDir && source.transport === 'docker' ? new BlobCache(opts.cacheDir, log) : undefined
+  const cache = opts.cacheDir && source.transport === 'docker' ? new BlobCache(opts.cacheDir, log, opts.maxTempBytes) : undefined
   const fetchVerified = async (desc: Descriptor, what: string): Promise<Readable> => {
     const fetch = async (): Promise<Readable> => {
       try {
@@ -115,7 +115,7 @@ async function resolve(source: ImageSource, opts: OpenOptions): Promise<Image> {
     if (kind.foreign) warnings.push(`layer ${index} is a foreign (non-distributable) layer${desc.urls?.length ? ` hosted at ${desc.urls[0]}` : ''}; it is read only if ${ref} contains it`)
     if (kind.encrypted) warnings.push(`layer ${index} is encrypted (${desc.mediaType}); its files cannot be analysed`)
     else if (!kind.known) warnings.push(`layer ${index} has the unexpected media type "${desc.mediaType}"; it is read by its magic bytes`)
-    return new ResolvedLayer(index, desc, config.rootfs.diff_ids[index], what, kind.encrypted, !!source.layersVerifiedByDiffId, source, fetchVerified)
+    return new ResolvedLayer(index, desc, config.rootfs.diff_ids[index], what, kind.encrypted, !!source.layersVerifiedByDiffId, source, fetchVerified, opts.maxZstdWindow)
   })
 
   let closed = false
@@ -269,6 +269,7 @@ class ResolvedLayer implements Layer {
     private readonly byDiffId: boolean,
     private readonly source: ImageSource,
     private readonly fetchVerified: (desc: Descriptor, what: string) => Promise<Readable>,
+    private readonly maxZstdWindow: number | undefined,
   ) {
     this.digest = desc.digest
     this.mediaType = desc.mediaType
@@ -285,12 +286,12 @@ class ResolvedLayer implements Layer {
     }
     if (this.byDiffId && this.diffId) {
       // Archives are not content-addressed by compressed digest: check what matters, the tar.
-      const { stream } = await decompressStream(await this.source.blob(this.desc), this.what, { requireTar: true })
+      const { stream } = await decompressStream(await this.source.blob(this.desc), this.what, { requireTar: true, maxZstdWindow: this.maxZstdWindow })
       const verify = new VerifyStream({ digest: this.diffId }, `${this.what}: uncompressed content (diff ID ${this.diffId})`)
       pipeline(stream, verify, () => {})
       return verify
     }
-    const { stream } = await decompressStream(await this.compressed(), this.what, { requireTar: true })
+    const { stream } = await decompressStream(await this.compressed(), this.what, { requireTar: true, maxZstdWindow: this.maxZstdWindow })
     return stream
   }
 }

@@ -155,6 +155,10 @@ export interface OpenOptions {
   registry?: RegistryOptions
   /** Debug logger (already redacted by the caller's sink); default: nothing. */
   log?: (msg: string) => void
+  /** Largest zstd window a layer may ask for (default DEFAULT_MAX_ZSTD_WINDOW, 128 MiB). */
+  maxZstdWindow?: number
+  /** Bound on the bytes written to temp files (unwrapped archives, daemon exports); default 32 GiB. */
+  maxTempBytes?: number
 }
 
 export interface RegistryOptions {

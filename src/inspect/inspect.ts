@@ -417,6 +417,7 @@ function withReadCache(rootfs: RootFs): RootFs {
     lstat: (p) => rootfs.lstat(p),
     stat: (p) => rootfs.stat(p),
     realpath: (p) => rootfs.realpath(p),
+    whyMissing: (p) => rootfs.whyMissing?.(p) ?? 'missing',
     readdir: (p) => rootfs.readdir(p),
     entries: () => rootfs.entries(),
     readFile,

@@ -8,7 +8,7 @@ import { SlimError } from '../core/errors.js'
 import { humanBytes } from '../core/format.js'
 import type { DiveSummary } from './dive.js'
 import { LayerFileReader } from './read-file.js'
-import { resolvePath } from './resolve.js'
+import { resolvePath, resolvePathOrWhy } from './resolve.js'
 import type { FileInfo, RootFs } from './rootfs.js'
 import { Flag, KIND_NAMES, Kind, type Node } from './tree.js'
 import { DEFAULT_MAX_READ_BYTES, type LayerSummary } from './types.js'
@@ -69,6 +69,11 @@ export class LayerIndex implements RootFs {
     return r && { path: `/${r.path}`, chain: r.chain }
   }
 
+  whyMissing(path: string): 'loop' | 'missing' {
+    const r = resolvePathOrWhy(this.root, path, true)
+    return 'failure' in r && r.failure === 'loop' ? 'loop' : 'missing'
+  }
+
   readdir(path: string): string[] {
     const r = resolvePath(this.root, path, true)
     if (!r?.node.children) return []
@@ -78,7 +83,10 @@ export class LayerIndex implements RootFs {
   /** The whole content of a regular file; `maxBytes` (default 1 GiB) bounds what is held in memory. */
   async readFile(path: string, opts: { maxBytes?: number } = {}): Promise<Buffer> {
     const r = resolvePath(this.root, path, true)
-    if (!r) throw new SlimError('not-found', `${path}: no such file in the image`)
+    if (!r) {
+      if (this.whyMissing(path) === 'loop') throw new SlimError('not-found', `${path}: a symlink loop in the image (more than 40 links followed)`)
+      throw new SlimError('not-found', `${path}: no such file in the image`)
+    }
     const node = r.node.content
     if (node.kind !== Kind.File) {
       const what = r.node.kind === Kind.Hardlink ? 'a hard link whose target is missing' : `a ${KIND_NAMES[node.kind]}`

@@ -12,6 +12,7 @@ import type { ChangeTally } from './types.js'
 import { DiveTally } from './dive.js'
 import { Op, type ParsedLayer } from './parse-layer.js'
 import { baseName, parentOf } from './paths.js'
+import { resolveParentDir } from './parent-dir.js'
 import { Flag, Kind, Node, attach, detach, lookupExact, subtree } from './tree.js'
 
 export interface LayerChanges {
@@ -47,14 +48,17 @@ export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally): Lay
     if (e.op !== Op.Whiteout) continue
     changes.removed.whiteouts++
     dive.ghosts.under(e.path, true)
-    const node = lookupExact(root, e.path)
-    if (node && node !== root) removeTree(node, changes.removed)
+    const parent = resolveParentDir(root, parentOf(e.path), { create: false })
+    const node = parent.ok ? parent.dir.children!.get(baseName(e.path)) : undefined
+    if (node) removeTree(node, changes.removed)
   }
   for (const e of layer.entries) {
     if (e.op !== Op.Opaque) continue
     changes.removed.opaqueDirs++
-    const dir = lookupExact(root, e.path)
-    if (!dir || !dir.children) continue
+    const resolved = resolveParentDir(root, e.path, { create: false })
+    if (!resolved.ok) continue
+    const dir = resolved.dir
+    if (!dir.children) continue
     for (const child of [...dir.children.values()]) {
       for (const n of subtree(child)) if (n.size > 0) dive.ghosts.set(n.path(), n.size)
       removeTree(child, changes.removed)
@@ -66,7 +70,8 @@ export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally): Lay
   for (const e of layer.entries) {
     if (e.op !== Op.Add || !e.node) continue
     const node = e.node
-    const parent = ensureDir(root, parentOf(e.path), k, changes, warn)
+    const parent = entryParent(root, e.path, k, changes, warn)
+    if (!parent) continue
     dive.ghosts.delete(e.path)
     const existing = parent.children!.get(node.name)
     if (existing) {
@@ -137,28 +142,31 @@ function removeTree(node: Node, tally: ChangeTally): void {
 }
 
 /**
- * The directory an entry goes into, creating the missing ones (an entry "a/b/c" without "a/" and
- * "a/b/" entries). A non-directory in the way is replaced, as an overlay upper directory hides a
- * lower file or symlink of the same name.
+ * The directory an entry goes into, as runtimes find it: symlinks on the way are followed inside
+ * the root (parent-dir.ts), missing directories are created (an entry "a/b/c" without "a/" and
+ * "a/b/" entries), and a non-directory in the way is replaced, as an overlay upper directory hides
+ * a lower file of the same name. undefined (with a warning) when the parent is a symlink loop.
  */
-function ensureDir(root: Node, path: string, k: number, changes: LayerChanges, warn: ParsedLayer['warnings']): Node {
-  if (path === '') return root
-  let cur = root
-  for (const name of path.split('/')) {
-    let next = cur.children!.get(name)
-    if (next && !next.isDir) {
-      warn.add('entries below a path that is not a directory in the layers below (the path becomes a directory)', `/${next.path()}`)
-      replace(next, new Node(name, Kind.Dir, 0o755, 0, 0, 0, k, -1), k, changes)
-      next = undefined
-    }
-    if (!next) {
-      next = new Node(name, Kind.Dir, 0o755, 0, 0, 0, k, -1)
-      next.flags |= Flag.Implicit
-      attach(cur, next)
-    }
-    cur = next
+function entryParent(root: Node, path: string, k: number, changes: LayerChanges, warn: ParsedLayer['warnings']): Node | undefined {
+  const r = resolveParentDir(root, parentOf(path), {
+    create: true,
+    layer: k,
+    replaceWithDir: (blocker) => {
+      warn.add('entries below a path that is not a directory in the layers below (the path becomes a directory)', `/${blocker.path()}`)
+      const dir = new Node(blocker.name, Kind.Dir, 0o755, 0, 0, 0, k, -1)
+      dir.flags |= Flag.Implicit
+      const parent = blocker.parent!
+      replace(blocker, dir, k, changes)
+      attach(parent, dir)
+      return dir
+    },
+  })
+  if (!r.ok) {
+    warn.add('entries skipped: their parent directory is a symlink loop (more than 40 links)', `/${path}`)
+    return undefined
   }
-  return cur
+  if (r.throughLink) warn.add('entries whose parent directory is a symlink, written where the link points (as runtimes do)', `/${path}`)
+  return r.dir
 }
 
 /**

@@ -16,8 +16,22 @@ export interface Resolved {
   chain: string[]
 }
 
+/** Why a path leads nowhere: a symlink loop (ELOOP), or a missing entry (ENOENT, ENOTDIR). */
+export interface Unresolved {
+  failure: 'loop' | 'missing'
+  /** The absolute path of the link at which the loop was given up (loops only). */
+  at?: string
+}
+
 /** `followFinal` false: the last component is returned as is (lstat); intermediate links are always followed. */
 export function resolvePath(root: Node, path: string, followFinal: boolean): Resolved | undefined {
+  const r = resolvePathOrWhy(root, path, followFinal)
+  return 'failure' in r ? undefined : r
+}
+
+/** As resolvePath, but says why when the path leads nowhere. */
+export function resolvePathOrWhy(root: Node, path: string, followFinal: boolean): Resolved | Unresolved {
+  const missing: Unresolved = { failure: 'missing' }
   let parts = splitPath(path)
   let i = 0
   // The physical ancestors of the current directory, root first, so '..' after a followed link
@@ -33,18 +47,18 @@ export function resolvePath(root: Node, path: string, followFinal: boolean): Res
       continue
     }
     const next = cur.children?.get(name)
-    if (!next) return undefined
+    if (!next) return missing
     if (next.kind === Kind.Symlink && (i < parts.length || followFinal)) {
-      if (++hops > MAX_SYMLINK_HOPS) return undefined
+      if (++hops > MAX_SYMLINK_HOPS) return { failure: 'loop', at: `/${joinNames(dirs, name)}` }
       chain.push(`/${joinNames(dirs, name)}`)
       const target = typeof next.link === 'string' ? next.link : ''
-      if (target === '') return undefined
+      if (target === '') return missing
       if (target.startsWith('/')) dirs.length = 1
       parts = [...splitPath(target), ...parts.slice(i)]
       i = 0
       continue
     }
-    if (i < parts.length && !next.children) return undefined // a file in the middle of a path
+    if (i < parts.length && !next.children) return missing // a file in the middle of a path
     dirs.push(next)
   }
   const node = dirs[dirs.length - 1]

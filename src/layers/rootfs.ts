@@ -30,6 +30,9 @@ export interface RootFs {
   /** Resolves every symlink in `path` inside the root and returns the real path plus the chain of
    * links followed (each as the absolute path of a link), or undefined when it does not exist. */
   realpath(path: string): { path: string; chain: string[] } | undefined
+  /** Why stat(path) found nothing: 'loop' when symlinks loop (or chain over 40 hops, Linux's
+   * ELOOP), else 'missing'. Optional for simple implementations (they have no loops). */
+  whyMissing?(path: string): 'loop' | 'missing'
   /** Names (not paths) of the entries directly under a directory; [] when not a directory. */
   readdir(path: string): string[]
   /** The whole content of a regular file (follows symlinks and hard links). */

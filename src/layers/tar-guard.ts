@@ -93,6 +93,8 @@ export class TarGuard {
   private ex: Ex | undefined
   private gex: Ex | undefined
   private paxSparse: { name?: string; realSize?: number } | undefined
+  /** A PAX size record that is not a decimal number ("size=-1"): node-tar ignores it, Go rejects the archive. */
+  private badPaxSize: string | undefined
   /** The entry whose body is being skipped, for the "truncated inside" message. */
   current: GuardEntry | undefined
 
@@ -241,6 +243,10 @@ export class TarGuard {
     if (size > 0 && HEADER_ONLY_TYPES.has(type) && !this.ambiguous) this.ambiguous = { path: h.path, type, why: 'is a link or device with a body' }
     // A negative or unreadable size: node-tar reads it as 0, Go's archive/tar rejects the archive.
     if (h.size === undefined && type !== 'Directory' && !this.ambiguous) this.ambiguous = { path: h.path, type, why: 'has a negative or unreadable size' }
+    if (this.badPaxSize !== undefined && !this.ambiguous) {
+      this.ambiguous = { path: h.path, type, why: `has an invalid PAX size record (size=${this.badPaxSize.slice(0, 40)})` }
+    }
+    this.badPaxSize = undefined
     const sparse = type === 'SparseFile' || this.paxSparse !== undefined
     const entry: GuardEntry = { path: h.path, type, size, sparse, ignored: !ENTRY_TYPES.has(type), mode: h.mode, uid: h.uid, gid: h.gid }
     if (this.paxSparse) {
@@ -269,6 +275,7 @@ export class TarGuard {
       case 'OldExtendedHeader':
         this.ex = Pax.parse(text, this.ex as never, false) as unknown as Ex
         this.paxSparse = paxSparseInfo(text) ?? this.paxSparse
+        this.badPaxSize = invalidPaxSize(text) ?? this.badPaxSize
         break
       case 'GlobalExtendedHeader':
         this.gex = Pax.parse(text, this.gex as never, true) as unknown as Ex
@@ -297,6 +304,17 @@ export function isZero(buf: Buffer): boolean {
     if (part.compare(ZEROS, 0, part.length) !== 0) return false
   }
   return true
+}
+
+/**
+ * The value of a PAX `size` record that is not a plain decimal number (POSIX: "decimal"; Go's
+ * archive/tar rejects anything else), e.g. "-1" or "1e9"; undefined when there is none or it is fine.
+ */
+export function invalidPaxSize(text: string): string | undefined {
+  for (const m of text.matchAll(/^\d+ size=(.*)$/gm)) {
+    if (!/^\d{1,19}$/.test(m[1]) || !Number.isSafeInteger(Number(m[1]))) return m[1]
+  }
+  return undefined
 }
 
 /** GNU.sparse.* PAX records (formats 0.1 and 1.0) name the real file and its real size. */

@@ -70,7 +70,8 @@ export async function analyzeImage(reference: string, options: AnalyzeOptions): 
   const mirrors = mergeMirrors(config.mirrors ?? {}, opts.mirrors ?? [])
   const observe: LayerReadObserver = options.observe ?? ((_image, read) => read(undefined))
 
-  const image = await openImage(reference, options.open)
+  // One budget: temp files written while opening (unwrapped archives, daemon exports) count too.
+  const image = await openImage(reference, { maxTempBytes: options.maxExpandedBytes, ...options.open })
   try {
     const capture = inspectionCaptureHint(image.config)
     const index = await observe(image, (onProgress) => buildIndex(image, { maxExpandedBytes: options.maxExpandedBytes, onProgress, capture }))

@@ -1,9 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdtemp, open, rm, stat, unlink } from 'node:fs/promises'
+import { mkdtemp, open, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { SlimError, describe, isSlimError } from '../../core/errors.js'
+import { chargingStream, DEFAULT_MAX_TEMP_BYTES, trackTemp, type TempHandle } from '../../core/temp.js'
 import { BlobCache } from '../cache.js'
 import { decompressStream, detectCompression } from '../compression.js'
 import { TarIndex } from './tar-index.js'
@@ -12,8 +13,16 @@ import { TarIndex } from './tar-index.js'
  * Opens an outer archive file (docker save, OCI archive) as a TarIndex. Archives wrapped in gzip,
  * xz or zstd (`docker save | gzip`, skopeo's test tarballs) cannot be read by offset, so they are
  * decompressed once into a temp file, in the cache dir when there is one (else the system temp
- * dir), which `close()` deletes.
+ * dir), which `close()` deletes. The temp file counts against the temp budget (core/temp.ts) while
+ * it is written, so a small gzip bomb stops at the limit instead of filling the disk.
  */
+
+/** Where temp files go and how much they may hold together. */
+export interface TempPlace {
+  cacheDir?: string
+  /** Default DEFAULT_MAX_TEMP_BYTES. */
+  maxTempBytes?: number
+}
 export interface OuterArchive {
   index: TarIndex
   /** Set when the archive was decompressed into a temp file first. */
@@ -21,17 +30,18 @@ export interface OuterArchive {
   close(): Promise<void>
 }
 
-export async function openOuterArchive(path: string, display: string, cacheDir?: string): Promise<OuterArchive> {
+export async function openOuterArchive(path: string, display: string, place: TempPlace = {}): Promise<OuterArchive> {
   await checkIsFile(path, display)
   const head = await readHead(path, 6)
   const wrapping = detectCompression(head)
   if (wrapping === 'none') {
     return { index: await TarIndex.open(path, display), close: async () => {} }
   }
-  const { tempFile, cleanup } = await makeTemp(cacheDir)
+  const { tempFile, cleanup, handle } = await makeTemp(place.cacheDir)
   try {
-    const { stream } = await decompressStream(createReadStream(path), `${display} (${wrapping}-compressed archive)`)
-    await pipeline(stream, createWriteStream(tempFile, { mode: 0o600 }))
+    const what = `${display} (${wrapping}-compressed archive)`
+    const { stream } = await decompressStream(createReadStream(path), what)
+    await pipeline(stream, chargingStream(handle, place.maxTempBytes ?? DEFAULT_MAX_TEMP_BYTES, what), createWriteStream(tempFile, { mode: 0o600 }))
     const index = await TarIndex.open(tempFile, display)
     let closed = false
     return {
@@ -62,6 +72,8 @@ export async function checkIsFile(path: string, display: string): Promise<void> 
   if (st.isDirectory()) {
     throw new SlimError('format', `${display}: ${path} is a directory, not an archive file (for an OCI layout directory use oci:${path})`)
   }
+  // A FIFO or a device would block or never end: archives are read by offset, from regular files only.
+  if (!st.isFile()) throw new SlimError('format', `${display}: ${path} is not a regular file (a pipe or a device); save the archive to a file first`)
 }
 
 async function readHead(path: string, n: number): Promise<Buffer> {
@@ -75,14 +87,19 @@ async function readHead(path: string, n: number): Promise<Buffer> {
   }
 }
 
-/** A temp file in `<cacheDir>/tmp` (shared with the blob cache), or in a private dir under os.tmpdir(). */
-async function makeTemp(cacheDir: string | undefined): Promise<{ tempFile: string; cleanup: () => Promise<void> }> {
+/**
+ * A temp file in `<cacheDir>/tmp` (shared with the blob cache), or in a private dir under
+ * os.tmpdir(); registered so that exit and signals remove it (core/temp.ts).
+ */
+async function makeTemp(cacheDir: string | undefined): Promise<{ tempFile: string; cleanup: () => Promise<void>; handle: TempHandle }> {
   if (cacheDir) {
     const tempFile = await new BlobCache(cacheDir).tempPath('.tar')
-    return { tempFile, cleanup: () => unlink(tempFile).catch(() => {}) }
+    const handle = trackTemp(tempFile)
+    return { tempFile, cleanup: () => handle.remove(), handle }
   }
   const dir = await mkdtemp(join(tmpdir(), 'slim-'))
-  return { tempFile: join(dir, 'archive.tar'), cleanup: () => rm(dir, { recursive: true, force: true }) }
+  const handle = trackTemp(dir, { dir: true })
+  return { tempFile: join(dir, 'archive.tar'), cleanup: () => handle.remove(), handle }
 }
 
 export { makeTemp as makeArchiveTemp }

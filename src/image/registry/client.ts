@@ -87,7 +87,7 @@ export class RegistryClient {
     for (let attempt = 0; ; attempt++) {
       const res = await this.authorized(`/v2/${repository}/manifests/${reference}`, repository, what, 'manifest', {
         accept: MANIFEST_ACCEPT.join(', '),
-      })
+      }, false, MAX_MANIFEST_BYTES)
       const mediaType = headerValue(res, 'content-type')?.split(';')[0]?.trim() || undefined
       const header = headerValue(res, 'docker-content-digest')?.trim()
       let bytes: Buffer
@@ -112,7 +112,7 @@ export class RegistryClient {
    */
   async getBlob(repository: string, desc: Pick<Descriptor, 'digest' | 'size'>, what: string): Promise<Readable> {
     if (!isDigest(desc.digest)) throw new SlimError('format', `${what}: invalid blob digest ${desc.digest.slice(0, 80)}`)
-    const first = await this.openBlob(repository, desc.digest, 0, what)
+    const first = await this.openBlob(repository, desc.digest, 0, what, desc.size)
     const client = this
     async function* bytes(): AsyncGenerator<Buffer> {
       let res: Response = first
@@ -143,7 +143,7 @@ export class RegistryClient {
             resumes++
             client.http.log(`${what}: broken after ${delivered} bytes (${brief(e)}); resuming in ${wait} ms`)
             await client.http.sleep(wait)
-            res = await client.openBlob(repository, desc.digest, delivered, what)
+            res = await client.openBlob(repository, desc.digest, delivered, what, desc.size)
             skip = res.statusCode === 206 ? 0 : delivered
           }
         }
@@ -189,10 +189,10 @@ export class RegistryClient {
     await this.http.close()
   }
 
-  private async openBlob(repository: string, digest: string, offset: number, what: string): Promise<Response> {
+  private async openBlob(repository: string, digest: string, offset: number, what: string, size: number): Promise<Response> {
     const headers: Record<string, string> = {}
     if (offset > 0) headers.range = `bytes=${offset}-`
-    const res = await this.authorized(`/v2/${repository}/blobs/${digest}`, repository, what, 'blob', headers, true)
+    const res = await this.authorized(`/v2/${repository}/blobs/${digest}`, repository, what, 'blob', headers, true, Math.max(0, size - offset))
     if (offset > 0 && res.statusCode === 206) {
       const start = /bytes (\d+)-/.exec(headerValue(res, 'content-range') ?? '')?.[1]
       if (start !== undefined && Number(start) !== offset) {
@@ -208,13 +208,13 @@ export class RegistryClient {
    * answered once: by learning the challenge (when /v2/ did not ask for auth) or by fetching a
    * fresh token (when a cached one was refused). A second 401 is an auth error.
    */
-  private async authorized(path: string, repository: string, what: string, subject: Subject, headers: Record<string, string>, followRedirects = false): Promise<Response> {
+  private async authorized(path: string, repository: string, what: string, subject: Subject, headers: Record<string, string>, followRedirects = false, expectedBytes?: number): Promise<Response> {
     const base = await this.pingFor(what)
     const url = new URL(path, base)
     const scope = pullScope(repository)
     for (let attempt = 0; ; attempt++) {
       const authorization = await this.auth.header(scope, what)
-      const res = await this.http.send(url, { headers, authorization, what, followRedirects })
+      const res = await this.http.send(url, { headers, authorization, what, followRedirects, expectedBytes })
       if (res.statusCode >= 200 && res.statusCode < 300) return res
       if (res.statusCode === 401 && attempt === 0) {
         const challenges = parseWwwAuthenticate(headerValue(res, 'www-authenticate') ?? '')

@@ -32,6 +32,20 @@ export interface SendOptions {
   followRedirects?: boolean
   /** Do not retry (the caller has its own fallback, e.g. https -> http on ping). */
   noRetry?: boolean
+  /** The body size expected (a blob's descriptor size, a manifest's cap): it lengthens the deadline. */
+  expectedBytes?: number
+}
+
+/** The slowest transfer rate a request's overall deadline allows for its expected size: 1 MB/s. */
+export const DEADLINE_BYTES_PER_SECOND = 1_000_000
+
+/**
+ * The overall deadline of one request, headers and body together: the timeout (30 s, or
+ * --registry-timeout) plus one second per expected MB. A server that sends a byte every few
+ * seconds defeats the per-chunk timeouts; this one it cannot.
+ */
+export function requestDeadlineMs(timeoutMs: number, expectedBytes = 0): number {
+  return timeoutMs + Math.ceil((Math.max(0, expectedBytes) / DEADLINE_BYTES_PER_SECOND) * 1000)
 }
 
 /**
@@ -94,7 +108,7 @@ export class HttpClient {
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { 'user-agent': 'slim', ...o.headers }
       if (authorization) headers.authorization = authorization
-      const res = await this.raw(url, { method: o.method ?? 'GET', headers, body: o.body })
+      const res = await this.raw(url, { method: o.method ?? 'GET', headers, body: o.body }, o)
       if (!o.followRedirects || ![301, 302, 303, 307, 308].includes(res.statusCode)) return res
       const location = headerValue(res, 'location')
       await discard(res)
@@ -114,11 +128,24 @@ export class HttpClient {
     }
   }
 
-  private raw(url: URL, init: { method: string; headers: Record<string, string>; body?: string }): Promise<Response> {
+  private raw(url: URL, init: { method: string; headers: Record<string, string>; body?: string }, o: SendOptions): Promise<Response> {
+    // The abort reaches the body too, while the caller is still reading it; the timer is unref'd
+    // so a finished request never keeps slim alive.
+    const deadline = requestDeadlineMs(this.timeoutMs, o.expectedBytes)
+    const abort = new AbortController()
+    setTimeout(() => {
+      abort.abort(
+        new SlimError(
+          'network',
+          `${o.what}: ${url.host} did not finish answering within ${seconds(deadline)} (the deadline for ${o.expectedBytes ? `${o.expectedBytes} bytes` : 'this request'}: ${seconds(this.timeoutMs)} plus 1 s per MB); the registry is too slow, or raise --registry-timeout`,
+        ),
+      )
+    }, deadline).unref()
     return request(url, {
       method: init.method as Dispatcher.HttpMethod,
       headers: init.headers,
       body: init.body,
+      signal: abort.signal,
       dispatcher: this.agentFor(url),
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
@@ -180,6 +207,10 @@ export class HttpClient {
     this.agents.clear()
     await Promise.all(agents.map((a) => a.close().catch(() => a.destroy())))
   }
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`
 }
 
 /** An error as one short, redacted line for debug logs. */

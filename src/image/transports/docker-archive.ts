@@ -34,6 +34,8 @@ export interface DockerArchiveOptions {
   /** Transport-qualified reference for messages; default `docker-archive:PATH[:REF]`. */
   reference?: string
   cacheDir?: string
+  /** Bound on temp files (an unwrapped gzip archive); default DEFAULT_MAX_TEMP_BYTES. */
+  maxTempBytes?: number
   /** How messages name the archive; default `docker-archive:PATH`. */
   display?: string
   /** Runs after the archive is closed (the daemon transport deletes its export here). */
@@ -45,7 +47,7 @@ export async function openDockerArchive(path: string, ref: string | undefined, o
   const shown = options.display ?? `docker-archive:${path}`
   let archive: OuterArchive | undefined
   try {
-    archive = await openOuterArchive(path, shown, options.cacheDir)
+    archive = await openOuterArchive(path, shown, { cacheDir: options.cacheDir, maxTempBytes: options.maxTempBytes })
     return await sourceFromArchive(archive, path, ref, options)
   } catch (e) {
     await archive?.close()

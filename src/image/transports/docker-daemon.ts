@@ -1,9 +1,10 @@
 import { createWriteStream } from 'node:fs'
 import { request, type IncomingMessage, type RequestOptions } from 'node:http'
 import { pipeline } from 'node:stream/promises'
-import { SlimError, describe } from '../../core/errors.js'
+import { SlimError, describe, isSlimError } from '../../core/errors.js'
+import { chargingStream, DEFAULT_MAX_TEMP_BYTES } from '../../core/temp.js'
 import { redact } from '../../core/redact.js'
-import { makeArchiveTemp } from '../archive/outer.js'
+import { makeArchiveTemp, type TempPlace } from '../archive/outer.js'
 import { parseReference } from '../reference.js'
 import type { ImageSource } from '../source.js'
 import { openDockerArchive } from './docker-archive.js'
@@ -17,6 +18,8 @@ import { openDockerArchive } from './docker-archive.js'
 
 const API_VERSION = 'v1.41'
 const DEFAULT_SOCKET = '/var/run/docker.sock'
+/** An export during which the daemon sends nothing for this long is given up. */
+const EXPORT_IDLE_MS = 120_000
 
 export interface DaemonEndpoint {
   /** Options for node:http: a unix socket path, or host and port. */
@@ -71,7 +74,8 @@ async function bodyText(res: IncomingMessage): Promise<string> {
   return text.trim().slice(0, 300)
 }
 
-export async function openDockerDaemon(refText: string, reference: string, cacheDir: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<ImageSource> {
+export async function openDockerDaemon(refText: string, reference: string, place: TempPlace = {}, env: NodeJS.ProcessEnv = process.env): Promise<ImageSource> {
+  const cacheDir = place.cacheDir
   // Validate with the reference grammar, but send the name as written: Docker resolves short
   // names to docker.io/library/..., podman to localhost/..., and each knows its own rule.
   const ref = parseReference(refText)
@@ -99,11 +103,14 @@ export async function openDockerDaemon(refText: string, reference: string, cache
     throw new SlimError('network', `${shown}: the Docker daemon at ${endpoint.display} answered ${res.statusCode} (${msg || 'no message'})`)
   }
 
-  const { tempFile, cleanup } = await makeArchiveTemp(cacheDir)
+  const { tempFile, cleanup, handle } = await makeArchiveTemp(cacheDir)
   try {
-    await pipeline(res, createWriteStream(tempFile, { mode: 0o600 }))
+    // An export that never ends stops at the temp budget; a daemon that stops sending, at the idle timeout.
+    res.setTimeout(EXPORT_IDLE_MS, () => res.destroy(new SlimError('network', `${shown}: the Docker daemon at ${endpoint.display} sent nothing for ${EXPORT_IDLE_MS / 1000} s`)))
+    await pipeline(res, chargingStream(handle, place.maxTempBytes ?? DEFAULT_MAX_TEMP_BYTES, `${shown}: the image export`), createWriteStream(tempFile, { mode: 0o600 }))
   } catch (e) {
     await cleanup()
+    if (isSlimError(e)) throw e
     throw new SlimError('network', `${shown}: the image export from ${endpoint.display} was interrupted (${describe(e)})`)
   }
   return openDockerArchive(tempFile, undefined, {
@@ -111,6 +118,7 @@ export async function openDockerDaemon(refText: string, reference: string, cache
     reference: shown,
     display: `${shown} (exported to ${tempFile})`,
     cacheDir,
+    maxTempBytes: place.maxTempBytes,
     onClose: cleanup,
   }).then((source): ImageSource => {
     // The archive's own tag may be podman's localhost/NAME; report what the user asked for.

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream'
 import { SlimError } from '../../core/errors.js'
-import { openOuterArchive, type OuterArchive } from '../archive/outer.js'
+import { openOuterArchive, type OuterArchive, type TempPlace } from '../archive/outer.js'
 import { normalizeEntryName } from '../archive/tar-index.js'
 import { readAllLimited } from '../read-all.js'
 import type { ImageSource } from '../source.js'
@@ -37,9 +37,9 @@ class TarLayoutFiles implements LayoutFiles {
 }
 
 /** `oci-archive:PATH[:REF]` */
-export async function openOciArchive(path: string, ref: string | undefined, reference: string, cacheDir?: string): Promise<ImageSource> {
+export async function openOciArchive(path: string, ref: string | undefined, reference: string, place: TempPlace = {}): Promise<ImageSource> {
   const display = `oci-archive:${path}`
-  const archive = await openOuterArchive(path, display, cacheDir)
+  const archive = await openOuterArchive(path, display, place)
   try {
     return await openLayoutSource(new TarLayoutFiles(archive, display), ref, { transport: 'oci-archive', reference })
   } catch (e) {

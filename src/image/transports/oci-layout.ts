@@ -1,6 +1,6 @@
-import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { constants } from 'node:fs'
+import { open, realpath, stat } from 'node:fs/promises'
+import { join, sep } from 'node:path'
 import type { Readable } from 'node:stream'
 import { SlimError, describe } from '../../core/errors.js'
 import { parseDigest } from '../../core/digest.js'
@@ -56,8 +56,31 @@ export class DirectoryLayoutFiles implements LayoutFiles {
     const path = join(this.dir, rel)
     const kind = await this.kind(rel)
     if (kind === 'missing') throw missingBlob(this.display, rel, what)
-    if (kind === 'dir') throw new SlimError('format', `${this.display}: ${rel} is a directory, not a file`)
-    return createReadStream(path, { highWaterMark: 256 * 1024 })
+    if (kind === 'dir') throw new SlimError('format', `${this.display}: ${rel} is a directory, not a regular file`)
+    return (await this.openRegular(path, rel)).createReadStream({ highWaterMark: 256 * 1024 })
+  }
+
+  /**
+   * Opens a layout file only if it is a regular file inside the layout: a FIFO would block open()
+   * and read() forever and a device never ends, so the file is opened non-blocking and checked
+   * with fstat before any read; a symlink may not lead out of the layout directory.
+   */
+  private async openRegular(path: string, rel: string) {
+    const notRegular = (what: string): SlimError =>
+      new SlimError('format', `${this.display}: ${rel} is ${what}, not a regular file; the layout is damaged or hostile, re-create it with skopeo copy`)
+    const [real, root] = await Promise.all([realpath(path), realpath(this.dir)]).catch((e: unknown) => {
+      throw new SlimError('not-found', `${this.display}: cannot open ${rel} (${describe(e)})`)
+    })
+    if (!real.startsWith(root + sep)) throw notRegular(`a link out of the layout directory (to ${real})`)
+    const fh = await open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW).catch((e: unknown) => {
+      throw new SlimError('not-found', `${this.display}: cannot open ${rel} (${describe(e)})`)
+    })
+    const st = await fh.stat()
+    if (!st.isFile()) {
+      await fh.close()
+      throw notRegular(st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a file')
+    }
+    return fh
   }
 
   async close(): Promise<void> {}

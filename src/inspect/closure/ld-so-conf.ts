@@ -20,17 +20,29 @@ export interface LdSoConf {
   warnings: string[]
 }
 
+/** What one parse remembers so that hostile inputs stay linear: 100,000 directories, or hundreds of
+ * files that each include the same glob, cost one Set lookup or one cached glob each. */
+interface ParseState {
+  seen: Set<string>
+  dirs: Set<string>
+  globs: Map<string, string[]>
+  warned: Set<string>
+}
+
 export async function parseLdSoConf(rootfs: RootFs, file = '/etc/ld.so.conf'): Promise<LdSoConf> {
   const out: LdSoConf = { dirs: [], files: [], warnings: [] }
-  const seen = new Set<string>()
-  await readConf(rootfs, file, 0, seen, out)
+  await readConf(rootfs, file, 0, { seen: new Set(), dirs: new Set(), globs: new Map(), warned: new Set() }, out)
   return out
 }
 
-async function readConf(rootfs: RootFs, file: string, depth: number, seen: Set<string>, out: LdSoConf): Promise<void> {
+async function readConf(rootfs: RootFs, file: string, depth: number, state: ParseState, out: LdSoConf): Promise<void> {
+  const seen = state.seen
   const real = rootfs.realpath(file)
   if (!real || rootfs.stat(file)?.type !== 'file') return
   if (seen.has(real.path) || depth > MAX_INCLUDE_DEPTH) {
+    // Once per file: a file included by thousands of others is one warning, not thousands.
+    if (state.warned.has(real.path)) return
+    state.warned.add(real.path)
     out.warnings.push(`${file}: include loop or nesting deeper than ${MAX_INCLUDE_DEPTH}, ignored`)
     return
   }
@@ -50,7 +62,9 @@ async function readConf(rootfs: RootFs, file: string, depth: number, seen: Set<s
       // ldconfig allows several patterns on one include line, separated by blanks.
       for (const pattern of include[1]!.split(/\s+/).filter(Boolean)) {
         const abs = pattern.startsWith('/') ? pattern : posix.join(posix.dirname(file), pattern)
-        for (const match of globInRoot(rootfs, abs)) await readConf(rootfs, match, depth + 1, seen, out)
+        let matches = state.globs.get(abs)
+        if (!matches) state.globs.set(abs, (matches = globInRoot(rootfs, abs)))
+        for (const match of matches) await readConf(rootfs, match, depth + 1, state, out)
       }
       continue
     }
@@ -58,7 +72,10 @@ async function readConf(rootfs: RootFs, file: string, depth: number, seen: Set<s
     // Old syntax "dir=TYPE" (libc5/libc6 tags): the directory is before '='.
     for (const dir of line.split(/[\s:,]+/)) {
       const d = dir.replace(/=.*$/, '').replace(/\/+$/, '') || '/'
-      if (d.startsWith('/') && !out.dirs.includes(d)) out.dirs.push(d)
+      if (d.startsWith('/') && !state.dirs.has(d)) {
+        state.dirs.add(d)
+        out.dirs.push(d)
+      }
     }
   }
 }

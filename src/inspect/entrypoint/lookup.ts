@@ -33,20 +33,23 @@ export function lookupProgram(rootfs: RootFs, word: string, opts: { dirs: string
     const path = word.startsWith('/') ? posix.normalize(word) : posix.join(opts.cwd, word)
     if (!word.startsWith('/')) steps.push({ kind: 'workdir', from: word, to: path, detail: `relative path joined with the working directory ${opts.cwd}` })
     const r = probe(rootfs, path)
-    if (!r) return { reason: `${path} does not exist in the image`, searched: [path] }
+    if (!r) return { reason: rootfs.whyMissing?.(path) === 'loop' ? `${path} is a symlink loop in the image (more than 40 links followed)` : `${path} does not exist in the image`, searched: [path] }
     return finish(rootfs, path, r, steps)
   }
   const searched: string[] = []
+  const loops: string[] = []
   for (const dir of opts.dirs) {
     const abs = dir.startsWith('/') ? dir : posix.join(opts.cwd, dir)
     const path = posix.join(abs, word)
     searched.push(path)
     const r = probe(rootfs, path)
+    if (!r && rootfs.whyMissing?.(path) === 'loop') loops.push(path)
     if (!r || r.type !== 'file' || !r.executable) continue
     steps.push({ kind: 'path-lookup', from: word, to: path, detail: `found '${word}' on PATH in ${abs}` })
     return finish(rootfs, path, r, steps)
   }
-  return { reason: `'${word}' is not on PATH (${opts.dirs.join(':')})`, searched }
+  const loopNote = loops.length ? `; ${loops.join(', ')} ${loops.length === 1 ? 'is a symlink loop' : 'are symlink loops'} (more than 40 links followed)` : ''
+  return { reason: `'${word}' is not on PATH (${opts.dirs.join(':')})${loopNote}`, searched }
 }
 
 export function isFound(r: Found | NotFound): r is Found {
