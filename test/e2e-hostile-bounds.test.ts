@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { childPidOf, HAVE_GNU_TIME, rawLayer, runMeasured, sha256, writeLayout, zstdZeroBomb, type MeasuredRun } from './helpers/hostile-image.js'
+import { childPidOf, HAVE_GNU_TIME, rawLayer, runMeasured, sha256, writeLayout, zstdZeroBomb, type MeasuredRun } from './helpers/hostile-layout.js'
 import { makeTar, tarHeader } from './helpers/tar-layers.js'
 
 const HAVE_ZSTD = spawnSync('zstd', ['--version']).status === 0
@@ -293,7 +293,7 @@ describe('item 9: ld.so.conf stays linear', () => {
       ...confs,
     ])
     const dir = join(work, 'ldsoconf')
-    const { gzipLayer } = await import('./helpers/hostile-image.js')
+    const { gzipLayer } = await import('./helpers/hostile-layout.js')
     await writeLayout(dir, 'latest', [gzipLayer(tar)], { Entrypoint: ['/usr/bin/true'] })
     const r = await runMeasured(['analyze', `oci:${dir}:latest`, '--no-cache', '--json'], { timeoutMs: 120_000 })
     expect(r.code, r.stderr).toBe(0)

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync }
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { gzipLayer, HAVE_GNU_TIME, runMeasured, writeLayout } from './helpers/hostile-image.js'
+import { gzipLayer, HAVE_GNU_TIME, runMeasured, writeLayout } from './helpers/hostile-layout.js'
 import { makeTar } from './helpers/tar-layers.js'
 
 const HAVE_UMOCI = spawnSync('umoci', ['--version']).status === 0
