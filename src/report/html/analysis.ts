@@ -66,10 +66,30 @@ function header(doc: AnalysisDocument): string {
 <div style="margin-top:6px">${esc(advice.summary)}</div></div>
 </div>
 <dl class="kv">${figures.map(([k, t, v]) => `<div><dt>${esc(t)}</dt><dd data-k="${k}">${esc(v)}</dd></div>`).join('')}</dl>
+${configDetails(doc)}
 ${list('Why this base', advice.reasons)}
 ${list('What slim could not check (gaps)', advice.gaps)}
 ${inspection.findings.length ? `<h3>Findings</h3><ul class="plain">${inspection.findings.map((f) => `<li><span class="sev-${esc(f.severity)}">${esc(f.severity)}</span> ${esc(f.message)}</li>`).join('')}</ul>` : ''}
 </header>`
+}
+
+function configDetails(doc: AnalysisDocument): string {
+  const c = doc.image.config
+  const argv = (a: string[] | null | undefined): string => (a ? JSON.stringify(a) : '–')
+  const rows: Array<[string, string[]]> = [
+    ['entrypoint', [argv(c.entrypoint)]],
+    ['cmd', [argv(c.cmd)]],
+    ['user', [c.user ?? '(unset: root)']],
+    ['workdir', [c.workdir ?? '/']],
+    ['ports', c.exposedPorts],
+    ['volumes', c.volumes],
+    ['env', c.env],
+    ['labels', Object.entries(c.labels).map(([k, v]) => `${k}=${v}`)],
+  ]
+  return `<details><summary>Image config</summary><table>${rows
+    .filter(([, v]) => v.length > 0)
+    .map(([k, v]) => `<tr><th>${k}</th><td>${v.map((x) => `<code>${esc(x)}</code>`).join('<br>')}</td></tr>`)
+    .join('')}</table></details>`
 }
 
 function list(title: string, items: readonly string[]): string {
