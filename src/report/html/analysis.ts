@@ -60,7 +60,7 @@ function header(doc: AnalysisDocument): string {
 <div class="verdict">
 <div class="card"><div class="mut">Today</div><div class="big" data-k="today">${esc(humanBytes(today))}</div><div class="mut">${esc(est?.todayBasis ?? 'layer files')}</div></div>
 <div class="arrow">→</div>
-<div class="card"><div class="mut">Estimated slim</div><div class="big" data-k="estimate">${est?.totalBytes !== undefined ? esc(humanBytes(est.totalBytes)) : 'unknown'}</div><div class="mut">${est?.savedPercent !== undefined ? `${est.savedPercent.toFixed(0)}% smaller` : esc(est?.baseBasis ?? '')}</div></div>
+<div class="card"><div class="mut">Estimated slim</div><div class="big" data-k="estimate">${est?.totalBytes !== undefined ? esc(humanBytes(est.totalBytes)) : 'unknown'}</div><div class="mut">${est?.savedPercent !== undefined ? (est.savedPercent >= 0 ? `${est.savedPercent.toFixed(0)}% smaller` : `${(-est.savedPercent).toFixed(0)}% larger`) : esc(est?.baseBasis ?? '')}</div></div>
 <div class="card" style="flex:1;min-width:280px"><div><span class="pill v-${esc(advice.verdict)}" data-k="verdict">${esc(advice.verdict)}</span> base <b data-k="base">${esc(base?.name ?? 'none')}</b> ${base ? `<code class="mut">${esc(base.ref)}</code>` : ''}</div>
 <div style="margin-top:6px">confidence <span class="pill c-${esc(advice.confidence)}" data-k="confidence">${esc(advice.confidence)}</span></div>
 <div style="margin-top:6px">${esc(advice.summary)}</div></div>

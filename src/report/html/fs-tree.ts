@@ -77,7 +77,7 @@ export function reportTree(index: LayerIndex, kept: Map<string, KeepClass>, opts
   const inherited = new Map<Node, KeepClass>()
   const order: Array<[ReportTreeNode, ReportTreeNode]> = [] // [child, parent], parents first
   const counted = new Set<Node>()
-  const firstCopy = new Map<string, Node>()
+  const copies = new Map<string, ReportTreeNode[]>() // content -> one tree node per distinct copy
   const classBytes = new Map<ReportTreeNode, number[]>()
 
   for (const [node, rel] of index.walk()) {
@@ -104,13 +104,20 @@ export function reportTree(index: LayerIndex, kept: Map<string, KeepClass>, opts
     if (cls !== 'dropped') t.kept = t.size
     if (content.hash !== null) {
       const key = `${content.size}:${content.hash}`
-      const first = firstCopy.get(key)
-      if (!first) firstCopy.set(key, content)
-      else if (first !== content) t.dup = t.size
+      const group = copies.get(key)
+      if (group) group.push(t)
+      else copies.set(key, [t])
     }
     const cb = [0, 0, 0, 0]
     cb[KEEP_CLASSES.indexOf(cls)] = t.size
     classBytes.set(t, cb)
+  }
+  // Of several copies of one content, the one slim keeps (else the first in path order) is the
+  // original; the others are the duplicates.
+  for (const group of copies.values()) {
+    if (group.length < 2) continue
+    const original = group.reduce((best, t) => (RANK[t.cls] > RANK[best.cls] ? t : best))
+    for (const t of group) if (t !== original) t.dup = t.size
   }
   // Sums bottom-up: children come after their parents in `order`.
   for (let i = order.length - 1; i >= 0; i--) {
@@ -159,7 +166,10 @@ function resolveMarks(index: LayerIndex, kept: Map<string, KeepClass>): Map<stri
     const dir = slash <= 0 ? '/' : p.slice(0, slash)
     const realDir = index.realpath(dir)?.path
     if (realDir) put(`${realDir === '/' ? '' : realDir}/${p.slice(slash + 1)}`, c)
-    put(index.realpath(p)?.path, c)
+    // A symlink to a directory (/lib -> usr/lib, crossed on the way to a library) keeps the link,
+    // not the directory's whole tree; a real directory (a copied tree) keeps its tree.
+    const target = index.realpath(p)?.path
+    if (target && !(index.lstat(p)?.type === 'symlink' && index.stat(p)?.type === 'dir')) put(target, c)
   }
   return out
 }
