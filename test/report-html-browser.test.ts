@@ -57,6 +57,8 @@ async function report(reference: string, name: string): Promise<{ file: string; 
   expect(html.code, html.stderr).toBe(0)
   const json = await runCli(['analyze', reference, '--json'])
   expect(json.code, json.stderr).toBe(0)
+  // The page-size target for the fixture images.
+  expect(statSync(file).size).toBeLessThan(1_000_000)
   return { file, doc: JSON.parse(json.stdout) }
 }
 
@@ -133,6 +135,8 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML report in headless Chromium', () => {
     await page.locator('#hits li a').first().click()
     const zoomed = await page.getAttribute('#treemap', 'viewBox')
     expect(zoomed).not.toBe(before)
+    const height = (await page.locator('#treemap').boundingBox())!.height
+    expect(height).toBeCloseTo((await page.locator('#treemap').boundingBox())!.width * 0.6, 0)
     expect(await page.locator('#tm-crumb').textContent()).toMatch(/^\//)
     await page.click('#tm-up')
     // The Dockerfile is there with its copy button (shown only by the script).

@@ -32,7 +32,7 @@ td.n,th.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 .legend{display:flex;flex-wrap:wrap;gap:14px;font-size:12px;color:var(--mut);margin:6px 0}
 .legend i{display:inline-block;width:12px;height:12px;border-radius:3px;margin-right:5px;vertical-align:-2px}
 .tm-wrap{position:relative;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:6px}
-#treemap{width:100%;height:auto;display:block;cursor:zoom-in}
+#treemap{width:100%;height:auto;aspect-ratio:1200/720;display:block;cursor:zoom-in}
 #treemap rect{stroke:#fff;stroke-width:.4;vector-effect:non-scaling-stroke}
 #treemap .d>rect{fill:#f1f5f9;stroke:#94a3b8}
 #treemap .k-program>rect{fill:var(--program)}#treemap .k-library>rect{fill:var(--library)}#treemap .k-need>rect{fill:var(--need)}#treemap .k-dropped>rect{fill:var(--dropped)}#treemap .k-dead>rect{fill:url(#hatch)}
