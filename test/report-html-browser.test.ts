@@ -5,13 +5,15 @@
  * without console errors (zoom, search, copy button), that a hostile image runs no script of its
  * own, and saves a screenshot of each page under test-artifacts/ (no pixel comparison).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { humanBytes, percent } from '../src/core/format.js'
+import { renderAuditHtml } from '../src/report/html/audit.js'
+import { auditDoc } from './helpers/audit-doc.js'
 import { ensureFixtures } from './fixtures/index.js'
 import { REPO, runCli } from './helpers/cli.js'
 import { writeHostileArchive } from './helpers/hostile-archive.js'
@@ -167,4 +169,22 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML report in headless Chromium', () => {
     expect(requests).toEqual([])
     await page.close()
   }, 120_000)
+
+  it('the audit dashboard: sorting by a column reorders the rows; a row links to its image section', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'slim-html-')), 'audit.html')
+    writeFileSync(file, renderAuditHtml(auditDoc()))
+    const { page, errors } = await open(file)
+    const firstCells = (): Promise<string[]> => page.locator('#images tbody tr td:first-child').allTextContents()
+    expect((await firstCells())[0]).toMatch(/api:1\.2/) // the document's order: savings, largest first
+    await page.click('#images th:has-text("savings")') // descending
+    await page.click('#images th:has-text("savings")') // ascending: the error row (no figure) first
+    expect((await firstCells())[0]).toMatch(/broken:1/)
+    expect((await firstCells())[3]).toMatch(/api:1\.2/)
+    await page.click('#images tbody tr:has-text("/web:2") a')
+    expect(new URL(page.url()).hash).toMatch(/^#img-\d$/)
+    expect(await page.locator(`${new URL(page.url()).hash} h3`).textContent()).toMatch(/\/web:2$/)
+    await screenshot(page, 'report-audit')
+    expect(errors).toEqual([])
+    await page.close()
+  })
 })
