@@ -9,6 +9,7 @@ declare -A NEED=(
   [skopeo]=skopeo [umoci]=umoci [busybox]=busybox-static [go]=golang-go [musl-gcc]=musl-tools
   [mmdebstrap]=mmdebstrap [buildah]=buildah [podman]=podman [runc]=runc [bwrap]=bubblewrap
   [zstd]=zstd [jq]=jq [file]=file [readelf]=binutils [xz]=xz-utils [gcc]=gcc [g++]=g++
+  [chromium]=chromium # the HTML report's browser test (headless)
 )
 missing=()
 for cmd in "${!NEED[@]}"; do

@@ -9,6 +9,7 @@ import { SlimError } from '../core/errors.js'
 import { analyzeImage } from '../pipeline/index.js'
 import { analysisDocument } from '../report/document.js'
 import { summarizeImage } from '../report/image-summary.js'
+import { keptPaths, renderAnalysisHtml, reportTree } from '../report/html/index.js'
 import { layersReport } from '../report/layers-report.js'
 import { renderAdviceSection } from '../report/text-advice.js'
 import { renderImageSection } from '../report/text-image.js'
@@ -23,6 +24,7 @@ export default class Analyze extends SlimCommand {
     '<%= config.bin %> analyze docker-archive:app.tar --json',
     '<%= config.bin %> analyze oci:./layout:v1 --platform linux/arm64 --dockerfile Dockerfile.slim',
     '<%= config.bin %> analyze registry.example.com/app:2 --files',
+    '<%= config.bin %> analyze nginx:1.25 --format html -o report.html',
   ]
 
   static override args = {
@@ -35,7 +37,9 @@ export default class Analyze extends SlimCommand {
   static override flags = {
     ...imageFlags,
     ...adviceFlags,
-    json: Flags.boolean({ description: 'Print one JSON document (schema: schema/analysis.schema.json) instead of text.', default: false, exclusive: ['files'] }),
+    json: Flags.boolean({ description: 'Same as --format json.', default: false, exclusive: ['files'] }),
+    format: Flags.string({ description: 'Report format: text (default), json (one document, schema/analysis.schema.json) or html (one self-contained page).', options: ['text', 'json', 'html'], exclusive: ['files'] }),
+    output: Flags.string({ char: 'o', description: 'Write the report to this file instead of standard output.', exclusive: ['files'] }),
     files: Flags.boolean({
       description: 'Print only the files the program needs, one path per line. Control characters and backslashes in a path are escaped (\\n, \\t, \\\\, \\xHH, \\uHHHH); use -0 for raw paths.',
       default: false,
@@ -51,6 +55,7 @@ export default class Analyze extends SlimCommand {
     // oclif short flags are letters; -0 is spelled as find and xargs spell it.
     this.argv = this.argv.map((a) => (a === '-0' ? '--null' : a))
     const { args, flags } = await this.parse(Analyze)
+    if (flags.json && flags.format && flags.format !== 'json') throw new SlimError('usage', `--json and --format ${flags.format}: choose one (--json means --format json)`)
     const open = await openOptionsFromFlags(flags, this.debugLog)
     const a = await analyzeImage(args.image, analyzeOptionsFromFlags(open, flags, { progress: progressWanted({ ...flags, quiet: flags.quiet || flags.files }), top: flags.top }))
     try {
@@ -67,17 +72,21 @@ export default class Analyze extends SlimCommand {
         return
       }
       const layers = layersReport(a.index, a.metrics, a.facts)
-      if (flags.json) {
-        this.log(printableJson(JSON.stringify(analysisDocument(this.config.version, summarizeImage(a.image), layers, a.inspection, a.advice), null, 2)))
-        return
-      }
-      this.log(renderImageSection(summarizeImage(a.image)))
-      this.log('')
-      this.log(renderLayersSection(layers, { top: flags.top }))
-      this.log('')
-      this.log(renderInspectionSections(a.inspection, { tree: flags.tree ?? !!process.stdout.isTTY }))
-      this.log('')
-      this.log(renderAdviceSection(a.advice, { dockerfilePath }))
+      const format = flags.json ? 'json' : (flags.format ?? 'text')
+      const doc = () => analysisDocument(this.config.version, summarizeImage(a.image), layers, a.inspection, a.advice)
+      const report =
+        format === 'json'
+          ? printableJson(JSON.stringify(doc(), null, 2))
+          : format === 'html'
+            ? renderAnalysisHtml(doc(), { tree: reportTree(a.index, keptPaths(a.inspection, a.advice)) })
+            : [
+                renderImageSection(summarizeImage(a.image)),
+                renderLayersSection(layers, { top: flags.top }),
+                renderInspectionSections(a.inspection, { tree: flags.tree ?? !!process.stdout.isTTY }),
+                renderAdviceSection(a.advice, { dockerfilePath }),
+              ].join('\n\n')
+      if (flags.output) await writeOutput(flags.output, `${report}\n`, '--output')
+      else this.log(report)
     } finally {
       await a.image.close()
     }
