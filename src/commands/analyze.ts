@@ -45,7 +45,8 @@ export default class Analyze extends SlimCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Analyze)
     const open = await openOptionsFromFlags(flags, this.debugLog)
-    const a = await analyzeImage(args.image, analyzeOptionsFromFlags(open, flags, { progress: progressWanted({ ...flags, quiet: flags.quiet || flags.files }), top: flags.top }))
+    const options = analyzeOptionsFromFlags(open, flags, { progress: progressWanted({ ...flags, quiet: flags.quiet || flags.files }), top: flags.top })
+    const a = await analyzeImage(args.image, { ...options, layerFigures: !flags.files })
     try {
       let dockerfilePath: string | undefined
       if (flags.dockerfile) {
@@ -54,10 +55,10 @@ export default class Analyze extends SlimCommand {
         dockerfilePath = flags.dockerfile
       }
       if (flags.files) {
-        for (const f of a.inspection.files()) this.log(f)
+        for (const f of a.inspection.files) this.log(f)
         return
       }
-      const layers = layersReport(a.index, a.metrics, a.facts)
+      const layers = layersReport(a.index, a.metrics!, a.facts)
       if (flags.json) {
         this.log(JSON.stringify(analysisDocument(this.config.version, summarizeImage(a.image), layers, a.inspection, a.advice), null, 2))
         return
