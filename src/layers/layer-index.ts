@@ -125,7 +125,6 @@ export class LayerIndex implements RootFs {
     if (node.size === 0) return Buffer.alloc(0)
     const kept = this.captured.get(node)
     if (kept) return Buffer.from(kept)
-    if (process.env.SLIM_TRACE_READS) process.stderr.write(`late read: ${path} (layer ${node.layer}, ${node.size} bytes)\n`)
     return this.reader.read(node)
   }
 
