@@ -123,7 +123,7 @@ export function inspection(p: InspectionParts = {}): Inspection {
     needs: p.needs ?? [],
     findings: p.findings ?? [],
     gaps: p.gaps ?? [],
-    files: () => [],
+    files: [],
   }
   return insp
 }

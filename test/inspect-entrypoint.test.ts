@@ -237,7 +237,7 @@ describe('busybox applets and musl (fixture c-musl-dynamic)', () => {
     expect(ins.program.chain.some((s) => s.detail === "busybox applet 'sh'")).toBe(true)
     expect(ins.closure.loader).toBe('musl')
     expect(ins.closure.unresolved).toEqual([])
-    expect(ins.files()).toEqual(expect.arrayContaining(['/app/hello', '/bin/busybox', '/bin/sh', '/lib/ld-musl-x86_64.so.1']))
+    expect(ins.files).toEqual(expect.arrayContaining(['/app/hello', '/bin/busybox', '/bin/sh', '/lib/ld-musl-x86_64.so.1']))
     expect(ins.needs.find((n) => n.kind === 'shell')?.confidence).toBe('certain')
   })
 })

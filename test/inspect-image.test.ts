@@ -37,7 +37,7 @@ function materialise(ins: Inspection, rootfs: DirRootFs, name: string): string {
   const out = cacheDir('slim-roots', name)
   rmSync(out, { recursive: true, force: true })
   mkdirSync(out, { recursive: true })
-  for (const p of ins.files()) {
+  for (const p of ins.files) {
     const st = rootfs.lstat(p)!
     const dest = join(out, p)
     mkdirSync(dirname(dest), { recursive: true })
@@ -84,7 +84,7 @@ describe('the slim root made of files() runs the program', () => {
   it('a wrapper script: the shell, the commands it runs and the program all make it in', async () => {
     const ins = await inspectImage(layered, image({ Entrypoint: ['docker-entrypoint.sh'], Cmd: ['nginx', '-g', 'daemon off;'], Env: [PATH] }))
     expect(ins.program.realPath).toBe('/usr/sbin/nginx')
-    const files = ins.files()
+    const files = ins.files
     expect(files).toEqual(expect.arrayContaining(['/usr/local/bin/docker-entrypoint.sh', '/usr/bin/dash', '/usr/bin/sh', '/usr/bin/mkdir', '/usr/sbin/nginx']))
     const root = materialise(ins, layered, 'wrapper')
     const r = runIn(root, ['/usr/local/bin/docker-entrypoint.sh', 'nginx', '-t'])
@@ -122,8 +122,8 @@ describe('facts and needs of real programs', () => {
     expect(ins.findings.some((f) => f.code === 'need-missing' && f.message.startsWith('ca-certificates'))).toBe(true)
     expect(kinds('tmp')[0]?.present).toBe(true)
     expect(kinds('shell')).toEqual([])
-    expect(ins.files()).toEqual(expect.arrayContaining(['/etc/nginx/nginx.conf', '/etc/nginx/mime.types', '/var/log/nginx', '/etc/passwd', '/lib64', '/usr/lib64/ld-linux-x86-64.so.2']))
-    expect(ins.files()).toEqual([...ins.files()].sort())
+    expect(ins.files).toEqual(expect.arrayContaining(['/etc/nginx/nginx.conf', '/etc/nginx/mime.types', '/var/log/nginx', '/etc/passwd', '/lib64', '/usr/lib64/ld-linux-x86-64.so.2']))
+    expect(ins.files).toEqual([...ins.files].sort())
   })
 
   it('docker-registry: cgo Go, build info, the config file named in its arguments', async () => {

@@ -47,7 +47,7 @@ describe('CA certificates', () => {
     const ca = need(ins, 'ca-certificates')[0]!
     expect(ca.present).toBe(true)
     expect(ca.paths.slice(0, 2)).toEqual(['/usr/lib/ssl/cert.pem', '/etc/ssl/certs/ca-certificates.crt'])
-    expect(ins.files()).toEqual(expect.arrayContaining(['/usr/lib/ssl/cert.pem', '/etc/ssl/certs/ca-certificates.crt']))
+    expect(ins.files).toEqual(expect.arrayContaining(['/usr/lib/ssl/cert.pem', '/etc/ssl/certs/ca-certificates.crt']))
     const env = await inspectImage(fs, image({ Entrypoint: ['curl'], Env: ['SSL_CERT_FILE=/opt/ca/bundle.pem'] }))
     expect(need(env, 'ca-certificates')[0]!.paths[0]).toBe('/opt/ca/bundle.pem')
   })
@@ -106,8 +106,8 @@ describe('tzdata, locales, gconv', () => {
     expect(tz).toMatchObject({ present: true, confidence: 'likely' })
     expect(tz.paths[0]).toBe('/usr/share/zoneinfo/Europe/Paris')
     expect(tz.evidence).toEqual(expect.arrayContaining(['Env sets TZ=Europe/Paris']))
-    expect(ins.files()).toContain('/usr/share/zoneinfo/Europe/Paris')
-    expect(ins.files().some((f) => f.startsWith('/usr/share/zoneinfo/America/'))).toBe(false)
+    expect(ins.files).toContain('/usr/share/zoneinfo/Europe/Paris')
+    expect(ins.files.some((f) => f.startsWith('/usr/share/zoneinfo/America/'))).toBe(false)
   })
   it('LANG=C.UTF-8 is built into glibc 2.35+; another locale without data is reported missing', async () => {
     const cutf8 = await inspectImage(debian, image({ Cmd: ['python3', '-c', 'pass'], Env: [PATH, 'LANG=C.UTF-8'] }))
@@ -136,6 +136,6 @@ describe('dlopen', () => {
     const d = need(ins, 'dlopen').find((n) => n.reason.includes('libz.so.1'))!
     expect(d).toMatchObject({ present: true, confidence: 'likely' })
     expect(ins.closure.libraries.find((l) => l.name === 'libz.so.1')?.via).toBe('dlopen')
-    expect(ins.files()).toEqual(expect.arrayContaining(['/usr/lib/x86_64-linux-gnu/libz.so.1', '/usr/lib/x86_64-linux-gnu/libz.so.1.2.13']))
+    expect(ins.files).toEqual(expect.arrayContaining(['/usr/lib/x86_64-linux-gnu/libz.so.1', '/usr/lib/x86_64-linux-gnu/libz.so.1.2.13']))
   })
 })

@@ -56,7 +56,7 @@ describe('host runtimes', () => {
     expect(rt.app).toEqual({ kind: 'script', path: '/srv/web/src/server.js' })
     expect(rt.appDir).toBe('/srv/web')
     expect(rt.trees).toEqual(expect.arrayContaining(['/srv/web', '/srv/web/node_modules']))
-    expect(ins.files()).toEqual(expect.arrayContaining(['/srv/web/package.json', '/srv/web/node_modules/left-pad/index.js', '/srv/web/src/server.js']))
+    expect(ins.files).toEqual(expect.arrayContaining(['/srv/web/package.json', '/srv/web/node_modules/left-pad/index.js', '/srv/web/src/server.js']))
   })
 
   it('java -cp: JAVA_HOME from the launcher through /etc/alternatives, version from release, JVM first', async () => {

@@ -75,6 +75,15 @@ describe('readFile', () => {
     expect(opened.map((o) => o.count)).toEqual([2, 1])
   })
 
+  it('readFiles: a batch of late reads costs one pass per layer, counted in layerPasses; a missing file maps to its error', async () => {
+    const idx = await buildIndex(makeImage([bufferLayer(layer, 0), bufferLayer(makeTar([{ name: 'other', data: 'o' }]), 1)]))
+    expect(idx.layerPasses).toEqual([1, 1])
+    const got = await idx.readFiles([...files.map((f) => `/${f.name}`), '/other', '/nope'])
+    files.forEach((f) => expect((got.get(`/${f.name}`) as Buffer).equals(f.data)).toBe(true))
+    expect(got.get('/nope')).toBeInstanceOf(Error)
+    expect(idx.layerPasses).toEqual([2, 2])
+  })
+
   it('serves reads that arrive one after another while a pass is ending (await in a loop)', async () => {
     const opened = { count: 0 }
     const idx = await buildIndex(makeImage([bufferLayer(layer, 0, { opened, chunkSize: 4096 })]))

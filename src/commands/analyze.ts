@@ -57,7 +57,8 @@ export default class Analyze extends SlimCommand {
     const { args, flags } = await this.parse(Analyze)
     if (flags.json && flags.format && flags.format !== 'json') throw new SlimError('usage', `--json and --format ${flags.format}: choose one (--json means --format json)`)
     const open = await openOptionsFromFlags(flags, this.debugLog)
-    const a = await analyzeImage(args.image, analyzeOptionsFromFlags(open, flags, { progress: progressWanted({ ...flags, quiet: flags.quiet || flags.files }), top: flags.top }))
+    const options = analyzeOptionsFromFlags(open, flags, { progress: progressWanted({ ...flags, quiet: flags.quiet || flags.files }), top: flags.top })
+    const a = await analyzeImage(args.image, { ...options, layerFigures: !flags.files })
     try {
       let dockerfilePath: string | undefined
       if (flags.dockerfile) {
@@ -66,12 +67,12 @@ export default class Analyze extends SlimCommand {
         dockerfilePath = flags.dockerfile
       }
       if (flags.files) {
-        const files = a.inspection.files()
+        const files = a.inspection.files
         if (flags.null) process.stdout.write(files.map((f) => `${f}\0`).join(''))
         else for (const f of files) this.log(escapeControls(f, { backslash: true }))
         return
       }
-      const layers = layersReport(a.index, a.metrics, a.facts)
+      const layers = layersReport(a.index, a.metrics!, a.facts)
       const format = flags.json ? 'json' : (flags.format ?? 'text')
       const doc = () => analysisDocument(this.config.version, summarizeImage(a.image), layers, a.inspection, a.advice)
       const report =

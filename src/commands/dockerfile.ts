@@ -30,7 +30,7 @@ export default class Dockerfile extends SlimCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Dockerfile)
     const open = await openOptionsFromFlags(flags, this.debugLog)
-    const a = await analyzeImage(args.image, analyzeOptionsFromFlags(open, flags, { progress: progressWanted(flags) }))
+    const a = await analyzeImage(args.image, { ...analyzeOptionsFromFlags(open, flags, { progress: progressWanted(flags) }), layerFigures: false })
     try {
       const text = a.advice.dockerfile
       if (!text) throw new SlimError('unsupported', `${a.image.reference}: no Dockerfile: ${a.advice.summary}`)

@@ -345,7 +345,7 @@ export interface Inspection {
    * The exact, sorted list of paths the program needs: the chain's symlinks and scripts, every
    * executable, every library with its symlink chain, and the paths of needs that are present in
    * the image with `certain` or `likely` confidence (directories listed with their whole tree).
-   * Runtime-provided files and `possible` needs are left out. A function, so JSON output skips it.
+   * Runtime-provided files and `possible` needs are left out (see files.ts for the policy).
    */
-  files(): string[]
+  files: string[]
 }

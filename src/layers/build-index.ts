@@ -1,7 +1,8 @@
 /**
  * buildIndex: reads every layer once, as a stream, and merges them into one index. Layers are
  * parsed concurrently (bounded: at most `concurrency` layers are read or waiting to be merged, so
- * memory stays bounded too) and merged strictly in layer order.
+ * memory stays bounded too) and merged strictly in layer order. A layer whose parse is in the
+ * layer index cache (index-cache.ts) is not read at all.
  */
 import { availableParallelism } from 'node:os'
 import type { Image } from '../image/types.js'
@@ -9,14 +10,17 @@ import { SlimError } from '../core/errors.js'
 import { DiveTally } from './dive.js'
 import { isFactsFile } from './facts-files.js'
 import { historyByLayer } from './history.js'
+import { LayerIndexCache, type CacheKey } from './index-cache.js'
 import { LayerIndex, describeLayer } from './layer-index.js'
 import { mergeLayer } from './merge.js'
-import { parseLayer, type ExpansionBudget, type ParsedLayer } from './parse-layer.js'
+import { parseLayer, spendBudget, type ExpansionBudget, type ParsedLayer } from './parse-layer.js'
 import { Flag, Kind, newRoot, type Node } from './tree.js'
-import { DEFAULT_MAX_EXPANDED_BYTES, type BuildIndexOptions, type LayerSummary } from './types.js'
+import { DEFAULT_MAX_EXPANDED_BYTES, type BuildIndexOptions, type FileHead, type LayerSummary } from './types.js'
 
 /** Largest file kept in memory from the first pass for facts or the caller's capture list. */
 const CAPTURE_MAX = 64 * 1024 * 1024
+/** Largest ELF file buffered during the pass for its summary (bigger ones are read later if needed). */
+const ELF_SUMMARY_MAX = 64 * 1024 * 1024
 /** Progress is reported at most every this many bytes per layer. */
 const PROGRESS_STEP = 1024 * 1024
 
@@ -35,27 +39,51 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
   opts.signal?.throwIfAborted()
 
   const n = image.layers.length
+  const hash = opts.hashContent !== false
+  const cache = opts.indexCacheDir ? new LayerIndexCache(opts.indexCacheDir) : undefined
+  const keyOf = (i: number): CacheKey | undefined => {
+    const diffId = image.layers[i].diffId
+    return cache && diffId ? { diffId, summaryVersion: opts.summarizeElf ? (opts.summaryVersion ?? '0') : 'none', needHashes: hash } : undefined
+  }
+  /** Layer passes per layer: 1 when the layer was read, 0 when its index came from the cache. */
+  const passes = new Array<number>(n).fill(0)
   const parsing: Array<Promise<ParsedLayer> | undefined> = new Array(n)
-  const startLayer = (i: number): void => {
+  const readLayer = async (i: number, key: CacheKey | undefined): Promise<ParsedLayer> => {
     const what = describeLayer(image, i)
     let reported = 0
+    passes[i]++
+    const stream = await image.layers[i].uncompressed()
+    const parsed = await parseLayer(stream, {
+      index: i,
+      what,
+      budget,
+      capture,
+      captureMax: CAPTURE_MAX,
+      hash,
+      summarizeElf: opts.summarizeElf,
+      elfMax: ELF_SUMMARY_MAX,
+      digestTar: key !== undefined,
+      signal: controller.signal,
+      onBytes: (total) => {
+        if (opts.onProgress && total - reported >= PROGRESS_STEP) {
+          reported = total
+          opts.onProgress(i, total, undefined)
+        }
+      },
+    })
+    // Only a layer seen to hash to its diffID may be cached under it.
+    if (key && parsed.tarDigest === key.diffId) await cache!.write(key, parsed)
+    return parsed
+  }
+  const startLayer = (i: number): void => {
+    const key = keyOf(i)
     const p = (async () => {
-      const stream = await image.layers[i].uncompressed()
-      return parseLayer(stream, {
-        index: i,
-        what,
-        budget,
-        capture,
-        captureMax: CAPTURE_MAX,
-        hash: opts.hashContent !== false,
-        signal: controller.signal,
-        onBytes: (total) => {
-          if (opts.onProgress && total - reported >= PROGRESS_STEP) {
-            reported = total
-            opts.onProgress(i, total, undefined)
-          }
-        },
-      })
+      const cached = key && (await cache!.read(key, i))
+      if (cached) {
+        spendBudget(budget, cached.tarBytes, describeLayer(image, i)) // a cached layer counts as reading it would
+        return cached
+      }
+      return readLayer(i, key)
     })()
     p.catch((e: unknown) => controller.abort(e))
     parsing[i] = p
@@ -64,6 +92,7 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
   const root = newRoot()
   const dive = new DiveTally()
   const captured = new WeakMap<Node, Buffer>()
+  const heads = new WeakMap<Node, FileHead>()
   const summaries: LayerSummary[] = []
   const history = historyByLayer(image.config.history, n)
   let started = 0
@@ -75,6 +104,7 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
       opts.onProgress?.(i, parsed.tarBytes, parsed.tarBytes)
       const changes = mergeLayer(root, parsed, dive)
       for (const [node, buf] of parsed.captured) captured.set(node, buf)
+      for (const [node, head] of parsed.heads) heads.set(node, head)
       const layer = image.layers[i]
       summaries.push({
         index: i,
@@ -105,7 +135,7 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
   const summary = dive.summary()
   dive.clear()
   const warnings = history.warning ? [history.warning] : []
-  return new LayerIndex({ image, root, layers: summaries, warnings, dive: summary, captured, hashed: opts.hashContent !== false })
+  return new LayerIndex({ image, root, layers: summaries, warnings, dive: summary, captured, heads, hashed: hash, indexPasses: passes })
 }
 
 /**

@@ -11,7 +11,7 @@ import { LayerFileReader } from './read-file.js'
 import { resolvePath, resolvePathOrWhy } from './resolve.js'
 import type { FileInfo, RootFs } from './rootfs.js'
 import { Flag, KIND_NAMES, Kind, type Node } from './tree.js'
-import { DEFAULT_MAX_READ_BYTES, type LayerSummary } from './types.js'
+import { DEFAULT_MAX_READ_BYTES, type FileHead, type LayerSummary } from './types.js'
 
 export interface LayerIndexParts {
   image: Image
@@ -20,7 +20,10 @@ export interface LayerIndexParts {
   warnings: string[]
   dive: DiveSummary
   captured: WeakMap<Node, Buffer>
+  heads: WeakMap<Node, FileHead>
   hashed: boolean
+  /** Passes the index itself made over each layer (0 for a layer whose index came from the cache). */
+  indexPasses: number[]
 }
 
 export class LayerIndex implements RootFs {
@@ -35,6 +38,8 @@ export class LayerIndex implements RootFs {
   /** The root of the merged tree, for the layer stage's own metrics and facts. */
   readonly root: Node
   private readonly captured: WeakMap<Node, Buffer>
+  private readonly heads: WeakMap<Node, FileHead>
+  private readonly indexPasses: number[]
   private readonly reader: LayerFileReader
 
   constructor(parts: LayerIndexParts) {
@@ -44,8 +49,34 @@ export class LayerIndex implements RootFs {
     this.warnings = parts.warnings
     this.dive = parts.dive
     this.captured = parts.captured
+    this.heads = parts.heads
+    this.indexPasses = parts.indexPasses
     this.hashed = parts.hashed
     this.reader = new LayerFileReader(parts.image.layers, (i) => describeLayer(parts.image, i))
+  }
+
+  /**
+   * Passes over each layer's tar so far: the index pass (0 when the layer index cache had it) plus
+   * the passes later reads made. The measure of "one pass, never re-read".
+   */
+  get layerPasses(): number[] {
+    return this.indexPasses.map((n, i) => n + this.reader.passCount(i))
+  }
+
+  /** What the index pass saw at the start of a regular file (ELF summary, script line), following links. */
+  head(path: string): FileHead | undefined {
+    const r = resolvePath(this.root, path, true)
+    return r ? this.heads.get(r.node.content) : undefined
+  }
+
+  /**
+   * Many files at once: all their reads start in the same tick, so each layer they live in is read
+   * at most once for the lot. A file that cannot be read maps to its error.
+   */
+  async readFiles(paths: readonly string[], opts: { maxBytes?: number } = {}): Promise<Map<string, Buffer | Error>> {
+    const out = new Map<string, Buffer | Error>()
+    await Promise.all(paths.map((p) => this.readFile(p, opts).then((b) => out.set(p, b), (e: unknown) => out.set(p, e instanceof Error ? e : new Error(String(e))))))
+    return out
   }
 
   /** dive's image size: the sum of the layer sizes. */

@@ -1,17 +1,20 @@
 /**
  * Reads one layer tar into a list of changes (adds, whiteouts, opaque directories) with compact
- * nodes, hashing every regular file on the way (the bytes flow anyway; duplicates need it). Layers
- * are parsed concurrently; merge.ts applies the lists in layer order.
+ * nodes, taking from each regular file's bytes on the way what later stages need (content-tap.ts:
+ * hash, kept small files, ELF summaries, script first lines). Layers are parsed concurrently;
+ * merge.ts applies the lists in layer order.
  */
-import { createHash, type Hash } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import type { ReadEntry } from 'tar'
 import { SlimError } from '../core/errors.js'
 import { humanBytes } from '../core/format.js'
+import { ContentTap, Scratch } from './content-tap.js'
 import { AUFS_META_PREFIX, OPAQUE_MARKER, WHITEOUT_PREFIX, baseName, cleanEntryPath, cleanLinkTarget, parentOf } from './paths.js'
 import type { GuardEntry } from './tar-guard.js'
 import { walkTar } from './tar-walk.js'
 import { Flag, Kind, Node } from './tree.js'
+import type { FileHead } from './types.js'
 import { WarningSet } from './warnings.js'
 
 export const Op = { Add: 0, Whiteout: 1, Opaque: 2 } as const
@@ -38,7 +41,11 @@ export interface ParsedLayer {
   fileBytes: number
   /** Contents kept from this pass (facts files and the caller's capture list). */
   captured: Map<Node, Buffer>
+  /** ELF and script heads (content-tap.ts). */
+  heads: Map<Node, FileHead>
   warnings: WarningSet
+  /** "sha256:<hex>" of the tar stream, when ParseLayerOptions.digestTar asked for it. */
+  tarDigest?: string
 }
 
 /** Shared across the layers of one image: the bound on expanded bytes. */
@@ -56,6 +63,11 @@ export interface ParseLayerOptions {
   captureMax: number
   /** sha256 every regular file (duplicate detection). */
   hash: boolean
+  summarizeElf?: (bytes: Buffer) => unknown
+  /** Largest ELF file buffered for summarizeElf. */
+  elfMax: number
+  /** sha256 the tar stream itself (ParsedLayer.tarDigest), to check a diffID before caching under it. */
+  digestTar?: boolean
   onBytes?: (total: number) => void
   signal?: AbortSignal
 }
@@ -73,9 +85,35 @@ const TYPE_KIND: Record<string, Kind> = {
   FIFO: Kind.Fifo,
 }
 
+interface HeaderFields {
+  mode: number
+  uid: number
+  gid: number
+  linkpath?: string
+}
+
 export async function parseLayer(stream: Readable, opts: ParseLayerOptions): Promise<ParsedLayer> {
-  const out: ParsedLayer = {
-    index: opts.index,
+  const parser = new LayerParser(opts)
+  const tarHash = opts.digestTar ? createHash('sha256') : undefined
+  const result = await walkTar(stream, opts.what, {
+    signal: opts.signal,
+    onBytes: (n, chunk) => {
+      parser.countBytes(n)
+      tarHash?.update(chunk)
+    },
+    onWarn: (message, path) => parser.out.warnings.add(message, path),
+    onIgnored: (info) => parser.ignoredEntry(info),
+    onEntry: (entry, info, ordinal) => parser.entry(entry, info, ordinal),
+  })
+  parser.out.tarBytes = result.bytes
+  if (tarHash) parser.out.tarDigest = `sha256:${tarHash.digest('hex')}`
+  return parser.out
+}
+
+/** The steps of reading one layer: count bytes, classify each entry, record it, tap its content. */
+class LayerParser {
+  readonly out: ParsedLayer = {
+    index: 0,
     entries: [],
     parents: new Set(),
     size: 0,
@@ -83,16 +121,47 @@ export async function parseLayer(stream: Readable, opts: ParseLayerOptions): Pro
     tarBytes: 0,
     fileBytes: 0,
     captured: new Map(),
+    heads: new Map(),
     warnings: new WarningSet(),
   }
-  const warn = out.warnings
+  private readonly scratch = new Scratch()
 
-  const addParents = (path: string): void => {
-    for (let d = parentOf(path); d !== '' && !out.parents.has(d); d = parentOf(d)) out.parents.add(d)
+  constructor(private readonly opts: ParseLayerOptions) {
+    this.out.index = opts.index
   }
 
-  /** Turns one tar entry into a change; returns the node when the caller should read its body. */
-  const record = (rawPath: string, info: GuardEntry, kind: Kind, header: HeaderFields, ordinal: number): Node | null => {
+  /** The expansion bound is shared by every layer of the image: a bomb stops wherever it is. */
+  countBytes(n: number): void {
+    spendBudget(this.opts.budget, n, this.opts.what)
+    this.out.tarBytes += n
+    this.opts.onBytes?.(this.out.tarBytes)
+  }
+
+  /** node-tar skips GNU sparse entries and unknown types: the guard's reading of the header stands in for it. */
+  ignoredEntry(info: GuardEntry): void {
+    this.out.entryCount++
+    if (info.sparse) {
+      this.record(info.sparseName ?? info.path, info, Kind.File, { mode: safeInt(info.mode) & 0o7777, uid: safeInt(info.uid), gid: safeInt(info.gid) }, -1)
+    } else {
+      this.out.size += info.size
+      this.out.warnings.add(`entries of a type runtimes do not extract (${info.type}), ignored`, info.path)
+    }
+  }
+
+  entry(entry: ReadEntry, info: GuardEntry, ordinal: number): void {
+    this.out.entryCount++
+    const kind = TYPE_KIND[entry.type] ?? Kind.Other
+    const header: HeaderFields = { mode: safeInt(entry.mode) & 0o7777, uid: safeInt(entry.uid), gid: safeInt(entry.gid), linkpath: entry.linkpath }
+    const rawPath = info.sparse && info.sparseName ? info.sparseName : entry.path
+    const node = this.record(rawPath, info, kind, header, ordinal)
+    if (node) this.tapContent(entry, node, this.out.entries[this.out.entries.length - 1].path)
+    else entry.resume()
+  }
+
+  /** Turns one tar entry into a change; returns the node when its body should be read. */
+  private record(rawPath: string, info: GuardEntry, kind: Kind, header: HeaderFields, ordinal: number): Node | null {
+    const { out } = this
+    const warn = out.warnings
     out.size += kind === Kind.Dir ? 0 : info.sparse ? (info.realSize ?? info.size) : info.size
     const clean = cleanEntryPath(rawPath)
     if (!clean.ok) {
@@ -103,33 +172,15 @@ export async function parseLayer(stream: Readable, opts: ParseLayerOptions): Pro
     if (path === '') return null // the root itself ("./", "/"): its metadata is not part of any path
     if (clean.note === 'absolute') warn.add('entries with absolute names, kept relative to the image root', rawPath)
     if (clean.note === 'dotdot') warn.add("entries with '..' in their names, folded inside the image root", rawPath)
-    addParents(path)
+    this.addParents(path)
     const base = baseName(path)
     if (base.startsWith(WHITEOUT_PREFIX)) {
-      if (base === OPAQUE_MARKER) {
-        out.entries.push({ path: parentOf(path), op: Op.Opaque, node: null })
-      } else if (base.startsWith(AUFS_META_PREFIX)) {
-        // aufs bookkeeping (.wh..wh.plnk and the like): not content, not a deletion.
-      } else if (base === WHITEOUT_PREFIX) {
-        warn.add('whiteout entries without a name, ignored', rawPath)
-      } else {
-        const dir = parentOf(path)
-        const name = base.slice(WHITEOUT_PREFIX.length)
-        out.entries.push({ path: dir === '' ? name : `${dir}/${name}`, op: Op.Whiteout, node: null })
-      }
+      this.whiteout(path, base, rawPath)
       return null
     }
-    const node = new Node(base, kind, header.mode, header.uid, header.gid, kind === Kind.Dir ? 0 : info.size, opts.index, ordinal)
+    const node = new Node(base, kind, header.mode, header.uid, header.gid, kind === Kind.Dir ? 0 : info.size, this.opts.index, ordinal)
     const entry: ParsedEntry = { path, op: Op.Add, node }
-    if (kind === Kind.Symlink) {
-      node.link = header.linkpath ?? ''
-      if (escapesRoot(path, node.link)) warn.add('symlinks whose target climbs above the image root (resolved inside the root, as chroot(2) would)', `/${path}`)
-    } else if (kind === Kind.Hardlink) {
-      entry.linkPath = cleanLinkTarget(header.linkpath ?? '')
-      if (entry.linkPath === undefined) warn.add('hard links whose target is outside the image root (kept dangling, never followed)', `/${path} -> ${header.linkpath ?? ''}`)
-    } else if (kind === Kind.Char || kind === Kind.Block) {
-      warn.add('device nodes (recorded; a container gets its devices from the runtime)', `/${path}`)
-    }
+    this.noteLinkOrDevice(entry, node, kind, header)
     if (info.sparse) {
       node.flags |= Flag.Sparse
       if (info.realSize !== undefined) node.size = info.realSize
@@ -140,72 +191,63 @@ export async function parseLayer(stream: Readable, opts: ParseLayerOptions): Pro
     return kind === Kind.File && !info.sparse ? node : null
   }
 
-  const fileData = (entry: ReadEntry, node: Node, path: string): void => {
-    out.fileBytes += node.size
-    const keep = node.size <= opts.captureMax && opts.capture(`/${path}`, node.size)
-    const chunks: Buffer[] | null = keep ? [] : null
-    const hash: Hash | null = opts.hash && node.size > 0 ? createHash('sha256') : null
-    let got = 0
-    entry.on('data', (c: Buffer) => {
-      got += c.length
-      hash?.update(c)
-      chunks?.push(c)
-    })
-    entry.on('end', () => {
-      // A short body means the tar was cut: walkTar reports that as an error for the whole layer.
-      if (hash) node.hash = hash.digest('binary')
-      if (chunks && got === node.size) out.captured.set(node, Buffer.concat(chunks, got))
-    })
+  private addParents(path: string): void {
+    const parents = this.out.parents
+    for (let d = parentOf(path); d !== '' && !parents.has(d); d = parentOf(d)) parents.add(d)
   }
 
-  const result = await walkTar(stream, opts.what, {
-    signal: opts.signal,
-    onBytes: (n) => {
-      opts.budget.used += n
-      if (opts.budget.used > opts.budget.max) {
-        throw new SlimError(
-          'limit',
-          `${opts.what}: the image expands to more than ${humanBytes(opts.budget.max)} of tar data (a decompression bomb, or a very large image); raise it with --max-expanded-size`,
-        )
-      }
-      out.tarBytes += n
-      opts.onBytes?.(out.tarBytes)
-    },
-    onWarn: (message, path) => warn.add(message, path),
-    onIgnored: (info) => {
-      out.entryCount++
-      if (info.sparse) {
-        // node-tar skips GNU sparse entries: the guard's reading of the header stands in for it.
-        record(info.sparseName ?? info.path, info, Kind.File, { mode: safeInt(info.mode) & 0o7777, uid: safeInt(info.uid), gid: safeInt(info.gid) }, -1)
-      } else {
-        out.size += info.size
-        warn.add(`entries of a type runtimes do not extract (${info.type}), ignored`, info.path)
-      }
-    },
-    onEntry: (entry, info, ordinal) => {
-      out.entryCount++
-      const kind = TYPE_KIND[entry.type] ?? Kind.Other
-      const header: HeaderFields = {
-        mode: safeInt(entry.mode) & 0o7777,
-        uid: safeInt(entry.uid),
-        gid: safeInt(entry.gid),
-        linkpath: entry.linkpath,
-      }
-      const rawPath = info.sparse && info.sparseName ? info.sparseName : entry.path
-      const node = record(rawPath, info, kind, header, ordinal)
-      if (node) fileData(entry, node, out.entries[out.entries.length - 1].path)
-      else entry.resume()
-    },
-  })
-  out.tarBytes = result.bytes
-  return out
+  /** `.wh.NAME` deletes NAME below; `.wh..wh..opq` empties its directory below. */
+  private whiteout(path: string, base: string, rawPath: string): void {
+    const { out } = this
+    if (base === OPAQUE_MARKER) {
+      out.entries.push({ path: parentOf(path), op: Op.Opaque, node: null })
+    } else if (base.startsWith(AUFS_META_PREFIX)) {
+      // aufs bookkeeping (.wh..wh.plnk and the like): not content, not a deletion.
+    } else if (base === WHITEOUT_PREFIX) {
+      out.warnings.add('whiteout entries without a name, ignored', rawPath)
+    } else {
+      const dir = parentOf(path)
+      const name = base.slice(WHITEOUT_PREFIX.length)
+      out.entries.push({ path: dir === '' ? name : `${dir}/${name}`, op: Op.Whiteout, node: null })
+    }
+  }
+
+  private noteLinkOrDevice(entry: ParsedEntry, node: Node, kind: Kind, header: HeaderFields): void {
+    const warn = this.out.warnings
+    const path = entry.path
+    if (kind === Kind.Symlink) {
+      node.link = header.linkpath ?? ''
+      if (escapesRoot(path, node.link)) warn.add('symlinks whose target climbs above the image root (resolved inside the root, as chroot(2) would)', `/${path}`)
+    } else if (kind === Kind.Hardlink) {
+      entry.linkPath = cleanLinkTarget(header.linkpath ?? '')
+      if (entry.linkPath === undefined) warn.add('hard links whose target is outside the image root (kept dangling, never followed)', `/${path} -> ${header.linkpath ?? ''}`)
+    } else if (kind === Kind.Char || kind === Kind.Block) {
+      warn.add('device nodes (recorded; a container gets its devices from the runtime)', `/${path}`)
+    }
+  }
+
+  /** A regular file's bytes: hashed, kept when asked for, its head summarised. */
+  private tapContent(entry: ReadEntry, node: Node, path: string): void {
+    const { out, opts } = this
+    out.fileBytes += node.size
+    const keep = node.size <= opts.captureMax && opts.capture(`/${path}`, node.size)
+    const tap = new ContentTap(node.size, { hash: opts.hash, keep, summarizeElf: opts.summarizeElf, elfMax: opts.elfMax }, this.scratch)
+    entry.on('data', (c: Buffer) => tap.data(c))
+    entry.on('end', () => {
+      const r = tap.end()
+      node.hash = r.hash
+      if (r.kept) out.captured.set(node, r.kept)
+      if (r.head) out.heads.set(node, r.head)
+    })
+  }
 }
 
-interface HeaderFields {
-  mode: number
-  uid: number
-  gid: number
-  linkpath?: string
+/** Counts tar bytes against the image's expansion bound; throws past it. */
+export function spendBudget(budget: ExpansionBudget, n: number, what: string): void {
+  budget.used += n
+  if (budget.used > budget.max) {
+    throw new SlimError('limit', `${what}: the image expands to more than ${humanBytes(budget.max)} of tar data (a decompression bomb, or a very large image); raise it with --max-expanded-size`)
+  }
 }
 
 /** Header numbers can be missing, NaN, negative or absurd in hostile tars: keep what is sane. */

@@ -32,11 +32,17 @@ const KEEP_CURRENT = 1024 * 1024
 export class LayerFileReader {
   private readonly queued = new Map<number, Request[]>()
   private readonly passes = new Map<number, Pass>()
+  /** Passes made over each layer (the pass count "one pass, never re-read" is measured by). */
+  private readonly passCounts = new Map<number, number>()
 
   constructor(
     private readonly layers: readonly Layer[],
     private readonly describeLayer: (i: number) => string,
   ) {}
+
+  passCount(layer: number): number {
+    return this.passCounts.get(layer) ?? 0
+  }
 
   read(node: Node): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
@@ -68,6 +74,7 @@ export class LayerFileReader {
     this.queued.delete(layer)
     if (!reqs || reqs.length === 0) return
     const pass: Pass = { at: -1, wanted: new Map(), initial: new Set(reqs) }
+    this.passCounts.set(layer, this.passCount(layer) + 1)
     for (const r of reqs) add(pass.wanted, r.node.ordinal, r)
     this.passes.set(layer, pass)
     this.run(layer, pass)

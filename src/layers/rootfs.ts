@@ -3,6 +3,8 @@
  * index implements it for images; tests implement it over a directory or an in-memory map.
  * Paths are absolute, '/'-separated, inside the image root; nothing here ever touches the host.
  */
+import type { FileHead } from './types.js'
+
 export type FileType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'other'
 
 export interface FileInfo {
@@ -39,4 +41,10 @@ export interface RootFs {
   readFile(path: string): Promise<Buffer>
   /** Iterates every entry of the merged tree (in path order). */
   entries(): Iterable<FileInfo>
+  /**
+   * What the index pass recorded about the start of a regular file (follows links): 'elf' (with
+   * the ELF summary when one was taken) or 'script' (with its first line); undefined for any other
+   * file. Absent on RootFs implementations that keep no heads: callers then read the file.
+   */
+  head?(path: string): FileHead | undefined
 }

@@ -32,6 +32,29 @@ export interface BuildIndexOptions {
    * so reading them later does not re-read their layer. The facts files are always kept.
    */
   capture?: (path: string, size: number) => boolean
+  /**
+   * Summarises an ELF file from its whole content, during the pass (inspection passes its ELF
+   * parser). The result must be plain JSON data: it is kept in the layer index cache. Files up to
+   * 64 MiB are summarised; bigger ones (and those the summariser throws on) are only marked ELF.
+   */
+  summarizeElf?: (bytes: Buffer) => unknown
+  /** Changes when summarizeElf's output changes (part of the layer index cache key). */
+  summaryVersion?: string
+  /**
+   * The layer index cache directory (one file per layer diffID); undefined: no cache. A layer
+   * found there is not read at all.
+   */
+  indexCacheDir?: string
+}
+
+/** What the index pass recorded about the start of a regular file. */
+export interface FileHead {
+  /** 'elf': starts with \x7fELF; 'script': starts with "#!". */
+  magic: 'elf' | 'script'
+  /** A script's first line: its bytes (at most 512, no newline) as a latin1 string. */
+  firstLine?: string
+  /** BuildIndexOptions.summarizeElf's result for this file, when it was summarised. */
+  summary?: unknown
 }
 
 export interface ChangeTally {

@@ -25,6 +25,23 @@ export class WarningSet {
     this.add(message)
   }
 
+  /** The groups as plain data (the layer index cache keeps them). */
+  toData(): Array<[string, number, string[]]> {
+    return this.order.map((what) => {
+      const g = this.groups.get(what)!
+      return [what, g.count, [...g.examples]]
+    })
+  }
+
+  static fromData(data: Array<[string, number, string[]]>): WarningSet {
+    const set = new WarningSet()
+    for (const [what, count, examples] of data) {
+      set.groups.set(what, { count, examples: [...examples] })
+      set.order.push(what)
+    }
+    return set
+  }
+
   get size(): number {
     return this.order.length
   }

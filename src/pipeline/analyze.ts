@@ -10,6 +10,7 @@ import type { Advice } from '../advise/types.js'
 import type { Base } from '../advise/catalogue/types.js'
 import { openImage } from '../image/open.js'
 import type { Image, OpenOptions } from '../image/types.js'
+import { ELF_SUMMARY_VERSION, summarizeElfForIndex } from '../inspect/elf-reader.js'
 import { inspectionCaptureHint } from '../inspect/entrypoint/capture-hint.js'
 import { inspectImage } from '../inspect/inspect.js'
 import type { Inspection } from '../inspect/types.js'
@@ -48,12 +49,18 @@ export interface AnalyzeOptions {
   /** Length of the "largest" lists the metrics keep (at least 20 are kept). */
   top?: number
   observe?: LayerReadObserver
+  /**
+   * Layer figures (duplicate files, waste): they need every file hashed and the metrics computed.
+   * Default true; false for outputs that do not print them (--files, the Dockerfile).
+   */
+  layerFigures?: boolean
 }
 
 export interface Analysis {
   image: Image
   index: LayerIndex
-  metrics: LayerMetrics
+  /** Undefined when AnalyzeOptions.layerFigures is false. */
+  metrics?: LayerMetrics
   facts: ImageFacts
   inspection: Inspection
   advice: Advice
@@ -74,10 +81,23 @@ export async function analyzeImage(reference: string, options: AnalyzeOptions): 
   const image = await openImage(reference, { maxTempBytes: options.maxExpandedBytes, ...options.open })
   try {
     const capture = inspectionCaptureHint(image.config)
-    const index = await observe(image, (onProgress) => buildIndex(image, { maxExpandedBytes: options.maxExpandedBytes, onProgress, capture }))
-    const metrics = computeMetrics(index, { top: Math.max(options.top ?? 10, 20) })
+    const layerFigures = options.layerFigures !== false
+    const index = await observe(image, (onProgress) =>
+      buildIndex(image, {
+        maxExpandedBytes: options.maxExpandedBytes,
+        onProgress,
+        capture,
+        hashContent: layerFigures,
+        // ELF files are summarised during the one pass, and the layer index is cached next to the blobs.
+        summarizeElf: summarizeElfForIndex,
+        summaryVersion: ELF_SUMMARY_VERSION,
+        indexCacheDir: options.open.cacheDir,
+      }),
+    )
+    const metrics = layerFigures ? computeMetrics(index, { top: Math.max(options.top ?? 10, 20) }) : undefined
     const facts = await collectFacts(index)
     const inspection = await inspectImage(index, image.config, { entrypoint: opts.entrypoint })
+    options.open.log?.(`layer passes (index + late reads, per layer): ${index.layerPasses.join(' ')}`)
     const advice = advise({
       inspection,
       image: sourceImageFrom(image, { layers: index.layers, os: facts.os }),

@@ -11,7 +11,7 @@ export function analysisDocument(version: string, image: ImageSummary, layers: L
     tool: { name: 'slim', version },
     image,
     layers,
-    inspection: { ...inspection, files: inspection.files() },
+    inspection: { ...inspection, files: inspection.files },
     advice,
   }
 }

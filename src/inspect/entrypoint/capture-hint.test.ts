@@ -23,4 +23,11 @@ describe('inspectionCaptureHint', () => {
   it('never keeps a huge file', () => {
     expect(inspectionCaptureHint(config(['/app/big']))('/app/big', 65 * 1024 * 1024)).toBe(false)
   })
+
+  it('keeps what inspection reads (accounts, NSS, libc, libcrypto), versioned program names, and the caller\'s extra rules', () => {
+    const hint = inspectionCaptureHint(config(null, ['python3']), [{ path: '/etc/app.yml' }, { under: '/opt/app/conf' }, { baseName: /^settings\.ini$/ }])
+    for (const p of ['/etc/passwd', '/etc/group', '/etc/nsswitch.conf', '/usr/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib/x86_64-linux-gnu/libcrypto.so.3', '/usr/bin/python3.11']) expect(hint(p, 5_000_000)).toBe(true)
+    for (const p of ['/etc/app.yml', '/opt/app/conf/a.toml', '/srv/settings.ini']) expect(hint(p, 100)).toBe(true)
+    for (const p of ['/etc/shadow', '/usr/lib/x86_64-linux-gnu/libssl.so.3', '/usr/bin/python3-config', '/opt/app/confx']) expect(hint(p, 100)).toBe(false)
+  })
 })

@@ -7,6 +7,7 @@
 import { posix } from 'node:path'
 import type { ImageConfig } from '../../image/types.js'
 import type { RootFs } from '../../layers/rootfs.js'
+import { ELF_MAGIC, isElf } from '../elf/header.js'
 import { isShellName, runtimeLanguage } from '../interpreters/language.js'
 import type { Finding, Gap, Program, RuntimeLanguage } from '../types.js'
 import { effectiveCommand, envMap, pathDirs } from './command.js'
@@ -118,8 +119,8 @@ export async function resolveProgram(rootfs: RootFs, config: ImageConfig, opts: 
       stop(found.path, `the file is larger than ${MAX_PROGRAM_BYTES} bytes; slim does not read it`)
       break
     }
-    const head = await readHead(read, found.realPath)
-    if (isElfHead(head)) {
+    const head = await readHead(rootfs, read, found.realPath)
+    if (isElf(head)) {
       addUnique(program.executables, found.realPath)
       const invoked = posix.basename(found.path)
       const real = posix.basename(found.realPath)
@@ -213,16 +214,21 @@ function describeSource(source: Program['commandSource']): string {
   }
 }
 
-async function readHead(read: FileReader, path: string): Promise<Buffer> {
+/**
+ * The first bytes of a file, enough to tell ELF from script (and read a shebang). The layer index
+ * recorded them during its pass: no read then. Empty when the file cannot be read.
+ */
+async function readHead(rootfs: RootFs, read: FileReader, path: string): Promise<Buffer> {
+  if (rootfs.head) {
+    const head = rootfs.head(path)
+    if (head?.magic === 'elf') return ELF_MAGIC
+    return head?.magic === 'script' ? Buffer.from(head.firstLine ?? '', 'latin1') : Buffer.alloc(0)
+  }
   try {
     return (await read(path)).subarray(0, 512)
   } catch {
     return Buffer.alloc(0)
   }
-}
-
-function isElfHead(b: Buffer): boolean {
-  return b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46
 }
 
 type ShellOutcome =

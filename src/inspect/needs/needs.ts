@@ -14,32 +14,50 @@ import { tmpNeed } from './tmp.js'
 import { tzdataNeed } from './tzdata.js'
 import { userNeeds } from './user.js'
 
+/** What one detector found: needs, and what it could not tell (gaps) or found wrong (findings). */
+export interface DetectorResult {
+  needs: Need[]
+  gaps?: Gap[]
+  findings?: Finding[]
+}
+
+/** One kind of need; every detector has this shape, whatever it looks at. */
+export interface NeedDetector {
+  name: string
+  detect(input: NeedsInput): DetectorResult | Promise<DetectorResult>
+}
+
+const one = (n: Need | undefined): DetectorResult => ({ needs: n ? [n] : [] })
+
+/**
+ * In order: dlopen first (it extends the closure the others read); the order is also the order of
+ * the needs in the output.
+ */
+export const DETECTORS: readonly NeedDetector[] = [
+  { name: 'dlopen', detect: dlopenNeeds },
+  { name: 'ca-certificates', detect: async (i) => one(await caCertificatesNeed(i)) },
+  { name: 'tzdata', detect: async (i) => one(await tzdataNeed(i)) },
+  { name: 'nss', detect: nssNeeds },
+  { name: 'user', detect: userNeeds },
+  { name: 'tmp', detect: (i) => one(tmpNeed(i)) },
+  { name: 'locale', detect: async (i) => one(await localeNeed(i)) },
+  { name: 'gconv', detect: (i) => one(gconvNeed(i)) },
+  { name: 'program-data', detect: (i) => ({ needs: programDataNeeds(i) }) },
+  { name: 'app-tree', detect: (i) => ({ needs: appTreeNeeds(i) }) },
+  { name: 'ports', detect: (i) => ({ needs: portNeeds(i) }) },
+  { name: 'shell', detect: (i) => ({ needs: shellNeeds(i) }) },
+]
+
 export async function collectNeeds(input: NeedsInput): Promise<{ needs: Need[]; gaps: Gap[]; findings: Finding[] }> {
   const needs: Need[] = []
   const gaps: Gap[] = []
   const findings: Finding[] = []
-  const dl = await dlopenNeeds(input)
-  needs.push(...dl.needs)
-  gaps.push(...dl.gaps)
-  const certs = await caCertificatesNeed(input)
-  if (certs) needs.push(certs)
-  const tz = await tzdataNeed(input)
-  if (tz) needs.push(tz)
-  const nss = await nssNeeds(input)
-  needs.push(...nss.needs)
-  gaps.push(...nss.gaps)
-  const user = await userNeeds(input)
-  needs.push(...user.needs)
-  findings.push(...user.findings)
-  needs.push(tmpNeed(input))
-  const locale = await localeNeed(input)
-  if (locale) needs.push(locale)
-  const gconv = gconvNeed(input)
-  if (gconv) needs.push(gconv)
-  needs.push(...programDataNeeds(input))
-  needs.push(...appTreeNeeds(input))
-  needs.push(...portNeeds(input))
-  needs.push(...shellNeeds(input))
+  for (const d of DETECTORS) {
+    const r = await d.detect(input)
+    needs.push(...r.needs)
+    gaps.push(...(r.gaps ?? []))
+    findings.push(...(r.findings ?? []))
+  }
   for (const n of needs) {
     if (!n.present && n.confidence !== 'possible' && n.providedBy !== 'runtime') {
       findings.push({ severity: n.confidence === 'certain' ? 'error' : 'warning', code: 'need-missing', message: `${n.kind}: ${n.reason}` })

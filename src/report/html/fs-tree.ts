@@ -52,7 +52,7 @@ const COPY_CLASS: Record<CopyKind, KeepClass> = {
 /**
  * Paths slim keeps, with their class: the program's chain, the library closure (whether copied or
  * provided by the base), every copy of the plan (a directory stands for its tree), and the rest of
- * inspection.files().
+ * inspection.files.
  */
 export function keptPaths(inspection: Inspection, advice: Pick<Advice, 'plan'>): Map<string, KeepClass> {
   const out = new Map<string, KeepClass>()
@@ -65,7 +65,7 @@ export function keptPaths(inspection: Inspection, advice: Pick<Advice, 'plan'>):
   for (const p of [pr.path, pr.realPath, ...pr.executables, ...pr.scripts, ...pr.symlinks]) add(p, 'program')
   for (const l of inspection.closure.libraries) for (const p of [l.path, l.realPath, ...l.symlinks]) add(p, 'library')
   for (const c of advice.plan?.copies ?? []) add(c.source, COPY_CLASS[c.kind])
-  for (const p of inspection.files()) add(p, 'need')
+  for (const p of inspection.files) add(p, 'need')
   return out
 }
 

@@ -1,0 +1,54 @@
+/**
+ * ELF facts for inspection, from the layer index when it has them: the index pass summarises
+ * every ELF file as it streams by (summarizeElfForIndex below is what it runs), so the closure of
+ * a program whose libraries are spread over many layers reads no layer again. A RootFs without
+ * heads, or a file the pass did not summarise (over 64 MiB, damaged), is read and parsed here.
+ */
+import type { RootFs } from '../layers/rootfs.js'
+import { isElf, parseElf } from './elf/index.js'
+import type { ElfInfo } from './elf/types.js'
+
+/** Files bigger than this are not read whole (a 2 GB "binary" is not a program slim can parse). */
+const MAX_ELF_BYTES = 1024 * 1024 * 1024
+
+/** Bump when parseElf's output changes: the layer index cache keeps summaries by this version. */
+export const ELF_SUMMARY_VERSION = 'elf-1'
+
+/** The summariser the layer index runs on each ELF file during its pass (plain JSON data out). */
+export function summarizeElfForIndex(bytes: Buffer): ElfInfo {
+  return parseElf(bytes)
+}
+
+export interface ElfReader {
+  /** parseElf of the file at a real path, once per path. */
+  readElf(realPath: string): Promise<ElfInfo>
+  /** Whether the file starts with the ELF magic (false when it cannot be read). */
+  isElfFile(path: string): Promise<boolean>
+}
+
+export function elfReader(rootfs: RootFs, readFile: (path: string) => Promise<Buffer>): ElfReader {
+  const cache = new Map<string, Promise<ElfInfo>>()
+  const readElf = (realPath: string): Promise<ElfInfo> => {
+    let p = cache.get(realPath)
+    if (!p) {
+      p = (async () => {
+        const summary = rootfs.head?.(realPath)?.summary
+        if (summary) return summary as ElfInfo
+        const st = rootfs.stat(realPath)
+        if (st && st.size > MAX_ELF_BYTES) throw new Error(`${realPath} is larger than ${MAX_ELF_BYTES} bytes`)
+        return parseElf(await readFile(realPath), { name: realPath })
+      })()
+      cache.set(realPath, p)
+    }
+    return p
+  }
+  const isElfFile = async (path: string): Promise<boolean> => {
+    if (rootfs.head) return rootfs.head(path)?.magic === 'elf'
+    try {
+      return isElf(await readFile(path))
+    } catch {
+      return false
+    }
+  }
+  return { readElf, isElfFile }
+}
