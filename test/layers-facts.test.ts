@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { openImage } from '../src/image/open.js'
 import { buildIndex } from '../src/layers/build-index.js'
-import { collectFacts, countDpkg, parseOsRelease, secretByName } from '../src/layers/facts.js'
+import { collectFacts, parseOsRelease, secretByName } from '../src/layers/facts.js'
 import { countSqliteRows } from '../src/layers/sqlite-count.js'
 import { bufferLayer, imageOf, makeImage, makeTar } from './helpers/tar-layers.js'
 import { SHARED } from './helpers/shared.js'
@@ -119,9 +119,8 @@ c.close()`,
     expect((await collectFacts(bdb)).packages).toEqual([{ manager: 'rpm', database: '/var/lib/rpm/Packages', note: expect.stringContaining('package count unknown') }])
   })
 
-  it('parsers: os-release quoting and dpkg stanzas', () => {
+  it('parsers: os-release quoting', () => {
     expect(parseOsRelease('ID="rhel"\nVERSION_ID=\'9.4\'\nNAME="Red \\"Hat\\""\n# comment\n')).toEqual({ ID: 'rhel', VERSION_ID: '9.4', NAME: 'Red "Hat"' })
-    expect(countDpkg('Package: a\nStatus: install ok installed\n\nPackage: b\nStatus: purge ok not-installed\n', true)).toBe(1)
   })
 })
 

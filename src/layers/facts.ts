@@ -4,8 +4,9 @@
  * secrets BY NAME (their contents are never read). Package databases and os-release come from the
  * copies kept during the index pass, so collecting facts re-reads no layer.
  */
-import { DPKG_STATUS, DPKG_STATUS_D, APK_INSTALLED, OS_RELEASE_FILES, RPM_OTHER, RPM_SQLITE } from './facts-files.js'
+import { DPKG_STATUS, DPKG_STATUS_D, OS_RELEASE_FILES, RPM_OTHER, RPM_SQLITE } from './facts-files.js'
 import type { LayerIndex } from './layer-index.js'
+import { packageIndex } from './packages.js'
 import { countSqliteRows } from './sqlite-count.js'
 import { Kind } from './tree.js'
 
@@ -121,24 +122,16 @@ export function parseOsRelease(text: string): Record<string, string> {
 async function packageDbs(index: LayerIndex): Promise<PackageDb[]> {
   const out: PackageDb[] = []
 
-  const status = await readSmall(index, DPKG_STATUS)
-  const statusD = index.readdir(DPKG_STATUS_D).filter((n) => !n.endsWith('.md5sums'))
-  if (status || statusD.length > 0) {
-    let count = status ? countDpkg(status.toString('utf8'), true) : 0
-    for (const name of statusD) {
-      const data = await readSmall(index, `${DPKG_STATUS_D}/${name}`)
-      if (data) count += countDpkg(data.toString('utf8'), false)
+  const pkgs = await packageIndex(index)
+  for (const db of pkgs.databases) {
+    const count = pkgs.packages.filter((p) => p.manager === db.manager).length
+    if (db.manager === 'apk') {
+      out.push({ manager: 'apk', database: db.paths[0], count })
+      continue
     }
-    const dbs = [status ? DPKG_STATUS : undefined, statusD.length > 0 ? `${DPKG_STATUS_D}/ (${statusD.length} files)` : undefined]
-    out.push({ manager: 'dpkg', database: dbs.filter(Boolean).join(', '), count })
-  }
-
-  for (const file of APK_INSTALLED) {
-    const data = await readSmall(index, file)
-    if (!data) continue
-    const count = data.toString('utf8').split('\n').filter((l) => l.startsWith('P:')).length
-    out.push({ manager: 'apk', database: index.realpath(file)?.path ?? file, count })
-    break
+    const statusD = db.paths.filter((p) => p.startsWith(`${DPKG_STATUS_D}/`)).length
+    const names = [db.paths.includes(DPKG_STATUS) ? DPKG_STATUS : undefined, statusD > 0 ? `${DPKG_STATUS_D}/ (${statusD} files)` : undefined]
+    out.push({ manager: 'dpkg', database: names.filter(Boolean).join(', '), count })
   }
 
   let rpm: PackageDb | undefined
@@ -162,21 +155,6 @@ async function packageDbs(index: LayerIndex): Promise<PackageDb[]> {
   }
   if (rpm) out.push(rpm)
   return out
-}
-
-/**
- * Stanzas of a dpkg status file. The main status file lists removed packages too, so only
- * "Status: install ok installed" counts; distroless status.d files hold installed packages, with
- * or without a Status field.
- */
-export function countDpkg(text: string, requireStatus: boolean): number {
-  let count = 0
-  for (const stanza of text.split(/\n\s*\n/)) {
-    if (!/^Package:/m.test(stanza)) continue
-    const status = /^Status:\s*(.*)$/m.exec(stanza)?.[1].trim()
-    if (status === 'install ok installed' || (!requireStatus && status === undefined)) count++
-  }
-  return count
 }
 
 function shells(index: LayerIndex): Shell[] {

@@ -6,3 +6,4 @@ export { collectFacts, type ImageFacts, type OsRelease, type PackageDb, type Sec
 export type { DivePath, DiveSummary } from './dive.js'
 export { DEFAULT_MAX_EXPANDED_BYTES, type BuildIndexOptions, type ChangeTally, type FileHead, type LayerSummary } from './types.js'
 export type { FileInfo, FileType, RootFs } from './rootfs.js'
+export { packageIndex, type InstalledPackage, type PackageIndex, type PackageManager } from './packages.js'

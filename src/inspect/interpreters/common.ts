@@ -1,8 +1,9 @@
 /**
- * Helpers the runtime detectors share: the image's package databases (dpkg, apk) for versions,
+ * Helpers the runtime detectors share: installed package versions (from the layer stage's index),
  * directory existence, walking trees for native extension modules, reading version strings.
  */
 import { posix } from 'node:path'
+import { packageIndex } from '../../layers/packages.js'
 import type { RootFs } from '../../layers/rootfs.js'
 
 /** Everything a runtime detector gets. */
@@ -42,49 +43,13 @@ export function fromCwd(p: string, cwd: string): string {
   return p.startsWith('/') ? posix.normalize(p) : posix.join(cwd, p)
 }
 
-const statusCache = new WeakMap<RootFs, Promise<Map<string, string>>>()
-
 /**
- * Installed package versions from /var/lib/dpkg/status (Debian, Ubuntu) and /lib/apk/db/installed
- * (Alpine, Wolfi). Read once per image.
+ * Installed package versions by name, from the layer stage's package index (dpkg status or
+ * distroless status.d, apk's installed database). Read once per image.
  */
-export function packageVersions(rootfs: RootFs): Promise<Map<string, string>> {
-  let p = statusCache.get(rootfs)
-  if (!p) {
-    p = readPackageVersions(rootfs)
-    statusCache.set(rootfs, p)
-  }
-  return p
-}
-
-async function readPackageVersions(rootfs: RootFs): Promise<Map<string, string>> {
-  const out = new Map<string, string>()
-  const text = async (f: string): Promise<string | undefined> => {
-    if (!isFile(rootfs, f)) return undefined
-    try {
-      return (await rootfs.readFile(f)).toString('utf8')
-    } catch {
-      return undefined
-    }
-  }
-  const dpkg = await text('/var/lib/dpkg/status')
-  if (dpkg) {
-    for (const stanza of dpkg.split(/\n\n+/)) {
-      const name = /^Package: (.+)$/m.exec(stanza)?.[1]
-      const version = /^Version: (.+)$/m.exec(stanza)?.[1]
-      const installed = /^Status: .* installed$/m.test(stanza)
-      if (name && version && installed) out.set(name.trim(), version.trim())
-    }
-  }
-  const apk = await text('/lib/apk/db/installed')
-  if (apk) {
-    for (const stanza of apk.split(/\n\n+/)) {
-      const name = /^P:(.+)$/m.exec(stanza)?.[1]
-      const version = /^V:(.+)$/m.exec(stanza)?.[1]
-      if (name && version) out.set(name.trim(), version.trim())
-    }
-  }
-  return out
+export async function packageVersions(rootfs: RootFs): Promise<Map<string, string>> {
+  const index = await packageIndex(rootfs)
+  return new Map(index.packages.filter((p) => p.version !== '').map((p) => [p.name, p.version]))
 }
 
 /** Upstream version of a Debian/apk version string ("1:3.11.2-1+b1" → "3.11.2", "20.11.1-r0" → "20.11.1"). */
