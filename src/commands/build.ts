@@ -1,0 +1,63 @@
+import { Args, Flags } from '@oclif/core'
+import { SlimCommand } from '../cli/base-command.js'
+import { imageFlags, openOptionsFromFlags } from '../cli/image-flags.js'
+import { adviceFlags, analyzeOptionsFromFlags } from '../cli/pipeline.js'
+import { progressWanted } from '../cli/progress.js'
+import { writeOutput } from '../cli/write-output.js'
+import { humanBytes } from '../core/format.js'
+import { buildSlim } from '../build/build.js'
+import { parseDestination, writeDestination } from '../build/output.js'
+import { renderSbom } from '../build/sbom.js'
+import { withTempDir } from '../build/temp.js'
+import { SlimError } from '../core/errors.js'
+import { analyzeImage } from '../pipeline/index.js'
+
+export default class Build extends SlimCommand {
+  static override description = 'Build the slim image of IMAGE without Docker: the chosen base\'s layers plus one reproducible layer with exactly the files the program needs.'
+
+  static override examples = [
+    '<%= config.bin %> build registry.example.com/app:2 --output oci:./slim-layout:app',
+    '<%= config.bin %> build oci:./layout:v1 --output docker-archive:app-slim.tar:app:slim --sbom app.cdx.json',
+  ]
+
+  static override args = {
+    image: Args.string({ description: 'Image reference (as for `slim analyze`).', required: true }),
+  }
+
+  static override flags = {
+    ...imageFlags,
+    ...adviceFlags,
+    output: Flags.string({ char: 'o', description: 'Where to write the slim image: oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:TAG].', required: true }),
+    sbom: Flags.string({ description: 'Also write a software bill of materials of the slim image to this file.' }),
+    'sbom-format': Flags.string({ description: 'SBOM format.', options: ['cyclonedx', 'spdx'], default: 'cyclonedx' }),
+    quiet: Flags.boolean({ char: 'q', description: 'No progress output.', default: false }),
+  }
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Build)
+    const dest = parseDestination(flags.output)
+    const open = await openOptionsFromFlags(flags, this.debugLog)
+    const a = await analyzeImage(args.image, analyzeOptionsFromFlags(open, flags, { progress: progressWanted(flags) }))
+    try {
+      await withTempDir('build', async (work) => {
+        const built = await buildSlim(a, open, work)
+        await writeDestination(dest, work, [{ platform: a.image.platform, assembled: built.assembled }], work)
+        if (flags.sbom) {
+          const format = flags['sbom-format'] === 'spdx' ? 'spdx' : 'cyclonedx'
+          await writeOutput(flags.sbom, renderSbom(format, { analysis: a, built }), '--sbom')
+        }
+        const out = flags.quiet ? () => {} : (l: string) => process.stderr.write(`slim: ${l}\n`)
+        out(`${a.advice.summary}`)
+        out(`built ${built.assembled.manifestDigest} on ${built.plan.base.publicRef}: ${built.entries.length} entries (${humanBytes(built.fileBytes)} of files), ${humanBytes(built.compressedBytes)} compressed in all`)
+        out(`kept package metadata of ${built.packages.length} package(s); ${built.unownedFiles} copied file(s) belong to no package`)
+        out(`written to ${flags.output}`)
+        process.stdout.write(`${built.assembled.manifestDigest}\n`)
+      })
+    } catch (e) {
+      if (e instanceof SlimError) throw e
+      throw e
+    } finally {
+      await a.image.close()
+    }
+  }
+}
