@@ -51,8 +51,8 @@ export function layerEntries(input: EntryInput, extra: LayerEntry[] = []): Layer
     addParents(out, input.base, e.path)
     out.set(e.path, e)
   }
-  const file = (info: FileInfo, src: string, dest: string, owner: Owner): LayerEntry => {
-    const key = `${info.hardlinkTo ?? info.path}\0${owner.uid}:${owner.gid}:${owner.mode ?? info.mode}`
+  const file = (info: FileInfo, inode: string, src: string, dest: string, owner: Owner): LayerEntry => {
+    const key = `${inode}\0${owner.uid}:${owner.gid}:${owner.mode ?? info.mode}`
     const first = firstOfInode.get(key)
     if (first && first !== dest) return { path: dest, type: 'link', target: first, mode: owner.mode ?? info.mode, uid: owner.uid, gid: owner.gid, size: 0 }
     firstOfInode.set(key, dest)
@@ -76,7 +76,7 @@ export function layerEntries(input: EntryInput, extra: LayerEntry[] = []): Layer
       if (!info || (info.type !== 'file' && info.type !== 'hardlink')) {
         throw new SlimError('not-found', `${c.source}: the plan copies it as a file, but in the source image it is ${info ? `a ${info.type}` : 'a dangling link'}`)
       }
-      put(file(info, c.source, c.dest, owner))
+      put(file(info, info.hardlinkTo ?? input.source.realpath(c.source)?.path ?? c.source, c.source, c.dest, owner))
       continue
     }
     const root = input.source.realpath(c.source)?.path
@@ -94,8 +94,9 @@ export function layerEntries(input: EntryInput, extra: LayerEntry[] = []): Layer
         if (e.type === 'dir') walk(p, to)
         else if (e.type === 'symlink') put({ path: to, type: 'symlink', target: e.linkTarget ?? '', mode: 0o777, uid: owner.uid, gid: owner.gid, size: 0 })
         else if (e.type === 'file' || e.type === 'hardlink') {
-          const info = e.type === 'hardlink' ? (input.source.stat(p) ?? e) : e
-          put(file(info, p, to, owner))
+          // A hard link shares its target's inode: its mode and size are the target's.
+          const info = e.hardlinkTo ? (input.source.lstat(e.hardlinkTo) ?? e) : e
+          put(file(info, e.hardlinkTo ?? p, p, to, owner))
         }
         // Devices and FIFOs are not copied: a container gets its own /dev.
       }
