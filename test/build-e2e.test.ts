@@ -13,6 +13,7 @@ import { promisify } from 'node:util'
 import Ajv2020 from 'ajv/dist/2020.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBaseRegistry, type BaseRegistry } from './helpers/base-registry.js'
+import { startRegistry, type RunningRegistry } from './infra/registry.js'
 import { runCli } from './helpers/cli.js'
 import { ensureFixtures, type Fixtures } from './fixtures/index.js'
 
@@ -22,14 +23,16 @@ const has = (bin: string): boolean => existsSync(`/usr/bin/${bin}`)
 let work: string
 let fx: Fixtures
 let bases: BaseRegistry
+let token: RunningRegistry | undefined
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'slim-build-e2e-'))
-  ;[fx, bases] = await Promise.all([ensureFixtures(['debian-nginx', 'c-musl-dynamic']), startBaseRegistry(mkdtempSync(join(tmpdir(), 'slim-build-cfg-')))])
+  ;[fx, bases] = await Promise.all([ensureFixtures(['debian-nginx', 'c-musl-dynamic', 'c-glibc']), startBaseRegistry(mkdtempSync(join(tmpdir(), 'slim-build-cfg-')))])
 }, 600_000)
 
 afterAll(async () => {
   await bases?.reg.stop()
+  await token?.stop()
   if (work) rmSync(work, { recursive: true, force: true })
 })
 
@@ -122,6 +125,36 @@ describe('slim build', () => {
     expect(musl).toBeDefined()
     expect(cdxDoc.dependencies.find((d) => d.ref === 'file:/app/hello')?.dependsOn.some((r) => /musl/.test(r))).toBe(true)
     expect(ajv.validate(SPDX_23, JSON.parse(readFileSync(spdxFile, 'utf8'))), ajv.errorsText()).toBe(true)
+  }, 600_000)
+})
+
+describe('slim build --output docker://', () => {
+  it.skipIf(!has('skopeo'))('pushes to a plain registry (the base layer mounted from the base repository, then found on a re-push) and to a token registry with credentials', async () => {
+    const dest = `${bases.reg.host}/slim/c-glibc:1`
+    const r1 = await runCli(['build', fx.refs['c-glibc'], '--output', `docker://${dest}`, '--no-cache', ...bases.flags], { timeoutMs: 300_000 })
+    expect(r1.code, r1.stderr).toBe(0)
+    expect(r1.stderr).toMatch(/pushed: 2 blob\(s\) uploaded, 1 mounted from the base's repository, 0 already there/)
+    const digest = r1.stdout.trim()
+    const remote = (await exec('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${dest}`])).stdout.trim()
+    expect(remote).toBe(digest)
+    const r2 = await runCli(['build', fx.refs['c-glibc'], '--output', `docker://${dest}`, '--no-cache', ...bases.flags], { timeoutMs: 300_000 })
+    expect(r2.stderr).toMatch(/pushed: 0 blob\(s\) uploaded, 0 mounted from the base's repository, 3 already there/)
+
+    token = await startRegistry('token')
+    const tdest = `${token.host}/tok/c-glibc:slim`
+    const denied = await runCli(['build', fx.refs['c-glibc'], '--output', `docker://${tdest}`, '--no-cache', '-q', ...bases.flags], { timeoutMs: 300_000 })
+    expect(denied.code).not.toBe(0)
+    expect(denied.stderr.trim().split('\n')).toHaveLength(1)
+    const ok = await runCli(['build', fx.refs['c-glibc'], '--output', `docker://${tdest}`, '--username', token.username!, '--password-stdin', '--no-cache', ...bases.flags], {
+      input: token.password!,
+      timeoutMs: 300_000,
+    })
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(ok.stderr).not.toContain(token.password!)
+    expect(ok.stderr).toMatch(/pushed: 3 blob\(s\) uploaded/)
+    const back = await runCli(['analyze', `docker://${tdest}`, '--json', '-q', '--no-cache', '--username', token.username!, '--password-stdin'], { input: token.password! })
+    expect(back.code, back.stderr).toBe(0)
+    expect((JSON.parse(back.stdout) as { image: { manifestDigest: string } }).image.manifestDigest).toBe(ok.stdout.trim())
   }, 600_000)
 })
 

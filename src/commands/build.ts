@@ -7,9 +7,9 @@ import { writeOutput } from '../cli/write-output.js'
 import { humanBytes } from '../core/format.js'
 import { buildSlim } from '../build/build.js'
 import { parseDestination, writeDestination } from '../build/output.js'
+import { pushImage } from '../build/push.js'
 import { renderSbom } from '../build/sbom.js'
 import { withTempDir } from '../build/temp.js'
-import { SlimError } from '../core/errors.js'
 import { analyzeImage } from '../pipeline/index.js'
 
 export default class Build extends SlimCommand {
@@ -27,7 +27,7 @@ export default class Build extends SlimCommand {
   static override flags = {
     ...imageFlags,
     ...adviceFlags,
-    output: Flags.string({ char: 'o', description: 'Where to write the slim image: oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:TAG].', required: true }),
+    output: Flags.string({ char: 'o', description: 'Where to write the slim image: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG] or docker://REGISTRY/REPO:TAG (pushed).', required: true }),
     sbom: Flags.string({ description: 'Also write a software bill of materials of the slim image to this file.' }),
     'sbom-format': Flags.string({ description: 'SBOM format.', options: ['cyclonedx', 'spdx'], default: 'cyclonedx' }),
     quiet: Flags.boolean({ char: 'q', description: 'No progress output.', default: false }),
@@ -35,13 +35,18 @@ export default class Build extends SlimCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Build)
-    const dest = parseDestination(flags.output)
+    const push = flags.output.startsWith('docker://') ? flags.output.slice('docker://'.length) : undefined
+    const dest = push === undefined ? parseDestination(flags.output) : undefined
     const open = await openOptionsFromFlags(flags, this.debugLog)
     const a = await analyzeImage(args.image, analyzeOptionsFromFlags(open, flags, { progress: progressWanted(flags) }))
     try {
       await withTempDir('build', async (work) => {
         const built = await buildSlim(a, open, work)
-        await writeDestination(dest, work, [{ platform: a.image.platform, assembled: built.assembled }], work)
+        if (dest) await writeDestination(dest, work, [{ platform: a.image.platform, assembled: built.assembled }], work)
+        else {
+          const pushed = await pushImage(push!, work, built.assembled, built.baseReference, { ...open.registry, log: this.debugLog })
+          if (!flags.quiet) process.stderr.write(`slim: pushed: ${pushed.uploaded} blob(s) uploaded, ${pushed.mounted} mounted from the base's repository, ${pushed.existing} already there\n`)
+        }
         if (flags.sbom) {
           const format = flags['sbom-format'] === 'spdx' ? 'spdx' : 'cyclonedx'
           await writeOutput(flags.sbom, renderSbom(format, { analysis: a, built }), '--sbom')
@@ -53,9 +58,6 @@ export default class Build extends SlimCommand {
         out(`written to ${flags.output}`)
         process.stdout.write(`${built.assembled.manifestDigest}\n`)
       })
-    } catch (e) {
-      if (e instanceof SlimError) throw e
-      throw e
     } finally {
       await a.image.close()
     }

@@ -147,3 +147,7 @@ function basic(username: string, password: string): string {
 export function pullScope(repository: string): string {
   return `repository:${repository}:pull`
 }
+
+export function pushScope(repository: string): string {
+  return `repository:${repository}:pull,push`
+}

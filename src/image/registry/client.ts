@@ -4,7 +4,7 @@ import { isDigest } from '../../core/digest.js'
 import { resolveCredentials } from '../credentials/index.js'
 import type { Credential } from '../credentials/types.js'
 import type { Descriptor, RegistryOptions } from '../types.js'
-import { Authenticator, pullScope } from './auth.js'
+import { Authenticator, pullScope, pushScope } from './auth.js'
 import { statusError, type Subject } from './errors.js'
 import { HttpClient, brief, discard, headerValue, readLimited, type Response } from './http.js'
 import { MANIFEST_ACCEPT, rejectUnsupportedManifest } from './manifest-kind.js'
@@ -23,6 +23,19 @@ export interface RegistryClientOptions extends RegistryOptions {
   env?: NodeJS.ProcessEnv
   /** The repository this client is for, so per-repository auth.json keys (podman) are found. */
   repository?: string
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH'
+  headers?: Record<string, string>
+  body?: Buffer | string
+  /** Ask for the push scope (pull,push) instead of pull. */
+  push?: boolean
+  followRedirects?: boolean
+  /** Non-2xx statuses to hand back instead of raising. */
+  allow?: number[]
+  /** Bytes expected in the answer (scales the request deadline). */
+  expectedBytes?: number
 }
 
 export interface FetchedManifest {
@@ -208,14 +221,24 @@ export class RegistryClient {
    * answered once: by learning the challenge (when /v2/ did not ask for auth) or by fetching a
    * fresh token (when a cached one was refused). A second 401 is an auth error.
    */
-  private async authorized(path: string, repository: string, what: string, subject: Subject, headers: Record<string, string>, followRedirects = false, expectedBytes?: number): Promise<Response> {
+  private authorized(path: string, repository: string, what: string, subject: Subject, headers: Record<string, string>, followRedirects = false, expectedBytes?: number): Promise<Response> {
+    return this.request(path, repository, what, subject, { headers, followRedirects, expectedBytes })
+  }
+
+  /**
+   * Any request on the registry with the Authorization of the repository's pull (or pull+push)
+   * scope; `path` may be an absolute upload URL the registry handed out. Statuses in `allow` are
+   * returned like a 2xx (a HEAD's 404 says "not there").
+   */
+  async request(path: string, repository: string, what: string, subject: Subject, o: RequestOptions = {}): Promise<Response> {
     const base = await this.pingFor(what)
     const url = new URL(path, base)
-    const scope = pullScope(repository)
+    const scope = o.push ? pushScope(repository) : pullScope(repository)
+    const headers = o.headers ?? {}
     for (let attempt = 0; ; attempt++) {
       const authorization = await this.auth.header(scope, what)
-      const res = await this.http.send(url, { headers, authorization, what, followRedirects, expectedBytes })
-      if (res.statusCode >= 200 && res.statusCode < 300) return res
+      const res = await this.http.send(url, { method: o.method, body: o.body, headers, authorization, what, followRedirects: o.followRedirects ?? false, expectedBytes: o.expectedBytes })
+      if ((res.statusCode >= 200 && res.statusCode < 300) || o.allow?.includes(res.statusCode)) return res
       if (res.statusCode === 401 && attempt === 0) {
         const challenges = parseWwwAuthenticate(headerValue(res, 'www-authenticate') ?? '')
         const hadNoAuth = authorization === undefined

@@ -21,9 +21,9 @@ export interface HttpOptions {
 }
 
 export interface SendOptions {
-  method?: 'GET' | 'HEAD' | 'POST'
+  method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH'
   headers?: Record<string, string>
-  body?: string
+  body?: string | Buffer
   /** Authorization for the first URL only: never forwarded to a redirect on another origin. */
   authorization?: string
   /** Names the thing being fetched in errors, e.g. `docker://host/repo:tag`. */
@@ -128,7 +128,7 @@ export class HttpClient {
     }
   }
 
-  private raw(url: URL, init: { method: string; headers: Record<string, string>; body?: string }, o: SendOptions): Promise<Response> {
+  private raw(url: URL, init: { method: string; headers: Record<string, string>; body?: string | Buffer }, o: SendOptions): Promise<Response> {
     // The abort reaches the body too, while the caller is still reading it; the timer is unref'd
     // so a finished request never keeps slim alive.
     const deadline = requestDeadlineMs(this.timeoutMs, o.expectedBytes)
