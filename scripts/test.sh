@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-system-deps.sh
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # npm install, not npm ci: npm 11 leaves the other platforms' optional rollup packages out of
-  # the lock file and `npm ci` then refuses it as out of sync. install still follows the lock.
-  npm install --no-audit --no-fund
+  # The lock lists every platform's optional rollup package (npm 11's `npm ci` refuses a lock that
+  # lacks them); regenerate it with `npm install --package-lock-only` after changing package.json.
+  npm ci --no-audit --no-fund
 fi
 npm run --silent build
 npx tsc -p tsconfig.json --noEmit

@@ -1,4 +1,4 @@
-import { Listr } from 'listr2'
+import { DefaultRenderer, Listr, ListrLogger, ProcessOutput } from 'listr2'
 import { humanBytes } from '../core/format.js'
 import { escapeControls } from '../core/text-escape.js'
 import type { Image } from '../image/types.js'
@@ -42,10 +42,25 @@ export async function withLayerProgress<T>(enabled: boolean, image: Image, work:
           ),
       },
     ],
-    { renderer: 'default', exitOnError: false, registerSignalListeners: false },
+    // listr2 draws on stdout by default; stdout holds only the document (`slim dockerfile IMG > Dockerfile`).
+    {
+      renderer: StderrRenderer,
+      rendererOptions: { logger: new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(process.stderr, process.stderr) }) },
+      exitOnError: false,
+      registerSignalListeners: false,
+    },
   )
   await list.run().catch(() => undefined)
   return result
+}
+
+/**
+ * listr2 picks its line-per-update fallback renderer whenever *stdout* is not a terminal, which is
+ * exactly the `> Dockerfile` case; progress is drawn on stderr, so stderr being a terminal (checked
+ * by progressWanted) is what matters.
+ */
+class StderrRenderer extends DefaultRenderer {
+  static override nonTTY = true
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {

@@ -36,7 +36,9 @@ export default class Dockerfile extends SlimCommand {
       if (!text) throw new SlimError('unsupported', `${a.image.reference}: no Dockerfile: ${a.advice.summary}`)
       if (flags.output) {
         await writeOutput(flags.output, text, '--output')
-        process.stderr.write(`slim: ${escapeControls(a.advice.summary)}\nslim: Dockerfile written to ${escapeControls(flags.output)}\n`)
+        if (!flags.quiet) process.stderr.write(`slim: ${escapeControls(a.advice.summary)}
+slim: Dockerfile written to ${escapeControls(flags.output)}
+`)
       } else {
         process.stdout.write(text)
       }
