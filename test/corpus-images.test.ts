@@ -92,7 +92,7 @@ const ROWS: Row[] = [
   { ref: `oci-archive:${C}/wagoodman__dive/.data/test-oci-gzip-image.tar`, why: 'gzip layer', opens: ok('linux/arm64', 1, { config: sha('3eaccc100f866490f00ae82727b459a737af031dcf44c791d8aa714a70f24959') }) },
   { ref: `oci-archive:${C}/wagoodman__dive/.data/test-oci-zstd-image.tar`, why: 'zstd layer', opens: ok('linux/arm64', 1, { config: sha('3eaccc100f866490f00ae82727b459a737af031dcf44c791d8aa714a70f24959') /* skopeo */ }) },
   { ref: `oci-archive:${C}/wagoodman__dive/.data/test-oci-estargz-image.tar`, why: 'eStargz layer (gzip with a TOC)', opens: ok('linux/arm64', 1) },
-  { ref: `oci-archive:${C}/wagoodman__dive/.data/test-oci-gzip-image.tar`, platform: 'linux/amd64', why: 'single-platform image, other platform requested', opens: ok('linux/arm64', 1, { warning: /single-platform image for linux\/arm64, not the requested linux\/amd64/ }) },
+  { ref: `oci-archive:${C}/wagoodman__dive/.data/test-oci-gzip-image.tar`, platform: 'linux/amd64', why: 'single-platform image, other platform requested', fails: fails('not-found', /has no image for linux\/amd64; it is a single-platform image for linux\/arm64 \(drop --platform or use --platform linux\/arm64\)/) },
   { ref: `oci-archive:${STEREO}/valid-oci.tar`, why: 'one image, ref name sample:latest', opens: ok('linux/amd64', 1) },
   { ref: `oci-archive:${STEREO}/valid-oci.tar:sample:latest`, why: 'REF with a colon', opens: ok('linux/amd64', 1) },
   { ref: `docker-archive:${GGCR}/tarball/testdata/hello-world-v25.tar`, why: 'Docker 25+ save, read through manifest.json', opens: ok('linux/arm64', 1, { cmd: ['/hello'], config: sha('ee301c921b8aadc002973b2e0c3da17d701dcd994b606769a7e6eaa100b81d44') }) },

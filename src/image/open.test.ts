@@ -94,3 +94,39 @@ describe('parseImageLocation: PATH[:REF] splitting', () => {
     for (const bad of ['', '-a', 'a-', 'a//b', 'a b', '@x', 'tag/']) expect(isOciRefName(bad), bad).toBe(false)
   })
 })
+
+describe('parseImageLocation: a bare path is opened by content', () => {
+  const ociDir = join(work, 'ocidir')
+  mkdirSync(ociDir)
+  writeFileSync(join(ociDir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}')
+  const savedDir = join(work, 'saved')
+  mkdirSync(savedDir)
+  writeFileSync(join(savedDir, 'manifest.json'), '[]')
+
+  it('an existing archive file (absolute, ./relative or by its extension) is read by content', async () => {
+    expect(await parseImageLocation(archive)).toEqual({ transport: 'docker-archive', reference: archive, path: archive, byContent: true })
+    expect(await parseImageLocation('./package.json')).toMatchObject({ path: './package.json', byContent: true })
+  })
+
+  it('a directory holding an OCI layout is oci:DIR, with or without a trailing slash', async () => {
+    expect(await parseImageLocation(ociDir)).toEqual({ transport: 'oci', reference: `oci:${ociDir}`, path: ociDir })
+    expect(await parseImageLocation(`${ociDir}/`)).toMatchObject({ transport: 'oci', path: `${ociDir}/` })
+  })
+
+  it('a directory without a layout, an unpacked docker save and a missing path each say what to do', async () => {
+    expect((await failure(layout)).message).toMatch(/is a directory without an OCI layout \(no oci-layout or index\.json/)
+    expect((await failure(savedDir)).message).toMatch(/unpacked docker save directory; slim reads the archive: tar -cf image\.tar/)
+    const missing = await failure('./nope.tar')
+    expect(missing.kind).toBe('not-found')
+    expect(missing.message).toBe('./nope.tar: no such file or directory')
+    expect((await failure('nope.tar')).message).toMatch(/^nope\.tar: no such file or directory; for a registry image of that name write docker:\/\/nope\.tar$/)
+  })
+
+  it('a bare word that is both a local file and a valid image name is ambiguous and names both spellings', async () => {
+    // "src" exists in the repository root (the tests' working directory) and is a valid image name.
+    const e = await failure('src')
+    expect(e.kind).toBe('usage')
+    expect(e.message).toBe('"src" is both a directory here and an image name; write ./src to read the directory, or docker://src for the registry image')
+    expect(await parseImageLocation('docker://src')).toMatchObject({ transport: 'docker', name: 'src' })
+  })
+})

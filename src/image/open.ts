@@ -1,8 +1,10 @@
 import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { SlimError } from '../core/errors.js'
 import { parseReference } from './reference.js'
 import { resolveImage } from './resolve.js'
 import type { ImageSource } from './source.js'
+import { openArchiveByContent } from './transports/by-content.js'
 import { openDockerArchive } from './transports/docker-archive.js'
 import { openDockerDaemon } from './transports/docker-daemon.js'
 import { openRegistrySource } from './transports/docker.js'
@@ -26,6 +28,8 @@ export interface ImageLocation {
   path?: string
   /** The image inside an archive or layout: a tag / ref name, or `@N`. */
   ref?: string
+  /** A bare archive path: docker save or OCI archive, told apart by its contents when opened. */
+  byContent?: true
 }
 
 const PREFIXES: readonly [string, TransportName][] = [
@@ -103,6 +107,8 @@ export async function parseImageLocation(input: string): Promise<ImageLocation> 
       if (scheme === 'docker') throw new SlimError('usage', `"${text}": the docker transport is written docker://REF`)
       throw new SlimError('unsupported', `"${text}": the ${scheme}: transport is not supported; slim reads ${SUPPORTED} (convert with skopeo copy ${text} oci:DIR:TAG)`)
     }
+    const local = await bareLocalPath(text)
+    if (local) return local
     parseReference(text)
     return { transport: 'docker', reference: `docker://${text}`, name: text }
   }
@@ -126,6 +132,45 @@ export async function parseImageLocation(input: string): Promise<ImageLocation> 
   }
 }
 
+/** A path as people write one: `/x`, `./x`, `../x`, `x/`, or a file name with an archive extension. */
+function looksLikePath(text: string): boolean {
+  return /^\.{0,2}\//.test(text) || text === '.' || text === '..' || text.endsWith('/') || /\.(tar|tgz|oci|tar\.(gz|xz|zst|zstd))$/i.test(text)
+}
+
+function isRegistryReference(text: string): boolean {
+  try {
+    parseReference(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A prefix-less argument that names a file or directory is opened by content, as other image tools
+ * do: an archive file (docker save or OCI archive, possibly gzip/xz/zstd-wrapped) or an OCI layout
+ * directory. A bare word that exists here and is also a valid image name (`nginx`) is ambiguous:
+ * the error says which spelling picks which.
+ */
+async function bareLocalPath(text: string): Promise<ImageLocation | undefined> {
+  const explicit = looksLikePath(text)
+  const kind = await pathKind(text)
+  if (!kind) {
+    if (!explicit) return undefined
+    const registry = isRegistryReference(text) ? `; for a registry image of that name write docker://${text}` : ''
+    throw new SlimError('not-found', `${text}: no such file or directory${registry}`)
+  }
+  if (!explicit && isRegistryReference(text)) {
+    throw new SlimError('usage', `"${text}" is both a ${kind === 'dir' ? 'directory' : 'file'} here and an image name; write ./${text} to read the ${kind === 'dir' ? 'directory' : 'file'}, or docker://${text} for the registry image`)
+  }
+  if (kind === 'file') return { transport: 'docker-archive', reference: text, path: text, byContent: true }
+  if ((await pathKind(join(text, 'oci-layout'))) || (await pathKind(join(text, 'index.json')))) return { transport: 'oci', reference: `oci:${text}`, path: text }
+  if (await pathKind(join(text, 'manifest.json'))) {
+    throw new SlimError('unsupported', `${text} is an unpacked docker save directory; slim reads the archive: tar -cf image.tar -C ${text} . and analyze image.tar`)
+  }
+  throw new SlimError('not-found', `${text} is a directory without an OCI layout (no oci-layout or index.json file in it); give an OCI layout directory, an image archive or a registry reference`)
+}
+
 /** Opens the transport's raw source for a location (resolveImage turns it into an Image). */
 export async function openSource(loc: ImageLocation, opts: OpenOptions): Promise<ImageSource> {
   switch (loc.transport) {
@@ -134,6 +179,7 @@ export async function openSource(loc: ImageLocation, opts: OpenOptions): Promise
     case 'docker-daemon':
       return openDockerDaemon(loc.name as string, loc.reference, { cacheDir: opts.cacheDir, maxTempBytes: opts.maxTempBytes })
     case 'docker-archive':
+      if (loc.byContent) return openArchiveByContent(loc.path as string, { cacheDir: opts.cacheDir, maxTempBytes: opts.maxTempBytes })
       return openDockerArchive(loc.path as string, loc.ref, { reference: loc.reference, cacheDir: opts.cacheDir, maxTempBytes: opts.maxTempBytes })
     case 'oci':
       return openOciLayout(loc.path as string, loc.ref, loc.reference)

@@ -106,7 +106,8 @@ async function resolve(source: ImageSource, opts: OpenOptions): Promise<Image> {
 
   const platform = imagePlatform(config, chosen.indexPlatform, ref, warnings)
   if (opts.platform && !chosen.indexDigest && platform.os && !platformMatches(want, platform)) {
-    warnings.push(`${ref} is a single-platform image for ${formatPlatform(platform)}, not the requested ${formatPlatform(want)}`)
+    // As for an index: analysing another platform than the one asked for would be a silent lie.
+    throw new SlimError('not-found', `${ref} has no image for ${formatPlatform(want)}; it is a single-platform image for ${formatPlatform(platform)} (drop --platform or use --platform ${formatPlatform(platform)})`)
   }
 
   const layers = manifest.layers.map((desc, index) => {

@@ -126,7 +126,7 @@ async function hashEntry(archive: OuterArchive, entry: TarEntry): Promise<string
   return `sha256:${hash.digest('hex')}`
 }
 
-async function sourceFromArchive(archive: OuterArchive, path: string, ref: string | undefined, options: DockerArchiveOptions): Promise<ImageSource> {
+export async function sourceFromArchive(archive: OuterArchive, path: string, ref: string | undefined, options: DockerArchiveOptions): Promise<ImageSource> {
   const shown = archive.index.display
   const index = archive.index
   if (!index.get('manifest.json')) {

@@ -7,7 +7,7 @@ import type { ImageSource } from '../source.js'
 import { missingLayoutFile, openLayoutSource, type LayoutFiles } from './oci-layout.js'
 
 /** An OCI layout inside a tar, read by byte range (never extracted). */
-class TarLayoutFiles implements LayoutFiles {
+export class TarLayoutFiles implements LayoutFiles {
   constructor(
     private readonly archive: OuterArchive,
     readonly display: string,
