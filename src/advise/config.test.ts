@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { SlimError } from '../core/errors.js'
 import { findBase, imageRef } from './catalogue/load.js'
-import { applyMirror, defaultConfigPath, loadConfig, mergeMirrors, parseConfig, parseMirrorFlag, resolveBases, splitReference } from './config.js'
+import { applyMirror, defaultConfigPath, loadConfig, mergeMirrors, parseConfig, parseMirrorFlag, resolveBases } from './config.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'slim-config-test-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -155,15 +155,6 @@ describe('mirrors', () => {
     expect(e.kind).toBe('usage')
     expect(e.message).toBe('--base-mirror "gcr.io": expected REGISTRY=MIRROR; write e.g. --base-mirror gcr.io=registry.internal:5000')
     expect(errorOf(() => parseMirrorFlag('gcr.io=http://m:5000')).message).toContain('drop the scheme: "m:5000"')
-  })
-
-  it('splits references the way Docker does', () => {
-    expect(splitReference('alpine:3.20')).toEqual({ registry: 'docker.io', path: 'library/alpine', suffix: ':3.20' })
-    expect(splitReference('library/alpine')).toEqual({ registry: 'docker.io', path: 'library/alpine', suffix: '' })
-    expect(splitReference('localhost:5000/app:1')).toEqual({ registry: 'localhost:5000', path: 'app', suffix: ':1' })
-    expect(splitReference(`gcr.io/distroless/cc-debian12:nonroot@sha256:${'c'.repeat(64)}`)).toEqual({
-      registry: 'gcr.io', path: 'distroless/cc-debian12', suffix: `:nonroot@sha256:${'c'.repeat(64)}`,
-    })
   })
 
   it('rewrites the registry of a reference, keeping path, tag and digest', () => {

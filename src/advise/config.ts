@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { SlimError, describe } from '../core/errors.js'
+import { applyMirror } from '../image/reference.js'
 import { builtinBases, findBase, mergeDeep } from './catalogue/load.js'
 import type { Base } from './catalogue/types.js'
 import { baseProblems } from './catalogue/validate.js'
@@ -147,47 +148,8 @@ export function mergeMirrors(config: Mirrors, flags: readonly string[] = []): Mi
   return out
 }
 
-const DOCKER_HUB_ALIASES = ['docker.io', 'index.docker.io', 'registry-1.docker.io']
-
-/** Splits a reference into registry, repository path and the ":tag"/"@digest" suffix, Docker-style. */
-export function splitReference(ref: string): { registry: string; path: string; suffix: string } {
-  const at = ref.indexOf('@')
-  let name = at < 0 ? ref : ref.slice(0, at)
-  let suffix = at < 0 ? '' : ref.slice(at)
-  const colon = name.lastIndexOf(':')
-  if (colon > name.lastIndexOf('/')) {
-    suffix = name.slice(colon) + suffix
-    name = name.slice(0, colon)
-  }
-  const slash = name.indexOf('/')
-  const first = slash < 0 ? '' : name.slice(0, slash)
-  // The first component is a registry only when it looks like a host (has . or :, or is localhost).
-  if (first && (first.includes('.') || first.includes(':') || first === 'localhost')) {
-    const registry = DOCKER_HUB_ALIASES.includes(first.toLowerCase()) ? 'docker.io' : first.toLowerCase()
-    let path = name.slice(slash + 1)
-    if (registry === 'docker.io' && !path.includes('/')) path = `library/${path}`
-    return { registry, path, suffix }
-  }
-  return { registry: 'docker.io', path: name.includes('/') ? name : `library/${name}`, suffix }
-}
-
-/**
- * Rewrites an image reference to its mirror: the longest mirror key that matches the start of
- * "registry/path" on a component boundary wins, and that prefix is replaced by the mirror.
- * `scratch` and references without a matching mirror come back unchanged.
- */
-export function applyMirror(ref: string, mirrors: Mirrors): string {
-  if (ref === 'scratch') return ref
-  const { registry, path, suffix } = splitReference(ref)
-  const full = `${registry}/${path}`
-  let best: { key: string; target: string } | undefined
-  for (const [key, target] of Object.entries(mirrors)) {
-    const [host, ...rest] = key.toLowerCase().split('/')
-    const k = [DOCKER_HUB_ALIASES.includes(host) ? 'docker.io' : host, ...rest].join('/')
-    if ((full === k || full.startsWith(k + '/')) && (!best || k.length > best.key.length)) best = { key: k, target }
-  }
-  return best ? `${best.target}${full.slice(best.key.length)}${suffix}` : ref
-}
+/** Mirrors are applied by the one reference grammar (src/image/reference.ts). */
+export { applyMirror }
 
 /** Defaults for a base added from scratch: only name, repository, family, libc and architectures are required. */
 function newBaseDefaults(name: string, configPath: string): Partial<Base> {

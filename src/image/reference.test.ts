@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { SlimError } from '../core/errors.js'
-import { familiarName, familiarString, parseReference } from './reference.js'
+import { applyMirror, canonicalRegistry, familiarName, familiarString, parseReference } from './reference.js'
 
 const D = 'sha256:' + 'a'.repeat(64)
 
@@ -100,5 +100,20 @@ describe('familiarName', () => {
     expect(familiarName(parseReference('localhost:5000/app'))).toBe('localhost:5000/app')
     expect(familiarString(parseReference('nginx'))).toBe('nginx:latest')
     expect(familiarString(parseReference(`ghcr.io/o/t:1@${D}`))).toBe(`ghcr.io/o/t:1@${D}`)
+  })
+})
+
+describe('applyMirror and Docker Hub aliases (the one reference grammar)', () => {
+  it('keeps the tag and digest as written and maps every Hub alias to docker.io', () => {
+    expect(canonicalRegistry('Registry-1.Docker.io')).toBe('docker.io')
+    expect(canonicalRegistry('registry.hub.docker.com')).toBe('docker.io')
+    expect(canonicalRegistry('gcr.io')).toBe('gcr.io')
+    expect(applyMirror('alpine', { 'docker.io': 'hub.internal' })).toBe('hub.internal/library/alpine')
+    expect(applyMirror('library/alpine:3.20', { 'registry-1.docker.io': 'hub.internal' })).toBe('hub.internal/library/alpine:3.20')
+    expect(applyMirror(`localhost:5000/app:1@sha256:${'c'.repeat(64)}`, { 'localhost:5000': 'm:1' })).toBe(`m:1/app:1@sha256:${'c'.repeat(64)}`)
+  })
+
+  it('refuses a malformed reference with the grammar\'s one-line error', () => {
+    expect(() => applyMirror('Gcr.io/UPPER:1', { 'gcr.io': 'm' })).toThrow(/invalid image reference "Gcr.io\/UPPER:1": repository "UPPER" has upper-case letters/)
   })
 })

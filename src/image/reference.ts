@@ -45,26 +45,9 @@ export function parseReference(input: string): Reference {
     throw refError(input, `"${s.slice(0, s.indexOf('://') + 3)}" is not part of a registry reference`, 'write HOST/REPOSITORY[:TAG][@DIGEST] without a scheme (or use a transport prefix like docker://)')
   }
 
-  let rest = s
-  let digest: string | undefined
-  const at = rest.indexOf('@')
-  if (at >= 0) {
-    digest = rest.slice(at + 1)
-    rest = rest.slice(0, at)
-    checkDigest(input, digest)
-  }
-
-  // The tag is after the last ':' that comes after the last '/' (a ':' before it is a port).
-  let tag: string | undefined
-  const lastSlash = rest.lastIndexOf('/')
-  const colon = rest.indexOf(':', lastSlash + 1)
-  if (colon >= 0) {
-    tag = rest.slice(colon + 1)
-    rest = rest.slice(0, colon)
-    if (!TAG.test(tag)) {
-      throw refError(input, `invalid tag "${tag}"`, 'a tag is 1-128 characters of letters, digits, "_", "." and "-", not starting with "." or "-"')
-    }
-  }
+  const split = splitSuffix(input, s)
+  const { rest, digest } = split
+  let tag = split.tag
 
   if (rest === '') throw refError(input, 'the repository name is missing', 'write NAME[:TAG][@DIGEST]')
   if (IMAGE_ID.test(rest) && tag === undefined && digest === undefined) {
@@ -78,6 +61,59 @@ export function parseReference(input: string): Reference {
   }
   if (tag === undefined && digest === undefined) tag = DEFAULT_TAG
   return makeReference(registry, repository, tag, digest)
+}
+
+/** Splits `NAME[:TAG][@DIGEST]`, checking the tag and digest; the tag is what follows the last ':' after the last '/'. */
+function splitSuffix(input: string, s: string): { rest: string; tag?: string; digest?: string } {
+  let rest = s
+  let digest: string | undefined
+  const at = rest.indexOf('@')
+  if (at >= 0) {
+    digest = rest.slice(at + 1)
+    rest = rest.slice(0, at)
+    checkDigest(input, digest)
+  }
+  let tag: string | undefined
+  // A ':' before the last '/' is a port.
+  const colon = rest.indexOf(':', rest.lastIndexOf('/') + 1)
+  if (colon >= 0) {
+    tag = rest.slice(colon + 1)
+    rest = rest.slice(0, colon)
+    if (!TAG.test(tag)) {
+      throw refError(input, `invalid tag "${tag}"`, 'a tag is 1-128 characters of letters, digits, "_", "." and "-", not starting with "." or "-"')
+    }
+  }
+  return { rest, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) }
+}
+
+/** The host names Docker Hub answers under; credential files and mirror keys use any of them. */
+export const DOCKER_HUB_ALIASES: readonly string[] = [DEFAULT_REGISTRY, LEGACY_DEFAULT_REGISTRY, 'registry-1.docker.io', 'registry.hub.docker.com']
+
+/** A registry host lower-cased, with every Docker Hub alias as `docker.io`. */
+export function canonicalRegistry(host: string): string {
+  const h = host.toLowerCase()
+  return DOCKER_HUB_ALIASES.includes(h) ? DEFAULT_REGISTRY : h
+}
+
+/**
+ * Rewrites a reference to its mirror: the longest mirror key (`REGISTRY[/PATH]`, any Docker Hub
+ * alias meaning docker.io) matching the start of `registry/repository` on a component boundary
+ * wins and is replaced by the mirror. The tag and digest are kept as written (no `:latest` added);
+ * `scratch` and references without a matching mirror come back unchanged.
+ */
+export function applyMirror(ref: string, mirrors: Readonly<Record<string, string>>): string {
+  if (ref === 'scratch') return ref
+  const parsed = parseReference(ref)
+  const { tag, digest } = splitSuffix(ref, ref.trim())
+  const full = `${canonicalRegistry(parsed.registry)}/${parsed.repository}`
+  let best: { key: string; target: string } | undefined
+  for (const [key, target] of Object.entries(mirrors)) {
+    const [host, ...rest] = key.split('/')
+    const k = [canonicalRegistry(host), ...rest.map((c) => c.toLowerCase())].join('/')
+    if ((full === k || full.startsWith(`${k}/`)) && (!best || k.length > best.key.length)) best = { key: k, target }
+  }
+  if (!best) return ref
+  return `${best.target}${full.slice(best.key.length)}${tag !== undefined ? `:${tag}` : ''}${digest !== undefined ? `@${digest}` : ''}`
 }
 
 /** Builds a Reference from already-valid parts (for callers that change the tag or digest). */

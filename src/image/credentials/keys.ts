@@ -1,9 +1,10 @@
+import { canonicalRegistry } from '../reference.js'
+
 /**
  * Credential files key their entries by registry, written in several ways: `https://index.docker.io/v1/`,
  * `docker.io`, `registry.example.com:5000`, `http://host/`, and (podman) `host/namespace/repo`.
  * `normalizeKey` brings any of them to one form so lookups can compare.
  */
-const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'])
 
 /** The server address Docker itself uses (and passes to credential helpers) for Docker Hub. */
 export const DOCKER_HUB_SERVER = 'https://index.docker.io/v1/'
@@ -12,9 +13,8 @@ export function normalizeKey(key: string): string {
   let k = key.trim().toLowerCase().replace(/^[a-z][a-z0-9+.-]*:\/\//, '')
   k = k.replace(/\/+$/, '')
   const slash = k.indexOf('/')
-  let host = slash >= 0 ? k.slice(0, slash) : k
+  const host = canonicalRegistry(slash >= 0 ? k.slice(0, slash) : k)
   let path = slash >= 0 ? k.slice(slash + 1) : ''
-  if (DOCKER_HUB_ALIASES.has(host)) host = 'docker.io'
   // Docker's legacy `/v1` or `/v2` API path is not a repository.
   if (/^v[12]$/.test(path)) path = ''
   return path ? `${host}/${path}` : host
