@@ -89,10 +89,19 @@ export class LayerIndex implements RootFs {
     return r && this.info(r.node, r.path)
   }
 
-  /** Like stat(2): the entry the path leads to; `path` in the result is the path asked for (normalised). */
+  /**
+   * Like stat(2): the entry the path leads to; `path` in the result is the path asked for
+   * (normalised). A hard link is the file it links to (one inode: its type, size and mode), as
+   * the kernel sees it; `hardlinkTo` still names that file. lstat() and entries() keep the tar's view.
+   */
   stat(path: string): FileInfo | undefined {
     const r = resolvePath(this.root, path, true)
-    return r && { ...this.info(r.node, r.path), path: normalise(path) }
+    if (!r) return undefined
+    const content = r.node.content
+    if (r.node.kind === Kind.Hardlink && content !== r.node && content.kind === Kind.File) {
+      return { ...this.info(content, content.path()), path: normalise(path), hardlinkTo: `/${content.path()}` }
+    }
+    return { ...this.info(r.node, r.path), path: normalise(path) }
   }
 
   realpath(path: string): { path: string; chain: string[] } | undefined {
