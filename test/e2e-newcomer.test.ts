@@ -1,0 +1,151 @@
+/**
+ * What a new user trips over (issue 12), each run through the built CLI as the user ran it:
+ * a terminal, a bare path, a platform the image lacks, help and typos, hard links, and the package.
+ */
+import { execFile, execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, describe, expect, it } from 'vitest'
+import { BIN, REPO, runCli } from './helpers/cli.js'
+import { CORPUS } from './helpers/shared.js'
+
+const exec = promisify(execFile)
+const HELLO = 'fixtures/images/hello-static.oci.tar'
+const DIVE = `${CORPUS}/wagoodman__dive/.data/test-docker-image.tar`
+const BUSYBOX_LAYOUT = `${CORPUS}/buildpacks__imgutil/layout/testdata/layout/busybox`
+const work = mkdtempSync(join(tmpdir(), 'slim-newcomer-'))
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+function has(tool: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** util-linux `script` (not BSD's): it gives the command a pseudo-terminal. */
+const hasScript = has('script') && /util-linux/.test(execFileSync('script', ['--version']).toString())
+
+describe('progress on a terminal (issue 12 item 1)', () => {
+  it.skipIf(!hasScript)('slim dockerfile IMG > out on a terminal: progress is drawn on the terminal, out holds only the Dockerfile', async () => {
+    const out = join(work, 'Dockerfile.slim')
+    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' }
+    delete env.CI
+    const { stdout: terminal } = await exec('script', ['-qec', `node ${BIN} dockerfile oci-archive:${HELLO} > ${out}`, '/dev/null'], { cwd: REPO, env })
+    // The progress really was drawn (stderr is the terminal), so the test can tell where it went.
+    expect(terminal).toContain('Reading 3 layers of oci-archive:')
+    const text = readFileSync(out, 'utf8')
+    expect(text.startsWith('# Slim final image for oci-archive:fixtures/images/hello-static.oci.tar')).toBe(true)
+    expect(text).not.toMatch(/\x1b|read \(|Reading \d+ layers|›/)
+    expect(text).toMatch(/^FROM scratch$/m)
+  })
+
+  it('-q silences the stderr summary of slim dockerfile -o', async () => {
+    const out = join(work, 'q.Dockerfile')
+    const loud = await runCli(['dockerfile', `oci-archive:${HELLO}`, '-o', out])
+    expect(loud.stderr).toContain('slim: Dockerfile written to')
+    const quiet = await runCli(['dockerfile', `oci-archive:${HELLO}`, '-o', out, '-q'])
+    expect(quiet.code).toBe(0)
+    expect(quiet.stderr).toBe('')
+    expect(readFileSync(out, 'utf8')).toMatch(/^FROM scratch$/m)
+  })
+})
+
+describe('help, typos and completion (issue 12 item 6)', () => {
+  it('slim help and slim help analyze print help', async () => {
+    const all = await runCli(['help'])
+    expect(all.code).toBe(0)
+    expect(all.stdout).toMatch(/COMMANDS[\s\S]*analyze[\s\S]*dockerfile/)
+    const one = await runCli(['help', 'analyze'])
+    expect(one.code).toBe(0)
+    expect(one.stdout).toMatch(/USAGE\s+\$ slim analyze IMAGE/)
+  })
+
+  it('an unknown command is one line naming the closest command, exit 2', async () => {
+    const r = await runCli(['analyse', 'x'])
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toBe('slim: error: "analyse" is not a slim command; did you mean "slim analyze"? (see: slim help)\n')
+    const far = await runCli(['frobnicate'])
+    expect(far.stderr).toBe('slim: error: "frobnicate" is not a slim command; (see: slim help)\n')
+  })
+
+  it.skipIf(!has('bash'))('bash completion completes commands and flags', async () => {
+    const cache = join(work, 'xdg-cache')
+    const r = await runCli(['autocomplete', 'bash'], { env: { XDG_CACHE_HOME: cache } })
+    expect(r.code).toBe(0)
+    const setup = join(cache, 'slim/autocomplete/bash_setup')
+    expect(existsSync(setup)).toBe(true)
+    const complete = (words: string[]): string =>
+      execFileSync('bash', ['-c', `source ${setup}; COMP_WORDS=(${words.join(' ')}); COMP_CWORD=${words.length - 1}; COMP_LINE="${words.join(' ')}"; _slim_autocomplete; echo "\${COMPREPLY[@]}"`]).toString().trim()
+    expect(complete(['slim', 'an'])).toBe('analyze')
+    expect(complete(['slim', 'analyze', '--pla'])).toBe('--platform')
+    expect(existsSync(join(cache, 'slim/autocomplete/functions/zsh/_slim'))).toBe(true)
+  })
+})
+
+describe('a bare path is opened by its content (issue 12 item 3)', () => {
+  it.each([
+    ['a docker save tar', DIVE, 'docker-archive'],
+    ['a gzip-wrapped docker save', `${CORPUS}/aquasecurity__trivy/pkg/fanal/test/testdata/alpine-310.tar.gz`, 'docker-archive'],
+    ['an OCI archive', `./${HELLO}`, 'oci-archive'],
+    ['an OCI archive given by its relative name', HELLO, 'oci-archive'],
+    ['an OCI layout directory (trailing slash)', `${BUSYBOX_LAYOUT}/`, 'oci'],
+  ])('%s', async (_what, path, transport) => {
+    const r = await runCli(['analyze', path, '--json', '--no-cache'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).image.transport).toBe(transport)
+  })
+
+  it('a bare word that is a local directory and an image name says which prefix picks which', async () => {
+    const r = await runCli(['analyze', 'fixtures'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe('slim: error: "fixtures" is both a directory here and an image name; write ./fixtures to read the directory, or docker://fixtures for the registry image\n')
+  })
+
+  it('a missing ./path is a one-line not-found, not a registry error', async () => {
+    const r = await runCli(['analyze', './image.tar'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe('slim: error: ./image.tar: no such file or directory\n')
+  })
+})
+
+describe('--platform the image lacks (issue 12 item 4)', () => {
+  it('a single-platform image asked for another platform is an error naming the one it has', async () => {
+    const r = await runCli(['analyze', `oci-archive:${HELLO}`, '--platform', 'linux/arm64', '--no-cache'])
+    expect(r.code).not.toBe(0)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toMatch(/^slim: error: oci-archive:fixtures\/images\/hello-static\.oci\.tar has no image for linux\/arm64(\/v8)?; it is a single-platform image for linux\/amd64 \(drop --platform or use --platform linux\/amd64\)\n$/)
+  })
+})
+
+describe('hard links are the file they link to (issue 12 item 2)', () => {
+  it.each([
+    ['busybox OCI layout (imgutil)', `oci:${BUSYBOX_LAYOUT}`],
+    ['dive\'s busybox test image', `docker-archive:${DIVE}`],
+  ])('%s: CMD ["sh"] finds /bin/sh (a hard link to busybox), inspects it and writes a Dockerfile', async (_what, ref) => {
+    const r = await runCli(['analyze', ref, '--json', '--no-cache'])
+    expect(r.code).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.inspection.program.kind).toBe('elf')
+    expect(doc.inspection.program.path).toBe('/bin/sh')
+    expect(doc.inspection.elf.linkage ?? doc.inspection.elf.type).toBeDefined()
+    expect(doc.advice.dockerfile).toMatch(/^COPY --from=source \/bin\/sh /m)
+    const d = await runCli(['dockerfile', ref])
+    expect(d.code).toBe(0)
+    expect(d.stdout).toMatch(/^FROM scratch$/m)
+  })
+
+  it('--entrypoint /bin/sh on a busybox image is executable', async () => {
+    const r = await runCli(['analyze', `oci:${BUSYBOX_LAYOUT}`, '--entrypoint', '/bin/sh', '--json', '--no-cache'])
+    expect(r.code).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.inspection.program.kind).toBe('elf')
+    expect(JSON.stringify(doc)).not.toContain('not executable')
+  })
+})
