@@ -149,3 +149,28 @@ describe('hard links are the file they link to (issue 12 item 2)', () => {
     expect(JSON.stringify(doc)).not.toContain('not executable')
   })
 })
+
+describe('the npm package (issue 12 item 12)', () => {
+  it('has a LICENSE with the Apache-2.0 text that package.json names', () => {
+    expect(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).license).toBe('Apache-2.0')
+    const license = readFileSync(join(REPO, 'LICENSE'), 'utf8')
+    expect(license).toMatch(/Apache License\s+Version 2\.0, January 2004/)
+    expect(license).toContain('END OF TERMS AND CONDITIONS')
+  })
+
+  it('npm pack → npm i -g into a temp prefix → slim --version and analyze the bundled fixture', async () => {
+    const dest = join(work, 'pack')
+    const { stdout } = await exec('npm', ['pack', '--pack-destination', dest, '--silent'], { cwd: REPO })
+    const tarball = join(dest, stdout.trim().split('\n').pop()!)
+    expect(tarball).toMatch(/slim-image-\d+\.\d+\.\d+\.tgz$/)
+    const files = execFileSync('tar', ['-tzf', tarball]).toString().split('\n')
+    expect(files).toEqual(expect.arrayContaining(['package/LICENSE', 'package/README.md', 'package/bin/run.js', 'package/oclif.manifest.json']))
+    const prefix = join(work, 'prefix')
+    await exec('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], { timeout: 300_000 })
+    const slim = join(prefix, 'bin/slim')
+    const env = { ...process.env, CI: 'true' }
+    expect((await exec(slim, ['--version'], { env })).stdout).toMatch(/^slim-image\/\d+\.\d+\.\d+ /)
+    const r = await exec(slim, ['analyze', join(REPO, HELLO), '--files'], { env, cwd: work })
+    expect(r.stdout).toBe('/app/hello\n')
+  }, 400_000)
+})
