@@ -3,7 +3,7 @@
  * a terminal, a bare path, a platform the image lacks, help and typos, hard links, and the package.
  */
 import { execFile, execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -160,6 +160,7 @@ describe('the npm package (issue 12 item 12)', () => {
 
   it('npm pack → npm i -g into a temp prefix → slim --version and analyze the bundled fixture', async () => {
     const dest = join(work, 'pack')
+    mkdirSync(dest)
     const { stdout } = await exec('npm', ['pack', '--pack-destination', dest, '--silent'], { cwd: REPO })
     const tarball = join(dest, stdout.trim().split('\n').pop()!)
     expect(tarball).toMatch(/slim-image-\d+\.\d+\.\d+\.tgz$/)

@@ -48,7 +48,6 @@ export interface ResolvedProgram {
 type FileReader = (path: string) => Promise<Buffer>
 
 export async function resolveProgram(rootfs: RootFs, config: ImageConfig, opts: { entrypoint?: string[]; readFile?: FileReader } = {}): Promise<ResolvedProgram> {
-  const read: FileReader = opts.readFile ?? ((p) => rootfs.readFile(p))
   const cc = config.config
   const { argv: command, source } = effectiveCommand(cc, opts.entrypoint)
   const env = envMap(cc?.Env)
@@ -75,121 +74,149 @@ export async function resolveProgram(rootfs: RootFs, config: ImageConfig, opts: 
   }
   program.chain.push({ kind: 'command', from: source, to: command.join(' '), detail: describeSource(source) })
 
-  let argv = [...command]
-  let cwd = workdir
-  const addUnique = (list: string[], ...items: string[]): void => {
-    for (const i of items) if (!list.includes(i)) list.push(i)
-  }
-  const stop = (at: string, reason: string): void => {
-    program.stopped = { at, reason }
-    out.gaps.push({ area: 'entrypoint', message: `stopped at ${at}: ${reason}` })
-  }
-
+  const walk: Walk = { rootfs, read: opts.readFile ?? ((p) => rootfs.readFile(p)), env, program, out, argv: [...command], cwd: workdir }
   for (let step = 0; ; step++) {
     if (step >= MAX_STEPS) {
-      stop(argv[0] ?? '?', `more than ${MAX_STEPS} steps (a wrapper that runs itself?)`)
+      stop(walk, walk.argv[0] ?? '?', `more than ${MAX_STEPS} steps (a wrapper that runs itself?)`)
       break
     }
-    if (argv.length === 0) {
-      stop('argv', 'nothing left to run')
-      break
-    }
-    const word = argv[0]!
-    const found = lookupProgram(rootfs, word, { dirs: pathDirs(env).dirs, cwd })
-    if (!isFound(found)) {
-      program.kind = 'missing'
-      program.argv = argv
-      out.findings.push({ severity: 'error', code: 'program-missing', message: `${found.reason}: the container would fail to start` })
-      program.stopped = { at: word, reason: found.reason }
-      break
-    }
-    program.chain.push(...found.steps)
-    addUnique(program.symlinks, ...found.symlinks)
-    if (!found.executable) {
-      program.kind = 'missing'
-      program.argv = argv
-      program.path = found.path
-      program.realPath = found.realPath
-      out.findings.push({ severity: 'error', code: 'not-executable', message: `${found.path} is not an executable file (no execute permission or not a regular file): the container would fail to start` })
-      program.stopped = { at: found.path, reason: 'not executable' }
-      break
-    }
-    if (found.size > MAX_PROGRAM_BYTES) {
-      finalProgram(program, found, argv, 'elf')
-      stop(found.path, `the file is larger than ${MAX_PROGRAM_BYTES} bytes; slim does not read it`)
-      break
-    }
-    const head = await readHead(rootfs, read, found.realPath)
-    if (isElf(head)) {
-      addUnique(program.executables, found.realPath)
-      const invoked = posix.basename(found.path)
-      const real = posix.basename(found.realPath)
-      let name = invoked
-      let args = argv.slice(1)
-      if (/^busybox/.test(real) && /^busybox/.test(invoked) && args[0] && !args[0].startsWith('-')) {
-        // `busybox APPLET args`: the applet is the program.
-        name = args[0]
-        args = args.slice(1)
-        program.chain.push({ kind: 'launcher', from: found.path, to: name, detail: `busybox runs its '${name}' applet` })
-      } else if (/^busybox/.test(real) && invoked !== real) {
-        program.chain.push({ kind: 'symlink', from: found.path, to: found.realPath, detail: `busybox applet '${invoked}'` })
-      }
-      const launcher = readLauncher(name, args) ?? (name !== real ? readLauncher(real, args) : undefined)
-      if (launcher) {
-        if ('stop' in launcher) {
-          finalProgram(program, found, argv, 'elf')
-          stop(found.path, launcher.stop)
-          break
-        }
-        if (launcher.env) {
-          if (launcher.env.clear) for (const k of Object.keys(env)) delete env[k]
-          for (const k of launcher.env.unset) delete env[k]
-          Object.assign(env, launcher.env.set)
-        }
-        const what = launcher.role === 'init' ? 'an init process' : launcher.role === 'user-switch' ? `a user switcher (to ${launcher.user ?? '?'})` : launcher.role === 'env' ? 'env' : 'a command prefix'
-        program.chain.push({ kind: launcher.role === 'env' ? 'env' : 'launcher', from: name, to: launcher.rest[0], detail: `${name} is ${what}; it runs: ${launcher.rest.join(' ')}` })
-        argv = launcher.rest
-        continue
-      }
-      if (SUPERVISORS.has(name)) {
-        finalProgram(program, found, argv, 'elf')
-        stop(found.path, `${name} is a process supervisor; the programs it runs are in its configuration, not in the command`)
-        break
-      }
-      if (isShellName(name)) {
-        const r = await followShell(rootfs, read, { shell: found, name, args, env, cwd, out })
-        if (r.kind === 'next') {
-          argv = r.argv
-          cwd = r.cwd
-          continue
-        }
-        finalProgram(program, r.program ?? found, argv, r.kind === 'script' ? 'script' : 'elf')
-        if (r.stopReason) stop(r.stopAt ?? found.path, r.stopReason)
-        out.language = 'shell'
-        break
-      }
-      const language = runtimeLanguage(name, real)
-      finalProgram(program, found, [name === invoked ? word : name, ...args], language && language !== 'shell' ? 'interpreted' : 'elf')
-      if (language) out.language = language
-      break
-    }
-    const shebang = readShebang(head)
-    if (shebang) {
-      addUnique(program.scripts, found.path, found.realPath)
-      program.chain.push({ kind: 'shebang', from: found.path, to: shebang.interpreter, detail: `#!${shebang.interpreter}${shebang.arg ? ` ${shebang.arg}` : ''}` })
-      argv = [shebang.interpreter, ...(shebang.arg !== undefined ? [shebang.arg] : []), found.path, ...argv.slice(1)]
-      continue
-    }
-    program.kind = 'missing'
-    program.argv = argv
-    program.path = found.path
-    program.realPath = found.realPath
-    out.findings.push({ severity: 'error', code: 'not-executable', message: `${found.path} is neither an ELF executable nor a #! script: the kernel refuses to run it (exec format error)` })
-    program.stopped = { at: found.path, reason: 'exec format error' }
-    break
+    if ((await followOneHop(walk)) === 'done') break
   }
-  if (cwd !== workdir) program.workdir = cwd
+  if (walk.cwd !== workdir) program.workdir = walk.cwd
   return out
+}
+
+/** The state of the walk from the command to the program: what runs next, and what was found so far. */
+interface Walk {
+  readonly rootfs: RootFs
+  readonly read: FileReader
+  readonly env: Record<string, string>
+  readonly program: Program
+  readonly out: ResolvedProgram
+  argv: string[]
+  cwd: string
+}
+
+type Hop = 'next' | 'done'
+
+/** One hop: find argv[0] and either move on to what it runs ('next') or settle the program ('done'). */
+async function followOneHop(w: Walk): Promise<Hop> {
+  const { program, out } = w
+  if (w.argv.length === 0) {
+    stop(w, 'argv', 'nothing left to run')
+    return 'done'
+  }
+  const word = w.argv[0]!
+  const found = lookupProgram(w.rootfs, word, { dirs: pathDirs(w.env).dirs, cwd: w.cwd })
+  if (!isFound(found)) {
+    program.kind = 'missing'
+    program.argv = w.argv
+    out.findings.push({ severity: 'error', code: 'program-missing', message: `${found.reason}: the container would fail to start` })
+    program.stopped = { at: word, reason: found.reason }
+    return 'done'
+  }
+  program.chain.push(...found.steps)
+  addUnique(program.symlinks, ...found.symlinks)
+  if (!found.executable) {
+    cannotRun(w, found, 'not executable', `${found.path} is not an executable file (no execute permission or not a regular file): the container would fail to start`)
+    return 'done'
+  }
+  if (found.size > MAX_PROGRAM_BYTES) {
+    finalProgram(program, found, w.argv, 'elf')
+    stop(w, found.path, `the file is larger than ${MAX_PROGRAM_BYTES} bytes; slim does not read it`)
+    return 'done'
+  }
+  const head = await readHead(w.rootfs, w.read, found.realPath)
+  if (isElf(head)) return followElf(w, found, word)
+  const shebang = readShebang(head)
+  if (shebang) {
+    addUnique(program.scripts, found.path, found.realPath)
+    program.chain.push({ kind: 'shebang', from: found.path, to: shebang.interpreter, detail: `#!${shebang.interpreter}${shebang.arg ? ` ${shebang.arg}` : ''}` })
+    w.argv = [shebang.interpreter, ...(shebang.arg !== undefined ? [shebang.arg] : []), found.path, ...w.argv.slice(1)]
+    return 'next'
+  }
+  cannotRun(w, found, 'exec format error', `${found.path} is neither an ELF executable nor a #! script: the kernel refuses to run it (exec format error)`)
+  return 'done'
+}
+
+/** An ELF program: a busybox applet, a launcher (next hop), a supervisor or shell, or the program itself. */
+async function followElf(w: Walk, found: Found, word: string): Promise<Hop> {
+  const { program, out } = w
+  addUnique(program.executables, found.realPath)
+  const invoked = posix.basename(found.path)
+  const real = posix.basename(found.realPath)
+  const { name, args } = busyboxApplet(w, found, invoked, real)
+  const launcher = readLauncher(name, args) ?? (name !== real ? readLauncher(real, args) : undefined)
+  if (launcher) {
+    if ('stop' in launcher) {
+      finalProgram(program, found, w.argv, 'elf')
+      stop(w, found.path, launcher.stop)
+      return 'done'
+    }
+    if (launcher.env) {
+      if (launcher.env.clear) for (const k of Object.keys(w.env)) delete w.env[k]
+      for (const k of launcher.env.unset) delete w.env[k]
+      Object.assign(w.env, launcher.env.set)
+    }
+    const what = launcher.role === 'init' ? 'an init process' : launcher.role === 'user-switch' ? `a user switcher (to ${launcher.user ?? '?'})` : launcher.role === 'env' ? 'env' : 'a command prefix'
+    program.chain.push({ kind: launcher.role === 'env' ? 'env' : 'launcher', from: name, to: launcher.rest[0], detail: `${name} is ${what}; it runs: ${launcher.rest.join(' ')}` })
+    w.argv = launcher.rest
+    return 'next'
+  }
+  if (SUPERVISORS.has(name)) {
+    finalProgram(program, found, w.argv, 'elf')
+    stop(w, found.path, `${name} is a process supervisor; the programs it runs are in its configuration, not in the command`)
+    return 'done'
+  }
+  if (isShellName(name)) {
+    const r = await followShell(w.rootfs, w.read, { shell: found, name, args, env: w.env, cwd: w.cwd, out })
+    if (r.kind === 'next') {
+      w.argv = r.argv
+      w.cwd = r.cwd
+      return 'next'
+    }
+    finalProgram(program, r.program ?? found, w.argv, r.kind === 'script' ? 'script' : 'elf')
+    if (r.stopReason) stop(w, r.stopAt ?? found.path, r.stopReason)
+    out.language = 'shell'
+    return 'done'
+  }
+  const language = runtimeLanguage(name, real)
+  finalProgram(program, found, [name === invoked ? word : name, ...args], language && language !== 'shell' ? 'interpreted' : 'elf')
+  if (language) out.language = language
+  return 'done'
+}
+
+/** `busybox APPLET args` runs the applet; a link named after an applet runs that applet. */
+function busyboxApplet(w: Walk, found: Found, invoked: string, real: string): { name: string; args: string[] } {
+  const args = w.argv.slice(1)
+  if (/^busybox/.test(real) && /^busybox/.test(invoked) && args[0] && !args[0].startsWith('-')) {
+    w.program.chain.push({ kind: 'launcher', from: found.path, to: args[0], detail: `busybox runs its '${args[0]}' applet` })
+    return { name: args[0], args: args.slice(1) }
+  }
+  if (/^busybox/.test(real) && invoked !== real) {
+    w.program.chain.push({ kind: 'symlink', from: found.path, to: found.realPath, detail: `busybox applet '${invoked}'` })
+  }
+  return { name: invoked, args }
+}
+
+/** The file exists but the kernel would not run it: an error finding, and the walk stops there. */
+function cannotRun(w: Walk, found: Found, reason: string, message: string): void {
+  w.program.kind = 'missing'
+  w.program.argv = w.argv
+  w.program.path = found.path
+  w.program.realPath = found.realPath
+  w.out.findings.push({ severity: 'error', code: 'not-executable', message })
+  w.program.stopped = { at: found.path, reason }
+}
+
+/** A static reading cannot go on: where and why, as the program's stop and a named gap. */
+function stop(w: Walk, at: string, reason: string): void {
+  w.program.stopped = { at, reason }
+  w.out.gaps.push({ area: 'entrypoint', message: `stopped at ${at}: ${reason}` })
+}
+
+function addUnique(list: string[], ...items: string[]): void {
+  for (const i of items) if (!list.includes(i)) list.push(i)
 }
 
 function finalProgram(program: Program, found: Found, argv: string[], kind: Program['kind']): void {
