@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
+import { closestTags } from '../src/image/transports/docker.js'
 import { BIN, REPO, runCli } from './helpers/cli.js'
+import { pushLayout, startRegistry } from './infra/registry.js'
 import { CORPUS } from './helpers/shared.js'
 
 const exec = promisify(execFile)
@@ -174,4 +176,26 @@ describe('the npm package (issue 12 item 12)', () => {
     const r = await exec(slim, ['analyze', join(REPO, HELLO), '--files'], { env, cwd: work })
     expect(r.stdout).toBe('/app/hello\n')
   }, 400_000)
+})
+
+describe('a tag the registry lacks (issue 12 item 10)', () => {
+  it('unit: the closest tags by edit distance, nearest first, nothing far away', () => {
+    expect(closestTags('1.63', ['1.36', 'latest', 'musl', '1.35.0'])).toEqual(['1.36'])
+    expect(closestTags('lates', ['latest', 'stable', 'last'])).toEqual(['latest', 'last'])
+    expect(closestTags('zzzzzzzz', ['1.36', 'latest'])).toEqual([])
+  })
+
+  it.skipIf(!has('docker-registry') || !has('skopeo'))('slim analyze HOST/tools/busybox:1.63 lists the closest tag of the real registry', async () => {
+    const reg = await startRegistry('plain')
+    try {
+      await Promise.all([pushLayout(BUSYBOX_LAYOUT, undefined, 'tools/busybox:1.36', reg), pushLayout(BUSYBOX_LAYOUT, undefined, 'tools/busybox:latest', reg)])
+      const r = await runCli(['analyze', `${reg.host}/tools/busybox:1.63`, '--no-cache'])
+      expect(r.code).toBe(1)
+      expect(r.stderr).toMatch(/^slim: error: .*tools\/busybox:1\.63.*manifest unknown.*; closest tags: 1\.36\n$/)
+      const none = await runCli(['analyze', `${reg.host}/tools/nothing:1`, '--no-cache'])
+      expect(none.stderr).toMatch(/^slim: error: .*(manifest|repository) unknown.*check the name and tag\n$/)
+    } finally {
+      await reg.stop()
+    }
+  }, 120_000)
 })

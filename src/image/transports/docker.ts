@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream'
-import { SlimError } from '../../core/errors.js'
+import { distance } from 'fastest-levenshtein'
+import { SlimError, isSlimError } from '../../core/errors.js'
 import { parseReference, type Reference } from '../reference.js'
 import { RegistryClient } from '../registry/client.js'
 import type { ImageSource } from '../source.js'
@@ -13,7 +14,9 @@ import type { Descriptor, OpenOptions } from '../types.js'
 export async function openRegistrySource(reference: string, opts: OpenOptions): Promise<ImageSource> {
   const ref = parseReference(reference)
   const client = new RegistryClient(ref.registry, { ...opts.registry, log: opts.log, repository: ref.repository })
-  return new RegistrySource(ref, client)
+  // `nginx` means docker.io/library/nginx: worth saying when that name turns out not to exist.
+  const assumedLibrary = ref.registry === 'docker.io' && ref.repository.startsWith('library/') && !reference.includes('library/')
+  return new RegistrySource(ref, client, assumedLibrary)
 }
 
 class RegistrySource implements ImageSource {
@@ -25,6 +28,7 @@ class RegistrySource implements ImageSource {
   constructor(
     private readonly ref: Reference,
     private readonly client: RegistryClient,
+    private readonly assumedLibrary = false,
   ) {
     this.reference = `docker://${ref.toString()}`
     this.name = ref.name
@@ -35,8 +39,28 @@ class RegistrySource implements ImageSource {
     // A pinned digest wins over the tag: that is what the user asked to be verified.
     const target = this.ref.digest ?? this.ref.tag
     if (target === undefined) throw new SlimError('internal', `${this.reference}: reference has neither tag nor digest`)
-    const m = await this.client.getManifest(this.ref.repository, target, this.reference)
-    return { bytes: m.bytes, mediaType: m.mediaType, digest: this.ref.digest ?? m.digest }
+    try {
+      const m = await this.client.getManifest(this.ref.repository, target, this.reference)
+      return { bytes: m.bytes, mediaType: m.mediaType, digest: this.ref.digest ?? m.digest }
+    } catch (e) {
+      if (!isSlimError(e) || e.kind !== 'not-found') throw e
+      throw new SlimError('not-found', `${e.message}${await this.unknownHint()}`, { cause: e })
+    }
+  }
+
+  /** For a name or tag the registry does not know: the closest tags it has, and the library/ assumption. */
+  private async unknownHint(): Promise<string> {
+    const library = this.assumedLibrary ? `; ${this.ref.repository.slice('library/'.length)} was read as docker.io/${this.ref.repository} (Docker Hub's official images)` : ''
+    if (this.ref.digest !== undefined || this.ref.tag === undefined) return library
+    let tags: string[]
+    try {
+      tags = await this.client.listTags(this.ref.repository)
+    } catch {
+      return library // no tag list (repository unknown, or not allowed): nothing better to say
+    }
+    const close = closestTags(this.ref.tag, tags)
+    const list = close.length ? `; closest tags: ${close.join(', ')}` : tags.length ? '' : '; the repository has no tags'
+    return `${list}${library}`
   }
 
   async manifest(desc: Descriptor): Promise<{ bytes: Buffer; mediaType?: string }> {
@@ -51,4 +75,15 @@ class RegistrySource implements ImageSource {
   async close(): Promise<void> {
     await this.client.close()
   }
+}
+
+/** Up to `n` tags nearest to `tag` by edit distance (ties by name), within half the tag's length. */
+export function closestTags(tag: string, tags: readonly string[], n = 3): string[] {
+  const limit = Math.max(2, Math.ceil(tag.length / 2))
+  return tags
+    .map((t) => ({ t, d: distance(tag, t) }))
+    .filter((x) => x.d <= limit && x.t !== tag)
+    .sort((a, b) => a.d - b.d || a.t.localeCompare(b.t))
+    .slice(0, n)
+    .map((x) => x.t.replace(/[^\w.-]/g, '?'))
 }
