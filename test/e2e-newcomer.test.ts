@@ -199,3 +199,29 @@ describe('a tag the registry lacks (issue 12 item 10)', () => {
     }
   }, 120_000)
 })
+
+describe('slim dockerfile --pin (issue 12 item 11)', () => {
+  it.skipIf(!has('docker-registry') || !has('skopeo'))('resolves the base through --base-mirror to its digest in the real registry; unreachable keeps the note', async () => {
+    const reg = await startRegistry('plain')
+    try {
+      await pushLayout(BUSYBOX_LAYOUT, undefined, 'library/alpine:3.22', reg)
+      const { stdout } = await exec('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${reg.host}/library/alpine:3.22`])
+      const digest = `sha256:${(await import('node:crypto')).createHash('sha256').update(stdout).digest('hex')}`
+      const args = ['dockerfile', `oci-archive:${HELLO}`, '--base', 'alpine:3.22', '--base-mirror', `docker.io=${reg.host}`]
+      const unpinned = await runCli(args)
+      expect(unpinned.stdout).toMatch(/^# No digest is known for .*alpine:3\.22: pin it/m)
+      const r = await runCli([...args, '--pin'])
+      expect(r.code).toBe(0)
+      expect(r.stderr).toBe('')
+      expect(r.stdout).toContain(`\nFROM ${reg.host}/library/alpine:3.22@${digest}\n`)
+      expect(r.stdout).not.toContain('No digest is known')
+      const offline = await runCli(['dockerfile', `oci-archive:${HELLO}`, '--base', 'alpine:3.22', '--base-mirror', 'docker.io=127.0.0.1:9', '--pin'])
+      expect(offline.code).toBe(0)
+      expect(offline.stdout).toMatch(/^# No digest is known for 127\.0\.0\.1:9\/library\/alpine:3\.22: pin it/m)
+      expect(offline.stdout).toMatch(/^FROM 127\.0\.0\.1:9\/library\/alpine:3\.22$/m)
+      expect(offline.stderr).toMatch(/^slim: --pin: could not resolve 127\.0\.0\.1:9\/library\/alpine:3\.22 \(.*\); pin it by hand \(skopeo inspect docker:\/\/127\.0\.0\.1:9\/library\/alpine:3\.22\) or reach its registry through --base-mirror/)
+    } finally {
+      await reg.stop()
+    }
+  }, 180_000)
+})

@@ -3,6 +3,7 @@ import { escapeControls } from '../core/text-escape.js'
 import { SlimCommand } from '../cli/base-command.js'
 import { imageFlags, openOptionsFromFlags } from '../cli/image-flags.js'
 import { adviceFlags, analyzeOptionsFromFlags } from '../cli/pipeline.js'
+import { pinBase } from '../cli/pin.js'
 import { progressWanted } from '../cli/progress.js'
 import { writeOutput } from '../cli/write-output.js'
 import { SlimError } from '../core/errors.js'
@@ -25,6 +26,7 @@ export default class Dockerfile extends SlimCommand {
     ...adviceFlags,
     output: Flags.string({ char: 'o', description: 'Write the Dockerfile here instead of standard output.' }),
     quiet: Flags.boolean({ char: 'q', description: 'No progress output.', default: false }),
+    pin: Flags.boolean({ description: 'Resolve the base tag to its digest in its registry (or through --base-mirror) and write FROM base@sha256:….', default: false }),
   }
 
   async run(): Promise<void> {
@@ -32,8 +34,13 @@ export default class Dockerfile extends SlimCommand {
     const open = await openOptionsFromFlags(flags, this.debugLog)
     const a = await analyzeImage(args.image, { ...analyzeOptionsFromFlags(open, flags, { progress: progressWanted(flags) }), layerFigures: false })
     try {
-      const text = a.advice.dockerfile
-      if (!text) throw new SlimError('unsupported', `${a.image.reference}: no Dockerfile: ${a.advice.summary}`)
+      if (!a.advice.dockerfile) throw new SlimError('unsupported', `${a.image.reference}: no Dockerfile: ${a.advice.summary}`)
+      let text = a.advice.dockerfile
+      if (flags.pin) {
+        const pinned = await pinBase(text, open)
+        text = pinned.dockerfile
+        if (pinned.note && !flags.quiet) process.stderr.write(`slim: ${pinned.note}\n`)
+      }
       if (flags.output) {
         await writeOutput(flags.output, text, '--output')
         if (!flags.quiet) process.stderr.write(`slim: ${escapeControls(a.advice.summary)}
