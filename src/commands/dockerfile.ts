@@ -39,13 +39,11 @@ export default class Dockerfile extends SlimCommand {
       if (flags.pin) {
         const pinned = await pinBase(text, open)
         text = pinned.dockerfile
-        if (pinned.note && !flags.quiet) process.stderr.write(`slim: ${pinned.note}\n`)
+        if (pinned.note && !flags.quiet) process.stderr.write(`slim: ${escapeControls(pinned.note)}\n`)
       }
       if (flags.output) {
         await writeOutput(flags.output, text, '--output')
-        if (!flags.quiet) process.stderr.write(`slim: ${escapeControls(a.advice.summary)}
-slim: Dockerfile written to ${escapeControls(flags.output)}
-`)
+        if (!flags.quiet) process.stderr.write(`slim: ${escapeControls(a.advice.summary)}\nslim: Dockerfile written to ${escapeControls(flags.output)}\n`)
       } else {
         process.stdout.write(text)
       }
