@@ -4,6 +4,8 @@ import { SlimCommand } from '../cli/base-command.js'
 import { imageFlags, openOptionsFromFlags } from '../cli/image-flags.js'
 import { adviceFlags, analyzeOptionsFromFlags } from '../cli/pipeline.js'
 import { progressWanted } from '../cli/progress.js'
+import { reportRuleFailures, ruleFlags, rulesFromFlags } from '../cli/rules.js'
+import { auditRecord } from '../audit/record.js'
 import { writeOutput } from '../cli/write-output.js'
 import { SlimError } from '../core/errors.js'
 import { analyzeImage } from '../pipeline/index.js'
@@ -37,6 +39,7 @@ export default class Analyze extends SlimCommand {
   static override flags = {
     ...imageFlags,
     ...adviceFlags,
+    ...ruleFlags,
     json: Flags.boolean({ description: 'Same as --format json.', default: false, exclusive: ['files'] }),
     format: Flags.string({ description: 'Report format: text (default), json (one document, schema/analysis.schema.json) or html (one self-contained page).', options: ['text', 'json', 'html'], exclusive: ['files'] }),
     output: Flags.string({ char: 'o', description: 'Write the report to this file instead of standard output.', exclusive: ['files'] }),
@@ -56,6 +59,7 @@ export default class Analyze extends SlimCommand {
     this.argv = this.argv.map((a) => (a === '-0' ? '--null' : a))
     const { args, flags } = await this.parse(Analyze)
     if (flags.json && flags.format && flags.format !== 'json') throw new SlimError('usage', `--json and --format ${flags.format}: choose one (--json means --format json)`)
+    const rules = rulesFromFlags(flags).rules
     const open = await openOptionsFromFlags(flags, this.debugLog)
     const options = analyzeOptionsFromFlags(open, flags, { progress: progressWanted({ ...flags, quiet: flags.quiet || flags.files }), top: flags.top })
     const a = await analyzeImage(args.image, { ...options, layerFigures: !flags.files })
@@ -88,6 +92,8 @@ export default class Analyze extends SlimCommand {
               ].join('\n\n')
       if (flags.output) await writeOutput(flags.output, `${report}\n`, '--output')
       else this.log(report)
+      // The CI gate: after the report, one stderr line per broken rule and exit 3.
+      if (rules.length > 0) reportRuleFailures((await auditRecord(a.image.reference, a, rules)).failedRules.map((failure) => ({ failure })))
     } finally {
       await a.image.close()
     }

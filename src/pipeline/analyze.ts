@@ -69,8 +69,11 @@ export interface Analysis {
   mirrors: Mirrors
 }
 
-/** Runs the pipeline on one image. The caller closes `analysis.image`. */
-export async function analyzeImage(reference: string, options: AnalyzeOptions): Promise<Analysis> {
+/**
+ * Runs the pipeline on one image: a reference, or an image the caller already opened (an audit
+ * opens it first to read its digest). The caller closes `analysis.image`.
+ */
+export async function analyzeImage(reference: string | Image, options: AnalyzeOptions): Promise<Analysis> {
   const opts = options.advice ?? {}
   const config = loadConfig(opts.configPath)
   const catalogue = resolveBases(config)
@@ -78,9 +81,11 @@ export async function analyzeImage(reference: string, options: AnalyzeOptions): 
   const observe: LayerReadObserver = options.observe ?? ((_image, read) => read(undefined))
 
   // One budget: temp files written while opening (unwrapped archives, daemon exports) count too.
-  const image = await openImage(reference, { maxTempBytes: options.maxExpandedBytes, ...options.open })
+  const image = typeof reference === 'string' ? await openImage(reference, { maxTempBytes: options.maxExpandedBytes, ...options.open }) : reference
   try {
-    const capture = inspectionCaptureHint(image.config)
+    const hint = inspectionCaptureHint(image.config)
+    // /etc/passwd too: who the image runs as is resolved through it (audit), without a late read.
+    const capture = (path: string, size: number): boolean => path === '/etc/passwd' || hint(path, size)
     const layerFigures = options.layerFigures !== false
     const index = await observe(image, (onProgress) =>
       buildIndex(image, {

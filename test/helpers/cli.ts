@@ -15,13 +15,13 @@ export interface CliResult {
  * Runs the BUILT CLI (bin/run.js → dist/) as a user would: a separate node process, no TTY.
  * scripts/test.sh builds before the tests; a missing dist/ is a clear failure, not a skip.
  */
-export function runCli(args: string[], opts: { input?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: { input?: string; env?: Record<string, string | undefined>; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
   if (!existsSync(join(REPO, 'dist/commands/analyze.js'))) {
     throw new Error('dist/ is missing: run `npm run build` (scripts/test.sh does) before the end-to-end tests')
   }
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: REPO,
+      cwd: opts.cwd ?? REPO,
       env: { ...process.env, CI: 'true', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     })

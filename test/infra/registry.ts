@@ -44,7 +44,7 @@ process.once('exit', () => {
   for (const p of running) p.kill('SIGKILL')
 })
 
-export async function startRegistry(mode: RegistryMode, opts: { anonymousPull?: boolean; tokenExpiresIn?: number } = {}): Promise<RunningRegistry> {
+export async function startRegistry(mode: RegistryMode, opts: { anonymousPull?: boolean; tokenExpiresIn?: number; privateRepositories?: string[] } = {}): Promise<RunningRegistry> {
   const dir = await mkdtemp(join(tmpdir(), `slim-registry-${mode}-`))
   await mkdir(join(dir, 'data'))
   const port = await freePort()
@@ -76,6 +76,7 @@ export async function startRegistry(mode: RegistryMode, opts: { anonymousPull?: 
       users: { [TEST_USER]: TEST_PASSWORD },
       anonymousPull: opts.anonymousPull,
       expiresIn: opts.tokenExpiresIn,
+      privateRepositories: opts.privateRepositories,
     })
     auth = `auth:\n  token: {realm: "${tokenServer.url}", service: slim-test-registry, issuer: slim-test-issuer, rootcertbundle: "${join(dir, 'token.crt')}"}\n`
   }

@@ -17,6 +17,8 @@ export interface TokenServerOptions {
   anonymousPull?: boolean
   /** Token lifetime in seconds. */
   expiresIn?: number
+  /** Repositories (name prefixes) anonymous clients get no access to, even with anonymousPull. */
+  privateRepositories?: string[]
 }
 
 export interface TokenRequest {
@@ -85,7 +87,8 @@ export async function startTokenServer(o: TokenServerOptions): Promise<TokenServ
     const access = params.getAll('scope').map((s) => {
       const [type, name, actions = ''] = s.split(':')
       const wanted = actions.split(',').filter(Boolean)
-      const granted = user ? wanted : o.anonymousPull === false ? [] : wanted.filter((a) => a === 'pull')
+      const hidden = type === 'repository' && (o.privateRepositories ?? []).some((p) => name.startsWith(p))
+      const granted = user ? wanted : o.anonymousPull === false || hidden ? [] : wanted.filter((a) => a === 'pull')
       return { type, name, actions: granted }
     })
     const token = jwt(key, certDer, {

@@ -36,6 +36,8 @@ export interface RequestOptions {
   allow?: number[]
   /** Bytes expected in the answer (scales the request deadline). */
   expectedBytes?: number
+  /** A scope other than the repository's (the catalog's registry:catalog:*). */
+  scope?: string
 }
 
 export interface FetchedManifest {
@@ -173,29 +175,43 @@ export class RegistryClient {
   /** All tags of a repository, following `Link: <...>; rel="next"` pagination. */
   async listTags(repository: string, pageSize?: number): Promise<string[]> {
     const what = `docker://${this.registry}/${repository}`
-    const tags: string[] = []
+    return this.listPaged(`/v2/${repository}/tags/list${pageSize ? `?n=${pageSize}` : ''}`, 'tags', what, 'tag list', { repository, scope: pullScope(repository), subject: 'tags' })
+  }
+
+  /**
+   * All repositories the registry lists at `/v2/_catalog` (paginated like tags). Registries may
+   * refuse it (401/403, or 404 where it is turned off): that is an auth or not-found error.
+   */
+  async listCatalog(pageSize?: number): Promise<string[]> {
+    const what = `docker://${this.registry}`
+    return this.listPaged(`/v2/_catalog${pageSize ? `?n=${pageSize}` : ''}`, 'repositories', what, 'catalog', { repository: '', scope: 'registry:catalog:*', subject: 'catalog' })
+  }
+
+  private async listPaged(first: string, field: 'tags' | 'repositories', what: string, noun: string, auth: { repository: string; scope: string; subject: Subject }): Promise<string[]> {
+    const out: string[] = []
     const base = await this.pingFor(what)
-    let path: string | undefined = `/v2/${repository}/tags/list${pageSize ? `?n=${pageSize}` : ''}`
+    let path: string | undefined = first
     const seen = new Set<string>()
     for (let page = 0; path; page++) {
-      if (page >= MAX_TAG_PAGES || seen.has(path)) throw new SlimError('format', `${what}: tag list pagination does not end; the registry is misbehaving`)
+      if (page >= MAX_TAG_PAGES || seen.has(path)) throw new SlimError('format', `${what}: ${noun} pagination does not end; the registry is misbehaving`)
       seen.add(path)
       // Credentials go only to the registry itself: a next link elsewhere is refused.
-      if (new URL(path, base).origin !== base.origin) throw new SlimError('format', `${what}: the tag list links to another host (${new URL(path, base).host}); refusing to follow`)
-      const res = await this.authorized(path, repository, what, 'tags', { accept: 'application/json' })
+      if (new URL(path, base).origin !== base.origin) throw new SlimError('format', `${what}: the ${noun} links to another host (${new URL(path, base).host}); refusing to follow`)
+      const res = await this.request(path, auth.repository, what, auth.subject, { headers: { accept: 'application/json' }, scope: auth.scope })
       const link = headerValue(res, 'link')
-      const body = await readLimited(res, 16 * 1024 * 1024, `${what}: tag list`)
-      let doc: { tags?: unknown }
+      const body = await readLimited(res, 16 * 1024 * 1024, `${what}: ${noun}`)
+      let doc: Record<string, unknown>
       try {
         doc = JSON.parse(body.toString('utf8')) as typeof doc
       } catch {
-        throw new SlimError('format', `${what}: the tag list is not valid JSON`)
+        throw new SlimError('format', `${what}: the ${noun} is not valid JSON`)
       }
-      if (doc.tags !== null && doc.tags !== undefined && !Array.isArray(doc.tags)) throw new SlimError('format', `${what}: the tag list has no "tags" array`)
-      for (const t of (doc.tags as unknown[] | null) ?? []) if (typeof t === 'string') tags.push(t)
+      const items = doc?.[field]
+      if (items !== null && items !== undefined && !Array.isArray(items)) throw new SlimError('format', `${what}: the ${noun} has no "${field}" array`)
+      for (const t of (items as unknown[] | null) ?? []) if (typeof t === 'string') out.push(t)
       path = nextLink(link)
     }
-    return tags
+    return out
   }
 
   async close(): Promise<void> {
@@ -233,7 +249,7 @@ export class RegistryClient {
   async request(path: string, repository: string, what: string, subject: Subject, o: RequestOptions = {}): Promise<Response> {
     const base = await this.pingFor(what)
     const url = new URL(path, base)
-    const scope = o.push ? pushScope(repository) : pullScope(repository)
+    const scope = o.scope ?? (o.push ? pushScope(repository) : pullScope(repository))
     const headers = o.headers ?? {}
     for (let attempt = 0; ; attempt++) {
       const authorization = await this.auth.header(scope, what)

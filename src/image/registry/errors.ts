@@ -28,7 +28,7 @@ function clip(s: string): string {
   return s.length > 200 ? `${s.slice(0, 200)}...` : s
 }
 
-export type Subject = 'manifest' | 'blob' | 'tags' | 'ping'
+export type Subject = 'manifest' | 'blob' | 'tags' | 'catalog' | 'ping'
 
 export interface StatusContext {
   what: string
@@ -46,7 +46,7 @@ export async function statusError(res: Response, ctx: StatusContext): Promise<Sl
   const detail = said ? ` (registry said: ${said})` : ''
   const s = res.statusCode
   if (s === 404) {
-    const thing = ctx.subject === 'manifest' ? 'manifest unknown' : ctx.subject === 'blob' ? 'blob unknown' : 'repository unknown'
+    const thing = ctx.subject === 'manifest' ? 'manifest unknown' : ctx.subject === 'blob' ? 'blob unknown' : ctx.subject === 'catalog' ? 'no catalog (GET /v2/_catalog answered 404)' : 'repository unknown'
     const fix = ctx.subject === 'blob' ? 'the registry lost a blob the manifest names; re-push the image' : 'check the name and tag'
     return new SlimError('not-found', `${ctx.what}: ${thing}${detail}; ${fix}`)
   }
