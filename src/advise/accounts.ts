@@ -5,9 +5,18 @@
  * /etc/group (a build stage on the source appends them to copies of the base's files), so the
  * base's own entries, e.g. distroless's nonroot, stay. Names the base already defines are left out.
  */
-import type { AccountEntry } from '../inspect/types.js'
-import type { CopyPlan, PlanInput } from './plan.js'
-import type { Accounts } from './types.js'
+import type { AccountEntry, Inspection } from '../inspect/types.js'
+import type { RootFs } from '../layers/rootfs.js'
+import type { Evaluated } from './decide.js'
+import type { Accounts, RuntimeUser } from './types.js'
+
+/** What the merge reads (a slice of the plan's input), and where it says what it could not do. */
+interface AccountsInput {
+  insp: Inspection
+  chosen: Evaluated
+  user: RuntimeUser
+  rootfs?: RootFs
+}
 
 /** A passwd line (7 fields) or group line (4 fields) safe inside single quotes in a RUN line. */
 const SAFE_FIELD = /^[^:'"\\\n\r\0$`]*$/
@@ -19,7 +28,7 @@ function valid(e: AccountEntry, fields: number): boolean {
   return f.length === fields && f.every((x) => SAFE_FIELD.test(x)) && f[0] === e.name && /^\d+$/.test(f[2]!)
 }
 
-export function planAccounts(p: PlanInput, out: CopyPlan): Accounts {
+export function planAccounts(p: AccountsInput, out: { gaps: string[]; notes: string[] }): Accounts {
   const { insp, chosen, user } = p
   const users = new Map<string, AccountEntry>()
   const groups = new Map<string, AccountEntry>()
