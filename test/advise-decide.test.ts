@@ -208,6 +208,19 @@ describe('interpreted apps', () => {
     expect(a.plan!.copies.map((c) => c.source)).toEqual(expect.arrayContaining(['/usr/bin/python3', '/app', '/usr/lib/python3.11']))
   })
 
+  it('a Debian 12 Python app needing the CA bundle still gets a Dockerfile: the best viable option, with its cost', () => {
+    const { insp } = py('3.11.2')
+    insp.needs.push(need('ca-certificates', ['/etc/ssl/certs/ca-certificates.crt'], { reason: 'the app verifies TLS peers', evidence: ['import ssl'] }))
+    const a = run(insp, { distro: DEBIAN12, config: { Cmd: ['python3', '/app/main.py'] } })
+    expect(a.verdict).not.toBe('keep')
+    expect(a.dockerfile).toBeDefined()
+    expect(a.reasons[0]).toMatch(/^no base fits as is \(.*\); the best viable option costs: /)
+    // Either the retired matching runtime (with its warning) or a Debian base with the CA bundle copied.
+    const retired = a.plan!.base.name === 'distroless/python3-debian12'
+    if (retired) expect(a.gaps.join('\n')).toMatch(/retired by its publisher/)
+    else expect(a.plan!.copies.map((c) => c.source)).toContain('/etc/ssl/certs/ca-certificates.crt')
+  })
+
   it('Python 3.9 -> "no distroless runtime for Python 3.9"', () => {
     const { insp } = py('3.9.18')
     expect(run(insp).summary).toMatch(/^no distroless runtime for Python 3\.9: keep a slim Debian base/)
@@ -262,9 +275,9 @@ describe('users', () => {
     expect(a.plan!.user).toMatchObject({ spec: '0:0', source: 'root-kept' })
     expect(a.plan!.user.note).toMatch(/^stays root: it writes into \/run \(nginx writes its pid file under \/run\), which the base owns as root and COPY --chown cannot hand over;/)
     expect(a.plan!.copies.map((c) => c.source)).not.toContain('/run')
-    // Unpinned, the tag is never "latest" (DL3007); root is the only lint finding, and it is explained.
-    expect(a.plan!.base.tag).toBe('nonroot')
-    expect(a.lint.map((l) => l.rule)).toEqual(['DL3002'])
+    // Root runs on the tag whose USER is root (`latest`), not `:nonroot` with USER 0:0 on top.
+    expect(a.plan!.base.tag).toBe('latest')
+    expect(a.lint.map((l) => l.rule)).toContain('DL3002')
   })
 
   it('the image\'s own non-root USER that must write a base-owned directory: kept, with the gap named', () => {
@@ -277,24 +290,35 @@ describe('users', () => {
     expect(a.plan!.copies.find((c) => c.source === '/run')).toBeUndefined()
   })
 
-  it('a program that looks users up and keeps the image\'s user gets the image\'s passwd (names from its config)', () => {
+  it('names from a program\'s config are merged into the base\'s passwd, never copied over it', () => {
     const lookups = need('user', ['/etc/passwd', '/etc/group'], { reason: 'the program looks up users or groups', evidence: ['USER (root by default)', 'getpwnam'] })
-    const insp = glibcProgram([], { needs: [lookups] })
+    const config = need('account', ['/etc/passwd', '/etc/group'], { reason: "haproxy's config names user haproxy", accounts: { users: [{ name: 'haproxy', line: 'haproxy:x:100:101::/var/lib/haproxy:/usr/sbin/nologin', uid: 100, gid: 101 }], groups: [{ name: 'haproxy', line: 'haproxy:x:101:', gid: 101 }] } })
+    const insp = glibcProgram([], { needs: [lookups, config] })
     insp.program.chain.unshift({ kind: 'launcher', from: '/usr/sbin/gosu', to: '/app/prog', detail: 'gosu' })
     const kept = run(insp, { distro: DEBIAN12 })
     expect(kept.plan!.user.source).toBe('root-kept')
-    expect(kept.plan!.copies.map((c) => c.source)).toEqual(expect.arrayContaining(['/etc/passwd', '/etc/group']))
-    expect(kept.plan!.notes).toContain('the program looks users up and runs as the image\'s own user: the image\'s /etc/passwd, /etc/group replace the base\'s')
+    expect(kept.plan!.copies.map((c) => c.source)).not.toContain('/etc/passwd')
+    expect(kept.plan!.accounts!.users.map((u) => u.name)).toEqual(['haproxy'])
+    expect(kept.dockerfile).toContain(" && printf '%s\\n' 'haproxy:x:100:101::/var/lib/haproxy:/usr/sbin/nologin' >> /slim-accounts/passwd && ")
+    expect(kept.dockerfile).toMatch(/^COPY --from=accounts \/slim-accounts\/passwd \/slim-accounts\/group \/etc\/$/m)
+    // A hostile line (a quote would end the RUN's quoting) is refused, with a gap.
+    const evil = need('account', ['/etc/passwd'], { reason: 'x', accounts: { users: [{ name: 'evil', line: "evil:x:1:1:'; rm -rf /;':/:/bin/sh", uid: 1, gid: 1 }], groups: [] } })
+    const refused = run(glibcProgram([], { needs: [evil] }), { distro: DEBIAN12 })
+    expect(refused.plan!.accounts!.users).toEqual([])
+    expect(refused.gaps.join('\n')).toMatch(/"evil" has characters slim will not write/)
     // Moved to the base's nonroot user: the base's passwd (which has it) stays.
     const moved = run(glibcProgram([], { needs: [lookups] }), { distro: DEBIAN12 })
     expect(moved.plan!.user.source).toBe('base-nonroot')
     expect(moved.plan!.copies.map((c) => c.source)).not.toContain('/etc/passwd')
   })
 
-  it('a base whose passwd lacks the uid gets the source\'s passwd', () => {
-    const a = run(staticGo([userNeed]), { config: { Entrypoint: ['/app/hello'], User: '1000:1000' } })
+  it('a base whose passwd lacks the uid gets the source\'s entry added to its own', () => {
+    const own = need('user', ['/etc/passwd', '/etc/group'], { reason: 'os/user looks users up', accounts: { users: [{ name: 'app', line: 'app:x:1000:1000::/home/app:/bin/sh', uid: 1000, gid: 1000 }], groups: [{ name: 'app', line: 'app:x:1000:', gid: 1000 }] } })
+    const a = run(staticGo([own]), { config: { Entrypoint: ['/app/hello'], User: '1000:1000' } })
     expect(a.plan!.base.name).toMatch(/^distroless\/static/)
-    expect(a.plan!.copies.map((c) => c.source)).toEqual(expect.arrayContaining(['/etc/passwd', '/etc/group']))
+    expect(a.plan!.copies.map((c) => c.source)).not.toContain('/etc/passwd')
+    expect(a.plan!.accounts!.users.map((u) => u.name)).toEqual(['app'])
+    expect(a.dockerfile).toMatch(/^COPY --from=slim-base \/etc\/passwd \/etc\/group \/slim-accounts\/$/m)
   })
 
   it('--user takes numbers or a known name; anything else is a usage error', () => {

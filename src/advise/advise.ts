@@ -14,6 +14,7 @@ import { planCopies, type CopyPlan } from './plan.js'
 import { needsOf, requirementsOf, type Requirements } from './requirements.js'
 import { runtimeConfig } from './runtime-config.js'
 import type { Advice, AdviceConfidence, AdviseInput, Plan, Rejection, SizeEstimate, SourceImage } from './types.js'
+import { accessProblems } from './access.js'
 import { chooseUser } from './user.js'
 
 export function advise(input: AdviseInput): Advice {
@@ -30,6 +31,7 @@ export function advise(input: AdviseInput): Advice {
       summary: `nothing to slim: ${why?.message ?? 'the image names no program slim could find'}`,
       reasons: [why?.message ?? 'no ENTRYPOINT/CMD program was found in the image'],
       confidence: 'low',
+      confidenceWhy: ['low: slim found no program to run'],
       gaps,
       ranking: [],
       rejected: [],
@@ -38,16 +40,27 @@ export function advise(input: AdviseInput): Advice {
     }
   }
 
-  const user = chooseUser(insp, image.config.User, options.user)
-  const userFromImage = user.source === 'image' || user.source === 'root-kept'
-  const decision = decide(req, catalogue, { uid: user.uid, userFromImage, mirrors: options.mirrors, forced: options.base })
+  let user = chooseUser(insp, image.config.User, options.user)
   const forced = options.base !== undefined
+  const decideFor = (u: typeof user) => decide(req, catalogue, { uid: u.uid, userFromImage: u.source === 'image' || u.source === 'root-kept', mirrors: options.mirrors, forced: options.base })
+  let decision = decideFor(user)
+  // Nothing fits as is: still offer the best viable option, and say what it costs (a retired base
+  // with its warning, or a CA bundle, tzdata or /tmp copied from the source).
+  let lenient = false
+  if (decision.ranking.length === 0 && !forced) {
+    const relaxed = decide(req, catalogue, { uid: user.uid, userFromImage: user.source === 'image' || user.source === 'root-kept', mirrors: options.mirrors, lenient: true })
+    if (relaxed.ranking.length) {
+      decision = { ranking: relaxed.ranking, rejected: decision.rejected }
+      lenient = true
+    }
+  }
   if (decision.ranking.length === 0) {
     return {
       verdict: 'keep',
       summary: `keep the current base: ${keepReason(req, decision.rejected)}`,
       reasons: [keepReason(req, decision.rejected), ...topRejections(decision.rejected, 5)],
-      confidence: confidenceOf(gaps, insp),
+      confidence: confidenceOf(gaps, insp).level,
+      confidenceWhy: confidenceOf(gaps, insp).why,
       gaps,
       ranking: [],
       rejected: decision.rejected,
@@ -56,8 +69,20 @@ export function advise(input: AdviseInput): Advice {
     }
   }
 
-  const chosen = decision.ranking[0]
-  const copyPlan = planCopies({ insp, req, chosen, user, rootfs: input.rootfs, keep: options.keep ?? [] })
+  let chosen = decision.ranking[0]
+  let copyPlan = planCopies({ insp, req, chosen, user, rootfs: input.rootfs, keep: options.keep ?? [] })
+  // Prove the user can read what the program reads and write what it writes; nonroot that cannot
+  // falls back to root (saying which path), the image's own or an asked-for user keeps a gap.
+  let access = accessProblems(copyPlan.copies, user, input.rootfs)
+  if (access.problems.length && user.source === 'base-nonroot') {
+    user = { uid: 0, gid: 0, spec: '0:0', source: 'root-kept', note: `stays root: ${access.problems[0]}${access.problems.length > 1 ? ` (and ${access.problems.length - 1} more)` : ''}` }
+    decision = lenient ? { ...decide(req, catalogue, { uid: 0, userFromImage: true, mirrors: options.mirrors, lenient: true }), rejected: decision.rejected } : decideFor(user)
+    chosen = decision.ranking[0] ?? chosen
+    copyPlan = planCopies({ insp, req, chosen, user, rootfs: input.rootfs, keep: options.keep ?? [] })
+    access = { problems: [], checked: 0 }
+  }
+  if (access.problems.length) copyPlan.gaps.push(...access.problems)
+  else if (access.checked > 0) user = { ...user, note: `${user.note}; checked: it can read and write the ${access.checked} copied paths it uses` }
   const runtime = runtimeConfig({ insp, chosen, config: image.config, copies: copyPlan.copies, ldLibraryPath: copyPlan.ldLibraryPath })
   const plan: Plan = {
     base: chosen.candidate,
@@ -66,12 +91,21 @@ export function advise(input: AdviseInput): Advice {
     runtime,
     ldLibraryPath: copyPlan.ldLibraryPath,
     estimate: estimate(chosen, copyPlan, image),
+    accounts: copyPlan.accounts,
     notes: [...chosen.candidate.notes.filter((n) => !chosen.warnings.includes(n) && !chosen.fills.some((f) => f.note === n)), ...copyPlan.notes],
   }
   gaps.push(...copyPlan.gaps, ...chosen.warnings, ...catalogueGaps(chosen.base, req))
   if (plan.estimate.baseBytes === undefined) gaps.push(`${chosen.base.name}: its size is not in the catalogue, so the estimate has no total`)
-  const confidence = confidenceOf(gaps, insp, chosen)
+  const { level: confidence, why: confidenceWhy } = confidenceOf(gaps, insp, chosen)
   const reasons = reasonsFor(req, chosen, forced, insp, decision.ranking)
+  if (lenient) {
+    const costs = [...chosen.warnings, ...chosen.fills.map((f) => f.note)]
+    reasons.unshift(`no base fits as is (${topRejections(decision.rejected, 1)[0] ?? 'every base was rejected'}); the best viable option costs: ${costs.join('; ') || 'nothing more'}`)
+  }
+  const rt = req.runtime
+  if (rt?.version && chosen.base.runtime?.version && chosen.base.runtime.language === rt.language && chosen.base.runtime.version !== rt.version) {
+    reasons.push(`the app was built with ${rt.language} ${rt.version}; ${chosen.base.name} has ${chosen.base.runtime.version}: test it on that version`)
+  }
   const smaller = smallerRejections(decision.rejected, catalogue, chosen)
   const dockerfile = renderDockerfile({ source: image, plan, reasons, rejected: smaller, otherRejections: decision.rejected.length - smaller.length, forced, confidence, gaps })
   const lint = lintDockerfile(dockerfile, { baseShell: !!chosen.base.provides.shell })
@@ -90,6 +124,7 @@ export function advise(input: AdviseInput): Advice {
     summary: alreadySmall ? verdictLine : `${verdictLine}${size}`,
     reasons,
     confidence,
+    confidenceWhy,
     gaps,
     ranking: decision.ranking.map((e) => e.candidate),
     rejected: decision.rejected,
@@ -103,11 +138,17 @@ export function advise(input: AdviseInput): Advice {
 function inspectionGaps(insp: Inspection): string[] {
   const gaps = insp.gaps.map((g) => `${g.area}: ${g.message}`)
   if (insp.program.stopped) gaps.push(`entrypoint: stopped at ${insp.program.stopped.at}: ${insp.program.stopped.reason}`)
-  for (const u of insp.closure.unresolved) gaps.push(`closure: ${u.name} (needed by ${u.neededBy[0] ?? '?'}) is not in the image`)
+  for (const u of insp.closure.unresolved) if (!silentlySkipped(insp, u.name)) gaps.push(`closure: ${u.name} (needed by ${u.neededBy[0] ?? '?'}) is not in the image`)
   for (const n of insp.needs) {
     if (n.kind === 'dlopen' && (!n.present || n.confidence === 'possible')) gaps.push(`dlopen: ${n.reason}${n.paths.length ? ` (${n.paths.join(', ')})` : ''}`)
   }
   return [...new Set(gaps)]
+}
+
+/** An NSS module nsswitch.conf names but the image lacks (libnss_db): glibc skips it without a
+ * word, so it is a note in the needs, not a gap. */
+function silentlySkipped(insp: Inspection, name: string): boolean {
+  return insp.needs.some((n) => n.kind === 'nss-module' && !n.present && n.confidence === 'possible' && n.evidence[0]?.startsWith(`${name} `))
 }
 
 /** Catalogue facts the choice rests on that nobody checked against a real image. */
@@ -122,14 +163,18 @@ function catalogueGaps(base: Base, req: Requirements): string[] {
   return base.checks.filter((c) => c.status === 'unverified' && relevant.has(c.fact)).map((c) => `catalogue: ${base.name} ${c.fact.replace(/^provides\./, '')} is unverified (${c.how})`)
 }
 
-function confidenceOf(gaps: string[], insp: Inspection, chosen?: Evaluated): AdviceConfidence {
-  const severe =
-    insp.closure.unresolved.length > 0 ||
-    insp.findings.some((f) => f.severity === 'error') ||
-    (insp.program.kind === 'script' && !!insp.program.stopped) ||
-    (chosen?.warnings.length ?? 0) > 0
-  if (severe || gaps.length >= 4) return 'low'
-  return gaps.length > 0 ? 'medium' : 'high'
+/** The level and why it was chosen (recorded in the JSON): "high" only when every need was understood. */
+function confidenceOf(gaps: string[], insp: Inspection, chosen?: Evaluated): { level: AdviceConfidence; why: string[] } {
+  const why: string[] = []
+  const unresolved = insp.closure.unresolved.filter((u) => !silentlySkipped(insp, u.name))
+  if (unresolved.length) why.push(`low: ${unresolved.length} unresolved ${unresolved.length === 1 ? 'library' : 'libraries'} (${unresolved.map((u) => u.name).slice(0, 3).join(', ')})`)
+  for (const f of insp.findings) if (f.severity === 'error') why.push(`low: ${f.message}`)
+  if (insp.program.kind === 'script' && insp.program.stopped) why.push(`low: the script reading stopped at ${insp.program.stopped.at}`)
+  for (const w of chosen?.warnings ?? []) why.push(`low: ${w}`)
+  if (gaps.length >= 4) why.push(`low: ${gaps.length} gaps`)
+  if (why.length) return { level: 'low', why }
+  if (gaps.length) return { level: 'medium', why: [`medium: ${gaps.length === 1 ? '1 gap' : `${gaps.length} gaps`} (what slim could not check is listed in gaps)`] }
+  return { level: 'high', why: ['high: every need was understood and no gap remains'] }
 }
 
 function estimate(chosen: Evaluated, plan: CopyPlan, image: SourceImage): SizeEstimate {

@@ -46,6 +46,8 @@ export interface DecideOptions {
   mirrors?: Mirrors
   /** `--base`: rank only this base, and fill what it lacks from the source instead of refusing. */
   forced?: string
+  /** No base fits as is: relax status and fillable facilities (rules.ts RuleContext.lenient). */
+  lenient?: boolean
 }
 
 /** Rules by which a loader finds a library in a base's default directories (so the base's copy counts). */
@@ -76,12 +78,12 @@ export function baseSize(base: Base): { bytes?: number; basis: string } {
   return { basis: 'unknown' }
 }
 
-/** The tag to write: a pinned one first, then anything but an unpinned "latest" (DL3007), then
- * one whose USER is ours (the Dockerfile sets USER anyway). */
+/** The tag to write: a pinned one first, then one whose USER is ours (a program that must run as
+ * root gets `latest`, not `:nonroot` with USER 0:0 on top), then anything but "latest" (DL3007). */
 export function chooseTag(base: Base, arch: string, uid: number, wanted?: BaseTag): BaseTag {
   if (wanted) return wanted
   const digest = (t: BaseTag) => t.digests?.[arch as keyof NonNullable<BaseTag['digests']>]
-  const score = (t: BaseTag) => (digest(t) ? 4 : 0) + (t.tag !== 'latest' ? 2 : 0) + (Number(t.user) === uid ? 1 : 0)
+  const score = (t: BaseTag) => (digest(t) ? 4 : 0) + (Number(t.user || 0) === uid ? 2 : 0) + (t.tag !== 'latest' ? 1 : 0)
   return [...base.tags].sort((a, b) => score(b) - score(a))[0] ?? base.tags[0]
 }
 
@@ -90,7 +92,7 @@ function evaluate(base: Base, req: Requirements, forced: boolean, opts: DecideOp
   const warnings: string[] = []
   const notes: string[] = []
   for (const rule of RULES) {
-    const out = rule.check({ base, req, forced, uid: opts.uid, userFromImage: opts.userFromImage })
+    const out = rule.check({ base, req, forced, uid: opts.uid, userFromImage: opts.userFromImage, lenient: opts.lenient })
     if (!out) continue
     if ('reject' in out) return { base: base.name, rule: rule.name, reason: out.reject }
     if ('fill' in out) fills.push(...out.fill)
@@ -140,10 +142,11 @@ function onlyForRuntime(lib: ResolvedLibrary, req: Requirements): boolean {
 }
 
 /** Rejections a reader learns most from come first: what the program needs that a base lacks,
- * then what it cannot run at all, then bases out of support, then runtime images of no use. */
+ * then what it cannot run at all, then bases of no use for its language, out of support, or
+ * runtime images it does not need. The report keeps this order (it re-ranks nothing). */
 const REJECTION_ORDER: RuleName[] = [
   'libc', 'interpreter', 'glibc-version', 'glibc-relr', 'glibcxx-version', 'cxxabi-version', 'ca-bundle', 'tzdata', 'users', 'tmp',
-  'shell', 'runtime', 'runtime-version', 'architecture', 'status', 'not-needed',
+  'shell', 'runtime-version', 'architecture', 'runtime', 'status', 'not-needed',
 ]
 
 const STATUS_ORDER: Record<Base['status'], number> = { supported: 0, eol: 1, retired: 2 }

@@ -170,7 +170,7 @@ function header(input: DockerfileInput): string[] {
     out.push('  smaller bases rejected:', ...shown.map((s) => `    - ${s}`))
   }
   const more = (input.otherRejections ?? 0) + Math.max(0, input.rejected.length - MAX_REJECTED)
-  if (more > 0) out.push(`  (${more} ${input.rejected.length ? 'other ' : ''}bases rejected too; slim's JSON report lists why)`)
+  if (more > 0) out.push(`  (${more} ${input.rejected.length ? 'other ' : ''}bases rejected too; 'slim analyze --json' lists why)`)
   out.push(`  confidence: ${input.confidence}${input.gaps.length ? '' : ' (no gaps)'}`)
   for (const g of input.gaps) out.push(`  gap: ${g}`)
   const total = est.totalBytes !== undefined ? `about ${formatBytes(est.totalBytes)}` : 'unknown'
@@ -191,6 +191,33 @@ export interface RenderedDockerfile {
   instructions: IntendedInstruction[]
 }
 
+const ACCOUNTS = 'accounts'
+const BASE_STAGE = 'slim-base'
+
+/**
+ * The stage that merges users and groups: the base's own /etc/passwd and /etc/group, with the
+ * source image's lines appended by the source's shell (the base may have none). The lines were
+ * validated by accounts.ts (no quote, backslash, `$` or newline), so single quotes hold them.
+ */
+function accountsStage(plan: Plan): { text: string; keyword: string; flags: string[]; args: string[] }[] {
+  const a = plan.accounts
+  if (!a?.viaSourceShell || (!a.users.length && !a.groups.length)) return []
+  const out: { text: string; keyword: string; flags: string[]; args: string[] }[] = [
+    { text: `FROM ${fromRef(plan.base.ref)} AS ${BASE_STAGE}`, keyword: 'FROM', flags: [], args: [plan.base.ref, 'AS', BASE_STAGE] },
+    { text: `FROM ${STAGE} AS ${ACCOUNTS}`, keyword: 'FROM', flags: [], args: [STAGE, 'AS', ACCOUNTS] },
+    { text: 'USER 0:0', keyword: 'USER', flags: [], args: ['0:0'] },
+  ]
+  const files = [a.basePasswd ? '/etc/passwd' : '', a.baseGroup ? '/etc/group' : ''].filter(Boolean)
+  if (files.length) {
+    const flags = [`--from=${BASE_STAGE}`]
+    out.push({ text: copyInstruction(flags, files, '/slim-accounts/'), keyword: 'COPY', flags, args: [...files, '/slim-accounts/'] })
+  }
+  const add = (lines: string[], file: string) => (lines.length ? `printf '%s\\n' ${lines.map((l) => `'${l}'`).join(' ')} >> /slim-accounts/${file}` : `touch /slim-accounts/${file}`)
+  const run = ['mkdir -p /slim-accounts', add(a.users.map((u) => u.line!), 'passwd'), add(a.groups.map((g) => g.line!), 'group')].join(' && ')
+  out.push({ text: `RUN ${run}`, keyword: 'RUN', flags: [], args: [run] })
+  return out
+}
+
 export function renderDockerfile(input: DockerfileInput): string {
   return renderDockerfileParts(input).text
 }
@@ -208,12 +235,17 @@ export function renderDockerfileParts(input: DockerfileInput): RenderedDockerfil
   if (src.comment) lines.push(comment(`source: ${src.comment}`))
   emit(`FROM ${fromRef(src.from)} AS ${STAGE}`, 'FROM', [src.from, 'AS', STAGE])
   lines.push('')
+  for (const st of accountsStage(plan)) emit(st.text, st.keyword, st.args, st.flags)
   if (!plan.base.digest && plan.base.family !== 'scratch') {
     lines.push(comment(`No digest is known for ${plan.base.ref}: pin it (skopeo inspect docker://${plan.base.ref}) and add @sha256:... here.`))
   }
   const p = input.source.platform
   if (!plan.base.digest && p.architecture !== 'amd64') lines.push(comment(`Build with --platform ${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}.`))
   emit(`FROM ${fromRef(plan.base.ref)}`, 'FROM', [plan.base.ref])
+  if (accountsStage(plan).length) {
+    const files = ['/slim-accounts/passwd', '/slim-accounts/group']
+    emit(copyInstruction([`--from=${ACCOUNTS}`], files, '/etc/'), 'COPY', [...files, '/etc/'], [`--from=${ACCOUNTS}`])
+  }
   for (const g of copyGroups(plan.copies)) emit(copyInstruction(g.flags, g.sources, g.dest), 'COPY', [...g.sources, g.dest], g.flags)
   const env = rt.env
   if (env.length) emit(`ENV ${env.map(([k, v]) => envPair(k, v)).join(' \\\n    ')}`, 'ENV', env.map(([k, v]) => `${k}=${v}`))

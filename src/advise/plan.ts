@@ -16,7 +16,8 @@ import type { Base } from './catalogue/types.js'
 import type { Evaluated } from './decide.js'
 import { canonicalParent, isInside, pathFacts } from './files.js'
 import type { Requirements } from './requirements.js'
-import type { Copy, CopyKind, RuntimeUser } from './types.js'
+import { planAccounts } from './accounts.js'
+import type { Accounts, Copy, CopyKind, RuntimeUser } from './types.js'
 import { BASE_OWNED_DIRS } from './user.js'
 
 export interface PlanInput {
@@ -33,6 +34,8 @@ export interface CopyPlan {
   ldLibraryPath: string[]
   notes: string[]
   gaps: string[]
+  /** passwd/group lines of the image to add to the base's files (never replacing them). */
+  accounts: Accounts
 }
 
 /** Bounds the symlink-target closure so a tree full of outside links cannot explode the plan. */
@@ -45,9 +48,14 @@ class Copies {
   constructor(private readonly fs: RootFs | undefined) {}
 
   /** Adds a path (deduplicated by where it lands; a later chown/chmod wins over none). */
-  add(source: string, kind: CopyKind, why: string, o: { bytes?: number; chown?: string; chmod?: string; type?: 'file' | 'dir' } = {}): Copy | undefined {
+  add(source: string, kind: CopyKind, why: string, o: { bytes?: number; chown?: string; chmod?: string; type?: 'file' | 'dir'; keepOwner?: boolean } = {}): Copy | undefined {
     const facts = this.fs ? pathFacts(this.fs, source) : undefined
     if (this.fs && !facts) return undefined // not in the image: nothing to copy (the need says so)
+    if (o.keepOwner && !o.chown) {
+      // A service user's file (redis's /etc/redis, redis:redis 2770) keeps its owner: COPY would make it root's.
+      const st = this.fs?.stat(source)
+      if (st && (st.uid !== 0 || st.gid !== 0)) o = { ...o, chown: `${st.uid}:${st.gid}` }
+    }
     const key = canonicalParent(this.fs, source)
     const old = this.keys.get(key)
     if (old) {
@@ -106,6 +114,13 @@ function addProgram(p: PlanInput, copies: Copies): void {
   const skip = new Set(onRuntime ? [insp.runtime!.executable, insp.program.path, insp.program.realPath, ...insp.program.symlinks].filter((x): x is string => !!x) : [])
   const used = namesUsed(insp)
   const covered = new Set<string>()
+  // A replaced wrapper (it only exports and execs) is not copied, nor the shell that ran it.
+  const wrapper = insp.needs.find((n) => n.kind === 'shell' && n.replaceable)?.replaceable
+  if (wrapper) {
+    skip.add(wrapper.script)
+    for (const exe of insp.program.executables) if (exe !== insp.program.realPath && /^(sh|dash|bash|ash|busybox)$/.test(basename(exe))) skip.add(exe)
+    for (const l of insp.program.symlinks) if (/^(sh|dash|bash|ash)$/.test(basename(l))) skip.add(l)
+  }
   for (const link of insp.program.symlinks) {
     if (!used.has(link) || skip.has(link)) continue
     if (rootfs && rootfs.stat(link)?.type === 'dir') continue
@@ -122,7 +137,7 @@ function addProgram(p: PlanInput, copies: Copies): void {
   if (path && !skip.has(path) && !covered.has(path) && !insp.program.executables.includes(path) && !insp.program.symlinks.includes(path)) {
     copies.add(path, 'program', `${path}: the program`)
   }
-  for (const script of insp.program.scripts) copies.add(script, 'script', `${script}: a script the command runs`)
+  for (const script of insp.program.scripts) if (!skip.has(script)) copies.add(script, 'script', `${script}: a script the command runs`)
 }
 
 function addLibraries(p: PlanInput, copies: Copies, out: CopyPlan): void {
@@ -148,7 +163,7 @@ function addLibraries(p: PlanInput, copies: Copies, out: CopyPlan): void {
 
 type NeedHandler = (need: Need, p: PlanInput, copies: Copies, out: CopyPlan) => void
 
-const copyPaths = (kind: CopyKind, o: { chown?: string } = {}): NeedHandler => (need, _p, copies) => {
+const copyPaths = (kind: CopyKind, o: { chown?: string; keepOwner?: boolean } = {}): NeedHandler => (need, _p, copies) => {
   for (const path of need.paths) copies.add(path, kind, `${path}: ${need.reason}`, o)
 }
 
@@ -166,13 +181,13 @@ const NEED_HANDLERS: Partial<Record<NeedKind, NeedHandler>> = {
   locale: unlessBase((b, path) => b.provides.locales.some((l) => l.toLowerCase() === basename(path).toLowerCase())),
   gconv: unlessBase((b, path) => b.provides.modules.some((m) => isInside(m, path) || m === path)),
   dlopen: unlessBase(sonameOf, 'library'),
-  'program-data': copyPaths('need'),
+  'program-data': copyPaths('need', { keepOwner: true }),
   'script-command': copyPaths('program'),
   'app-tree': (need, p, copies) => {
     const home = p.chosen.base.runtime ? p.insp.runtime?.home : undefined
     for (const path of need.paths) {
       if (home && isInside(path, home)) continue // the runtime image brings its own standard library
-      copies.add(path, 'app', `${path}: ${need.reason}`)
+      copies.add(path, 'app', `${path}: ${need.reason}`, { keepOwner: true })
     }
   },
   writable: (need, p, copies, out) => {
@@ -181,7 +196,11 @@ const NEED_HANDLERS: Partial<Record<NeedKind, NeedHandler>> = {
         if (p.user.uid !== 0) out.gaps.push(`${path} must be writable (${need.reason.replace(/\.$/, '')}), but the base already has it, owned by root; COPY cannot change that, so ${p.user.spec} cannot write there`)
         continue
       }
-      const chown = p.user.uid === 0 ? undefined : p.user.spec
+      // A directory a service user owns in the image keeps that owner (the program, or the user
+      // it switches to, writes there); a root-owned one goes to the runtime user.
+      const st = p.rootfs?.stat(path)
+      const own = st && st.uid !== 0 ? `${st.uid}:${st.gid}` : undefined
+      const chown = own ?? (p.user.uid === 0 ? undefined : p.user.spec)
       copies.add(path, 'writable', `${path}: written at run time${chown ? `; owned by ${chown}` : ''}`, { chown })
     }
   },
@@ -213,17 +232,53 @@ export function withoutCrossedLinks(need: Need, fs: RootFs | undefined): Need {
 function addNeeds(p: PlanInput, copies: Copies, out: CopyPlan): void {
   for (const [kind, needs] of p.req.needs) {
     const handler = NEED_HANDLERS[kind]
-    if (handler) for (const need of needs) handler(withoutCrossedLinks(need, p.rootfs), p, copies, out)
+    if (handler) for (const need of needs) handler(withoutLinkTargets(withoutCrossedLinks(need, p.rootfs), p.rootfs), p, copies, out)
   }
   for (const fill of p.chosen.fills) {
+    // The image's passwd/group are merged into the base's (accounts.ts), never copied over them.
+    if (fill.need.kind === 'user' && p.chosen.base.provides.users.length > 0) continue
     for (const path of withoutCrossedLinks(fill.need, p.rootfs).paths) {
       copies.add(path, 'need', `${path}: ${fill.need.reason} (${p.chosen.base.name} lacks it)`, { chmod: fill.chmod })
     }
     out.notes.push(fill.note)
   }
   for (const need of p.req.possibleNeeds) {
-    out.notes.push(`not copied, only possibly needed: ${need.paths.join(', ') || need.kind} (${need.reason}); add it with --keep if the program uses it`)
+    if (baseHas(p.chosen.base, need, p.user)) continue
+    if (need.paths.length && need.paths.every((x) => copies.list.some((c) => isInside(x, c.source)))) continue
+    const paths = withoutCrossedLinks(need, p.rootfs).paths.filter((x) => !BASE_OWNED_DIRS.has(x))
+    out.notes.push(`not copied, only possibly needed: ${paths.join(', ') || need.kind} (${need.reason})${paths.length ? '; add it with --keep if the program uses it' : ''}`)
   }
+}
+
+/** Does the base already satisfy a need slim would only mention? Then the note is noise. */
+function baseHas(base: Base, need: Need, user: RuntimeUser): boolean {
+  const pv = base.provides
+  switch (need.kind) {
+    case 'tzdata': return pv.tzdata
+    case 'tmp': return pv.tmp
+    case 'nsswitch': return pv.nsswitch
+    case 'ca-certificates': return !!pv.caBundle
+    case 'services': return need.paths.every((x) => pv.files.includes(x))
+    case 'home': return pv.users.some((u) => u.uid === user.uid && need.paths.includes(u.home))
+    case 'nss-module': return !need.present // glibc skips a missing module silently: nothing to say
+    default: return false
+  }
+}
+
+/**
+ * A need lists a symlink with its target (libsqlite3.so.0 -> libsqlite3.so.0.8.6). COPY follows
+ * the link, so copying both stores the bytes twice: the name the program uses is enough.
+ */
+export function withoutLinkTargets(need: Need, fs: RootFs | undefined): Need {
+  if (!fs) return need
+  const drop = new Set<string>()
+  for (const p of need.paths) {
+    if (fs.lstat(p)?.type !== 'symlink' || fs.stat(p)?.type === 'dir') continue
+    const real = fs.realpath(p)?.path
+    if (real && real !== p) drop.add(real)
+    for (const q of need.paths) if (q !== p && fs.lstat(q)?.type === 'symlink' && fs.realpath(q)?.path === real && need.paths.indexOf(q) > need.paths.indexOf(p)) drop.add(q)
+  }
+  return drop.size ? { ...need, paths: need.paths.filter((p) => !drop.has(p)) } : need
 }
 
 function addKeep(p: PlanInput, copies: Copies): void {
@@ -260,7 +315,7 @@ function prune(list: Copy[]): Copy[] {
 }
 
 export function planCopies(p: PlanInput): CopyPlan {
-  const out: CopyPlan = { copies: [], ldLibraryPath: [], notes: [], gaps: [] }
+  const out: CopyPlan = { copies: [], ldLibraryPath: [], notes: [], gaps: [], accounts: { users: [], groups: [] } }
   const copies = new Copies(p.rootfs)
   addProgram(p, copies)
   addLibraries(p, copies, out)
@@ -268,6 +323,7 @@ export function planCopies(p: PlanInput): CopyPlan {
   addKeep(p, copies)
   closeLinks(p, copies, out)
   out.copies = prune(copies.list)
+  out.accounts = planAccounts(p, out)
   if (!p.rootfs) {
     const dirs = out.copies.filter((c) => c.bytes === undefined).length
     if (dirs) out.notes.push(`${dirs} copied paths have no known size (no image filesystem was given): the estimate leaves them out`)

@@ -93,19 +93,22 @@ export function requirementsOf(insp: Inspection, image: SourceImage, platform: P
   }
   const cv = insp.elf?.closureVersions
   const loader = insp.closure.interpreter ?? insp.closure.libraries.find((l) => l.rule === 'interpreter')
-  const shellReasons = [...insp.program.shellReasons]
-  for (const n of needs.get('shell') ?? []) if (!shellReasons.includes(n.reason)) shellReasons.push(n.reason)
+  // A wrapper that only exports and execs is replaced by the command it runs: no shell needed.
+  const replaced = (needs.get('shell') ?? []).some((n) => n.replaceable)
+  const shellReasons = replaced ? [] : [...insp.program.shellReasons]
+  for (const n of needs.get('shell') ?? []) if (!n.replaceable && !shellReasons.includes(n.reason)) shellReasons.push(n.reason)
   return {
     arch: archOf(platform),
     libc,
-    libcEvidence: evidence,
+    // The byte markers behind a static libc guess ("contains '-0X+0X…'") mean nothing in advice.
+    libcEvidence: evidence.replace(/;? ?contains .*$/, '').trim() || evidence,
     interpreter: insp.elf?.interpreter,
     glibc: cv?.glibc,
     glibcxx: cv?.glibcxx,
     cxxabi: cv?.cxxabi,
     relr: cv?.abiDtRelr ?? false,
     glibcPrivate: cv?.glibcPrivate ?? false,
-    libraries: insp.closure.libraries.filter((l) => l !== loader && l.rule !== 'interpreter'),
+    libraries: withoutReplacedWrapper(insp, replaced).filter((l) => l !== loader && l.rule !== 'interpreter'),
     loader,
     needs,
     possibleNeeds,
@@ -138,4 +141,27 @@ export function compareVersions(a: number[], b: number[]): number {
 /** "GLIBC_2.36" or "2.36" -> "2.36". */
 export function bareVersion(v: string): string {
   return v.replace(/^[A-Z]+_/, '')
+}
+
+/**
+ * With the wrapper replaced, the shell and the commands it ran (mkdir) do not run in the final
+ * image: their libraries are needed only if something that still runs needs them.
+ */
+function withoutReplacedWrapper(insp: Inspection, replaced: boolean): ResolvedLibrary[] {
+  const libs = insp.closure.libraries
+  if (!replaced) return libs
+  const shell = /\/(sh|dash|bash|ash|busybox)$/
+  const kept = new Set(insp.program.executables.filter((e) => e === insp.program.realPath || !shell.test(e)))
+  for (const n of insp.needs) if (n.kind === 'dlopen') for (const p of n.paths) kept.add(p)
+  const out = new Set<ResolvedLibrary>()
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const l of libs) {
+      if (out.has(l) || !(l.via === 'interpreter' || l.neededBy.some((b) => kept.has(b)))) continue
+      out.add(l)
+      kept.add(l.realPath)
+      grew = true
+    }
+  }
+  return libs.filter((l) => out.has(l))
 }

@@ -23,6 +23,9 @@ export interface RuleContext {
   uid: number
   /** That user is the image's own (kept from its USER, or root kept): its passwd entry is the image's. */
   userFromImage?: boolean
+  /** No base fits as is: a retired or end-of-life base passes with a warning, and a missing CA
+   * bundle, tzdata or /tmp is copied from the source, so the best viable option is still offered. */
+  lenient?: boolean
 }
 
 /** Files to copy from the source because the base lacks what a need asks for. */
@@ -51,8 +54,10 @@ function evidenceOf(needs: Need[]): string {
 }
 
 /** Retired bases are no longer rebuilt; end-of-life ones only as a like-for-like replacement. */
-export function checkStatus({ base, req, forced }: RuleContext): RuleOutcome {
+export function checkStatus({ base, req, forced, lenient }: RuleContext): RuleOutcome {
   if (forced || base.status === 'supported') return pass
+  // Retired (no more rebuilds) may still be offered when nothing else fits; end of life never is.
+  if (lenient && base.status === 'retired') return { warn: `${base.name} is retired by its publisher (no more rebuilds): it is offered only because no supported base fits` }
   if (base.status === 'eol' && sameRelease(base, req)) return pass
   return reject(base.status === 'retired' ? 'retired by its publisher (tags are no longer rebuilt)' : 'end of life (no security fixes)')
 }
@@ -124,7 +129,7 @@ export function checkCxxabiVersion({ base, req }: RuleContext): RuleOutcome {
 /** A facility a need asks for: pass when the base has it, fill when forced, reject otherwise. */
 function facility(ctx: RuleContext, needs: Need[], has: boolean, missing: string, chmod?: string): RuleOutcome {
   if (needs.length === 0 || has) return pass
-  if (ctx.forced) {
+  if (ctx.forced || ctx.lenient) {
     return { fill: needs.map((need) => ({ need, chmod, note: `${ctx.base.name} ${missing}: copied from the source image (${need.paths.join(', ')})` })) }
   }
   return reject(`${missing}; ${needs[0].reason.replace(/\.$/, '')}${evidenceOf(needs)}`)
@@ -145,8 +150,7 @@ export function checkTmp(ctx: RuleContext): RuleOutcome {
 /**
  * User lookups (os/user, getpwuid, getpwnam of a name in a config file) need an /etc/passwd. A base
  * without one is refused unless forced. When the program keeps the image's own user, the image's
- * passwd/group replace the base's: the names the program may look up (nginx's `user www-data`) are
- * the image's. When it moves to the base's nonroot user, the base's files stay.
+ * passwd/group entries are added to the base's (accounts.ts). When it moves to the base's nonroot user, the base's files stay.
  */
 export function checkUsers(ctx: RuleContext): RuleOutcome {
   const needs = needsOf(ctx.req, 'user')
@@ -154,11 +158,11 @@ export function checkUsers(ctx: RuleContext): RuleOutcome {
   const users = ctx.base.provides.users
   if (users.length === 0) return facility(ctx, needs, false, 'has no /etc/passwd')
   const hasUid = users.some((u) => u.uid === ctx.uid)
-  if (hasUid && !ctx.userFromImage) return pass
+  if (hasUid && (!ctx.userFromImage || ctx.uid === 0)) return pass
   // The uid is slim's choice (the image ran as root): the image's passwd lacks it just as much.
   if (!ctx.userFromImage) return { note: `${ctx.base.name} has no passwd entry for uid ${ctx.uid}: user lookups by the program return nothing and HOME is /; pass --user with a uid the base knows if that matters` }
   const why = hasUid ? 'the program looks users up and runs as the image\'s own user' : `${ctx.base.name} has no passwd entry for uid ${ctx.uid}`
-  return { fill: needs.map((need) => ({ need, note: `${why}: the image's ${need.paths.join(', ')} replace the base's` })) }
+  return { note: `${why}: the image's entry is added to ${ctx.base.name}'s /etc/passwd and /etc/group (the base's own entries stay)` }
 }
 
 export function checkShell({ base, req, forced }: RuleContext): RuleOutcome {

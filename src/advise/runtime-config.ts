@@ -57,6 +57,14 @@ export function finalCommand({ insp, chosen, config }: CommandInput): Pick<Runti
       cmd = direct
     }
   }
+  // A wrapper that only exports, makes directories and execs: start the program it execs directly.
+  const wrapper = insp.needs.find((n) => n.kind === 'shell' && n.replaceable)?.replaceable
+  if (wrapper && prog.path) {
+    entrypoint = [prog.path, ...prog.argv.slice(1)]
+    cmd = []
+    notes.push(`${wrapper.script} only ${wrapper.env.length ? 'exports ' + wrapper.env.map(([k]) => k).join(', ') + ', ' : ''}${wrapper.mkdir.length ? 'makes ' + wrapper.mkdir.join(', ') + ', ' : ''}and execs its arguments: the ENTRYPOINT is the program it execs${wrapper.env.length ? ', the exports are ENV' : ''}, and no shell is needed`)
+    if (wrapper.mkdir.length) notes.push(`the wrapper's \`mkdir -p ${wrapper.mkdir.join(' ')}\` no longer runs: those directories exist only if the program makes them`)
+  }
   // A runtime image has its interpreter elsewhere: point the command at it.
   const rt = base.runtime
   const exe = insp.runtime?.executable
@@ -160,6 +168,14 @@ export function runtimeConfig(input: RuntimeConfigInput): RuntimeConfig {
   for (const [k, v] of parseEnv(config.Env)) {
     if (!isEnvName(k) || !canQuote(v)) skipped.push(`ENV ${JSON.stringify(k)}`)
     else if (isBuildOnlyEnv(k)) droppedEnv.push(k)
+    else env.push([k, v])
+  }
+  // The exports of a replaced wrapper script become ENV (the wrapper set them before exec).
+  const wrapper = input.insp.needs.find((n) => n.kind === 'shell' && n.replaceable)?.replaceable
+  for (const [k, v] of wrapper?.env ?? []) {
+    if (!isEnvName(k) || !canQuote(v)) continue
+    const at = env.findIndex(([name]) => name === k)
+    if (at >= 0) env[at] = [k, v]
     else env.push([k, v])
   }
   const ports = Object.keys(config.ExposedPorts ?? {})

@@ -5,7 +5,7 @@
  * the report stage only lays it out.
  */
 import type { ContainerConfig, Platform } from '../image/types.js'
-import type { Inspection } from '../inspect/types.js'
+import type { AccountEntry, Inspection } from '../inspect/types.js'
 import type { RootFs } from '../layers/rootfs.js'
 import type { Base } from './catalogue/types.js'
 import type { Mirrors } from './config.js'
@@ -181,8 +181,22 @@ export interface RuntimeConfig {
   healthcheckDropped?: string
 }
 
+/** passwd and group lines of the source image appended to the base's own files (the base's
+ * entries, e.g. distroless's nonroot, stay). Lines are validated: no quote, backslash or newline. */
+export interface Accounts {
+  users: AccountEntry[]
+  groups: AccountEntry[]
+  /** The source image has a POSIX shell, so a build stage on it can append the lines. */
+  viaSourceShell?: boolean
+  /** The base has no /etc/passwd (or /etc/group) of its own: the lines make a new file. */
+  basePasswd?: boolean
+  baseGroup?: boolean
+}
+
 export interface Plan {
   base: Candidate
+  /** Users and groups merged into the base's /etc/passwd and /etc/group. */
+  accounts?: Accounts
   copies: Copy[]
   user: RuntimeUser
   runtime: RuntimeConfig
@@ -203,6 +217,8 @@ export interface Advice {
   /** Why the chosen base (or the verdict), one sentence each. */
   reasons: string[]
   confidence: AdviceConfidence
+  /** Why that level, one line per reason ("low: 1 unresolved library (libfoo.so.1)"). */
+  confidenceWhy: string[]
   /** What slim could not check, each with where it comes from. */
   gaps: string[]
   /** Viable bases, best first; the first is the choice (or the forced base). */

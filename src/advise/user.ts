@@ -35,6 +35,9 @@ export function rootReason(insp: Inspection): string | undefined {
     const name = basename(step.from)
     if (USER_SWITCHERS.has(name)) return `${name} in the command switches users, which only root can do`
   }
+  // The program's own config makes it switch user or chroot (nginx `user`, haproxy `chroot`).
+  const config = insp.needs.find((n) => n.kind === 'account' && n.rootReason)
+  if (config?.rootReason) return config.rootReason
   for (const n of insp.needs) {
     if (n.kind !== 'writable' || !n.present || n.confidence === 'possible') continue
     const dir = n.paths.find((p) => BASE_OWNED_DIRS.has(p))
@@ -90,7 +93,7 @@ export function chooseUser(insp: Inspection, configUser: string | undefined, opt
   const spec = configUser ?? ''
   if (!isRootSpec(spec)) {
     const n = numericUser(spec, insp)
-    if (n && n.uid !== 0) return { ...n, spec: `${n.uid}:${n.gid}`, source: 'image', note: `runs as the image's own USER ${spec} (${n.uid}:${n.gid})` }
+    if (n && n.uid !== 0) return { ...n, spec: `${n.uid}:${n.gid}`, source: 'image', note: `runs as the image's own USER ${spec}${spec === `${n.uid}:${n.gid}` ? '' : ` (${n.uid}:${n.gid})`}` }
     if (!n) {
       return {
         uid: NONROOT,

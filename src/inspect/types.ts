@@ -274,6 +274,7 @@ export type NeedKind =
   | 'port'
   | 'shell'
   | 'script-command' // a command a wrapper script runs besides the program
+  | 'account' // users and groups the program's config names (passwd/group entries it looks up)
 
 export interface Need {
   kind: NeedKind
@@ -296,6 +297,22 @@ export interface Need {
   user?: { spec: string; name?: string; uid?: number; gid?: number; group?: string; home?: string }
   /** For `port`: "80/tcp". */
   port?: string
+  /** For `account`: the passwd and group entries, as the image defines them, that the program looks up by name. */
+  accounts?: { users: AccountEntry[]; groups: AccountEntry[] }
+  /** For `shell`: the wrapper only exports, makes directories and execs its arguments, so the
+   * final image can start the program directly (ENV for the exports) and needs no shell. */
+  replaceable?: { script: string; env: [string, string][]; mkdir: string[] }
+  /** For `account`: why the program must start as root (its config makes it switch user or chroot). */
+  rootReason?: string
+}
+
+/** One /etc/passwd or /etc/group line of the image, by name. */
+export interface AccountEntry {
+  name: string
+  /** The image's whole line ("haproxy:x:100:101::/var/lib/haproxy:/usr/sbin/nologin"); absent when the image lacks the name. */
+  line?: string
+  uid?: number
+  gid?: number
 }
 
 // ---------------------------------------------------------------------------------------------

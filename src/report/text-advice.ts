@@ -28,9 +28,8 @@ export function renderAdviceSection(a: Advice, opts: { dockerfilePath?: string; 
   if (a.ranking.length > 1) out.push(`  also viable: ${a.ranking.slice(1, 6).map((c) => c.name).join(', ')}`)
   if (a.rejected.length) {
     out.push('  rejected:')
-    // Requirement failures first: "retired" and "not a java app" say little about the program.
-    const quiet = (rule: string) => (rule === 'status' || rule === 'not-needed' || rule === 'runtime' ? 1 : 0)
-    const sorted = [...a.rejected].sort((x, y) => quiet(x.rule) - quiet(y.rule))
+    // advise orders rejections (requirement failures first, "retired" and "not a java app" last).
+    const sorted = a.rejected
     const byBase = new Map<string, string[]>()
     for (const r of sorted) byBase.set(r.base, [...(byBase.get(r.base) ?? []), r.reason])
     const entries = [...byBase].slice(0, opts.verbose ? undefined : 12)

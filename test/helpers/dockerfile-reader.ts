@@ -134,6 +134,9 @@ function decode(ins: Instruction): ReadInstruction {
     case 'ENTRYPOINT':
     case 'CMD':
       return { keyword, flags, args: jsonStrings(raw, keyword) }
+    case 'RUN':
+      // Only the accounts stage's one-line merge of passwd/group lines (accounts.ts validates them).
+      return { keyword, flags, args: [raw] }
     default:
       throw new Error(`unexpected instruction ${keyword}: ${raw}`)
   }

@@ -5,6 +5,7 @@
 import { posix } from 'node:path'
 import { packageIndex } from '../../layers/packages.js'
 import type { RootFs } from '../../layers/rootfs.js'
+import type { Runtime } from '../types.js'
 
 /** Everything a runtime detector gets. */
 export interface RuntimeInput {
@@ -93,4 +94,14 @@ export function findNativeModules(rootfs: RootFs, dirs: string[], match: RegExp,
 export function versionInStrings(bytes: Buffer, re: RegExp): string | undefined {
   const m = re.exec(bytes.toString('latin1'))
   return m?.[1]
+}
+
+/** What a detector returns (here, not in runtime.ts, so detectors do not import their dispatcher). */
+export interface RuntimeDetection {
+  runtime: Runtime
+  /** ELF extension modules in the runtime's trees (C extensions, JDK libs, .node addons): the
+   * runtime dlopens them, so their libraries belong to the closure. */
+  nativeModules: string[]
+  /** What the detector could not see. */
+  gaps: string[]
 }

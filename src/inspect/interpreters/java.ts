@@ -6,8 +6,7 @@
  */
 import { posix } from 'node:path'
 import type { Runtime } from '../types.js'
-import { existingDirs, findNativeModules, fromCwd, isDir, isFile, type RuntimeInput } from './common.js'
-import type { RuntimeDetection } from './runtime.js'
+import { existingDirs, findNativeModules, fromCwd, isDir, isFile, type RuntimeInput, type RuntimeDetection } from './common.js'
 
 const WITH_VALUE = new Set(['-cp', '-classpath', '--class-path', '-p', '--module-path', '--upgrade-module-path', '--add-modules', '--add-opens', '--add-exports', '--add-reads', '--patch-module', '--limit-modules', '--enable-native-access', '-javaagent'])
 

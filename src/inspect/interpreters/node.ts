@@ -6,8 +6,7 @@
  */
 import { posix } from 'node:path'
 import type { Runtime } from '../types.js'
-import { existingDirs, findNativeModules, fromCwd, isFile, packageVersions, upstreamVersion, versionInStrings, type RuntimeInput } from './common.js'
-import type { RuntimeDetection } from './runtime.js'
+import { existingDirs, findNativeModules, fromCwd, isFile, packageVersions, upstreamVersion, versionInStrings, type RuntimeInput, type RuntimeDetection } from './common.js'
 
 const WITH_VALUE = new Set(['-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions', '--env-file', '--title', '--inspect-port', '--stack-size'])
 

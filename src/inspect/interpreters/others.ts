@@ -5,8 +5,7 @@
  */
 import { posix } from 'node:path'
 import type { Runtime } from '../types.js'
-import { existingDirs, findNativeModules, fromCwd, isFile, packageVersions, upstreamVersion, type RuntimeInput } from './common.js'
-import type { RuntimeDetection } from './runtime.js'
+import { existingDirs, findNativeModules, fromCwd, isFile, packageVersions, upstreamVersion, type RuntimeInput, type RuntimeDetection } from './common.js'
 
 function firstOperand(args: string[], withValue: Set<string>, inline: Set<string>, cwd: string): Runtime['app'] {
   for (let i = 0; i < args.length; i++) {

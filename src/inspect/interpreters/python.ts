@@ -6,8 +6,7 @@
  */
 import { posix } from 'node:path'
 import type { Runtime } from '../types.js'
-import { existingDirs, findNativeModules, fromCwd, isDir, isFile, packageVersions, upstreamVersion, versionInStrings, type RuntimeInput } from './common.js'
-import type { RuntimeDetection } from './runtime.js'
+import { existingDirs, findNativeModules, fromCwd, isDir, isFile, packageVersions, upstreamVersion, versionInStrings, type RuntimeInput, type RuntimeDetection } from './common.js'
 
 /** Options that take a value (python -W arg, -X opt, --check-hash-based-pycs mode). */
 const WITH_VALUE = new Set(['-W', '-X', '--check-hash-based-pycs', '-Q'])

@@ -2,21 +2,15 @@
  * The language runtime behind an interpreted app: one detector per language, chosen by the
  * runtime executable's name (see language.ts).
  */
-import type { Runtime, RuntimeLanguage } from '../types.js'
-import type { RuntimeInput } from './common.js'
+import type { RuntimeLanguage } from '../types.js'
+import type { RuntimeDetection, RuntimeInput } from './common.js'
 import { detectJava } from './java.js'
 import { detectNode } from './node.js'
 import { detectPerl, detectPhp, detectRuby, detectShell } from './others.js'
 import { detectPython } from './python.js'
 
-export interface RuntimeDetection {
-  runtime: Runtime
-  /** ELF extension modules in the runtime's trees (C extensions, JDK libs, .node addons): the
-   * runtime dlopens them, so their libraries belong to the closure. */
-  nativeModules: string[]
-  /** What the detector could not see. */
-  gaps: string[]
-}
+export type { RuntimeDetection } from './common.js'
+
 
 const DETECTORS: Record<RuntimeLanguage, (input: RuntimeInput) => Promise<RuntimeDetection>> = {
   python: detectPython,

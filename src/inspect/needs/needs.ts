@@ -9,10 +9,12 @@ import { exists, withChain, type NeedsInput } from './context.js'
 import { dlopenNeeds } from './dlopen.js'
 import { gconvNeed, localeNeed } from './locale.js'
 import { nssNeeds } from './nss.js'
+import { ownerAccounts, programConfigNeeds } from './program-config.js'
 import { portNeeds, programDataNeeds } from './program-data.js'
 import { tmpNeed } from './tmp.js'
 import { tzdataNeed } from './tzdata.js'
 import { userNeeds } from './user.js'
+import { replaceableWrapper, type ReplaceableWrapper } from './wrapper.js'
 
 /** What one detector found: needs, and what it could not tell (gaps) or found wrong (findings). */
 export interface DetectorResult {
@@ -35,6 +37,8 @@ const one = (n: Need | undefined): DetectorResult => ({ needs: n ? [n] : [] })
  */
 export const DETECTORS: readonly NeedDetector[] = [
   { name: 'dlopen', detect: dlopenNeeds },
+  // The program's own config: its modules join the closure before the detectors read imports.
+  { name: 'program-config', detect: programConfigNeeds },
   { name: 'ca-certificates', detect: async (i) => one(await caCertificatesNeed(i)) },
   { name: 'tzdata', detect: async (i) => one(await tzdataNeed(i)) },
   { name: 'nss', detect: nssNeeds },
@@ -45,7 +49,7 @@ export const DETECTORS: readonly NeedDetector[] = [
   { name: 'program-data', detect: (i) => ({ needs: programDataNeeds(i) }) },
   { name: 'app-tree', detect: (i) => ({ needs: appTreeNeeds(i) }) },
   { name: 'ports', detect: (i) => ({ needs: portNeeds(i) }) },
-  { name: 'shell', detect: (i) => ({ needs: shellNeeds(i) }) },
+  { name: 'shell', detect: async (i) => ({ needs: shellNeeds(i, await replaceableWrapper(i)) }) },
 ]
 
 export async function collectNeeds(input: NeedsInput): Promise<{ needs: Need[]; gaps: Gap[]; findings: Finding[] }> {
@@ -58,6 +62,9 @@ export async function collectNeeds(input: NeedsInput): Promise<{ needs: Need[]; 
     gaps.push(...(r.gaps ?? []))
     findings.push(...(r.findings ?? []))
   }
+  // Owners of the files the needs name (after every detector): their passwd/group entries come along.
+  const owners = await ownerAccounts(input, needs)
+  if (owners) needs.push(owners)
   for (const n of needs) {
     if (!n.present && n.confidence !== 'possible' && n.providedBy !== 'runtime') {
       findings.push({ severity: n.confidence === 'certain' ? 'error' : 'warning', code: 'need-missing', message: `${n.kind}: ${n.reason}` })
@@ -97,7 +104,7 @@ function appTreeNeeds(input: NeedsInput): Need[] {
 }
 
 /** A shell is needed when the command is shell form or passes through shell scripts; and the commands those scripts run. */
-function shellNeeds(input: NeedsInput): Need[] {
+function shellNeeds(input: NeedsInput, wrapper: ReplaceableWrapper | undefined): Need[] {
   const { program } = input
   const out: Need[] = []
   if (program.shellReasons.length > 0) {
@@ -108,9 +115,12 @@ function shellNeeds(input: NeedsInput): Need[] {
       reason: `a shell runs on the way to the program: ${program.shellReasons.join('; ')}`,
       evidence: program.shellReasons,
       confidence: 'certain',
+      ...(wrapper && program.shellReasons.length === 1 ? { replaceable: wrapper } : {}),
     })
   }
   for (const c of input.scriptCommands) {
+    // The commands of a wrapper the final image replaces (its `mkdir -p`) do not run there.
+    if (wrapper && c.script === wrapper.script) continue
     const present = c.found !== undefined
     out.push({
       kind: 'script-command',

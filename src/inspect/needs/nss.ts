@@ -69,6 +69,12 @@ export async function nssNeeds(input: NeedsInput): Promise<NeedsOutput> {
     out.needs.push({ kind: 'hosts', paths: [], present: true, providedBy: 'runtime', reason: 'host names are looked up in /etc/hosts; Docker, Podman and Kubernetes mount their own at run time', evidence, confidence: 'likely' })
     out.needs.push({ kind: 'resolv.conf', paths: [], present: true, providedBy: 'runtime', reason: 'DNS servers come from /etc/resolv.conf, which the container runtime mounts', evidence, confidence: 'likely' })
   }
+  const named = await serviceNames(input, use)
+  if (named.evidence.length) {
+    use.databases.add('services')
+    evidence.push(...named.evidence)
+    if (!dbs.includes('services')) dbs.push('services')
+  }
   if (use.databases.has('services')) {
     const present = exists(rootfs, '/etc/services')
     out.needs.push({
@@ -77,7 +83,9 @@ export async function nssNeeds(input: NeedsInput): Promise<NeedsOutput> {
       present,
       reason: `service names are mapped to ports through /etc/services${present ? '' : ', which is missing: named ports will not resolve'}`,
       evidence,
-      confidence: 'possible',
+      // Evidence the program will use it (it calls getservbyname itself, or passes a service name
+      // it holds to getaddrinfo) makes the file copied; a library's import alone stays a note.
+      confidence: named.byProgram ? 'likely' : 'possible',
     })
   }
 
@@ -110,6 +118,36 @@ export async function nssNeeds(input: NeedsInput): Promise<NeedsOutput> {
     }
   }
   return out
+}
+
+/**
+ * Does the program itself use service names? It calls getservbyname/getservbyport directly, or it
+ * calls getaddrinfo/getnameinfo and holds a service name from the image's /etc/services among its
+ * strings (getaddrinfo("db", "postgresql", ...)).
+ */
+async function serviceNames(input: NeedsInput, use: NssUse): Promise<{ byProgram: boolean; evidence: string[] }> {
+  const main = input.objects[0]
+  if (!main || main.via !== 'root' || !use.viaGlibc) return { byProgram: false, evidence: [] }
+  const direct = main.info.importedSymbols.filter((s) => SERVICE_SYMBOLS.includes(s))
+  if (direct.length) return { byProgram: true, evidence: [] }
+  if (!main.info.importedSymbols.some((s) => s === 'getaddrinfo' || s === 'getnameinfo')) return { byProgram: false, evidence: [] }
+  if (input.rootfs.stat('/etc/services')?.type !== 'file') return { byProgram: false, evidence: [] }
+  let text: string
+  let services: string
+  try {
+    ;[text, services] = await Promise.all([input.readFile(main.realPath).then((b) => b.toString('latin1')), input.readFile('/etc/services').then((b) => b.toString('utf8'))])
+  } catch {
+    return { byProgram: false, evidence: [] }
+  }
+  const names = new Set<string>()
+  for (const line of services.split('\n')) {
+    const m = /^([a-z][a-z0-9-]{2,})\s+\d+\/(tcp|udp)/.exec(line)
+    if (m) names.add(m[1]!)
+  }
+  // Whole NUL-terminated strings only, so "http" inside "https://" is not a hit.
+  const hits = [...new Set((text.match(/(?<=\0)[a-z][a-z0-9-]{2,31}(?=\0)/g) ?? []).filter((s) => names.has(s)))]
+  if (!hits.length) return { byProgram: false, evidence: [] }
+  return { byProgram: true, evidence: [`${main.path} calls getaddrinfo and holds the service name${hits.length > 1 ? 's' : ''} ${hits.slice(0, 3).map((h) => `"${h}"`).join(', ')} listed in /etc/services`] }
 }
 
 /** database → sources, from /etc/nsswitch.conf (actions like [NOTFOUND=return] dropped). */

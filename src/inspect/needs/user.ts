@@ -42,6 +42,10 @@ export function parseGroup(text: string): { name: string; gid: number; members: 
   return out
 }
 
+function lineOf(text: string | undefined, name: string): string | undefined {
+  return text?.split('\n').find((l) => l.split(':')[0] === name)
+}
+
 export async function userNeeds(input: NeedsInput): Promise<{ needs: Need[]; findings: Finding[] }> {
   const { rootfs } = input
   const spec = input.config.config?.User ?? ''
@@ -101,6 +105,11 @@ export async function userNeeds(input: NeedsInput): Promise<{ needs: Need[]; fin
       evidence,
       confidence: byName ? 'certain' : looksUp ? 'likely' : 'possible',
       user,
+      // The image's own lines for this user and its group, so advice can merge them into a base's files.
+      accounts: {
+        users: entry ? [{ name: entry.name, line: lineOf(passwdText, entry.name), uid: entry.uid, gid: entry.gid }] : [],
+        groups: user.group !== undefined ? [{ name: user.group, line: lineOf(groupText, user.group), gid: user.gid }] : [],
+      },
     },
   ]
   const home = input.program.env.HOME ?? entry?.home ?? '/'

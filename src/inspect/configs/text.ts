@@ -1,0 +1,88 @@
+/** Small helpers every config reader shares: reading text from the image, globs in include lines, facts. */
+import { posix } from 'node:path'
+import type { RootFs } from '../../layers/rootfs.js'
+import type { ConfigFacts } from './types.js'
+
+/** Config files are small; a bigger one is not a config file. */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024
+/** Bounds includes so a config that includes itself (or a huge conf.d) cannot loop or explode. */
+export const MAX_CONFIG_FILES = 200
+
+export async function readText(fs: RootFs, path: string): Promise<string | undefined> {
+  const st = fs.stat(path)
+  if (!st || (st.type !== 'file' && st.type !== 'hardlink') || st.size > MAX_CONFIG_BYTES) return undefined
+  try {
+    return (await fs.readFile(path)).toString('utf8')
+  } catch {
+    return undefined
+  }
+}
+
+export function emptyFacts(program: string): ConfigFacts {
+  return { program, files: [], users: [], groups: [], read: [], write: [], modules: [], gaps: [] }
+}
+
+/** An absolute path: `p` as is, or joined to `dir`. */
+export function absolute(p: string, dir: string): string {
+  return posix.normalize(p.startsWith('/') ? p : posix.join(dir, p))
+}
+
+/** Expands `*`, `?` and `[...]` in the last components of an absolute pattern, sorted (as glob(3) does). */
+export function expandGlob(fs: RootFs, pattern: string): string[] {
+  if (!/[*?[]/.test(pattern)) return fs.stat(pattern) ? [pattern] : []
+  const parts = pattern.split('/').filter(Boolean)
+  let found = ['/']
+  for (const part of parts) {
+    const next: string[] = []
+    for (const dir of found) {
+      if (!/[*?[]/.test(part)) {
+        const p = posix.join(dir, part)
+        if (fs.stat(p)) next.push(p)
+        continue
+      }
+      const re = globRegExp(part)
+      for (const name of [...fs.readdir(dir)].sort()) if (!name.startsWith('.') && re.test(name)) next.push(posix.join(dir, name))
+    }
+    found = next
+    if (found.length > MAX_CONFIG_FILES) break
+  }
+  return found.slice(0, MAX_CONFIG_FILES)
+}
+
+function globRegExp(part: string): RegExp {
+  let re = ''
+  for (let i = 0; i < part.length; i++) {
+    const c = part[i]!
+    if (c === '*') re += '[^/]*'
+    else if (c === '?') re += '[^/]'
+    else if (c === '[') {
+      const end = part.indexOf(']', i + 1)
+      if (end < 0) re += '\\['
+      else {
+        re += `[${part.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`
+        i = end
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&')
+  }
+  return new RegExp(`^${re}$`)
+}
+
+/** The value after `flag` in argv ("-f FILE" or "-fFILE"), the last one winning. */
+export function flagValue(argv: string[], flag: string): string | undefined {
+  let v: string | undefined
+  for (let i = 1; i < argv.length; i++) {
+    if (argv[i] === flag && argv[i + 1] !== undefined) v = argv[++i]
+    else if (argv[i]!.startsWith(flag) && argv[i]!.length > flag.length && !argv[i]!.startsWith('--')) v = argv[i]!.slice(flag.length)
+  }
+  return v
+}
+
+/** Unquotes a "double" or 'single' quoted word. */
+export function unquote(s: string): string {
+  return /^(["']).*\1$/s.test(s) ? s.slice(1, -1) : s
+}
+
+/** Paths that are not files in the image: syslog targets, standard streams, devices. */
+export function isSpecialPath(p: string): boolean {
+  return p === '' || !p.startsWith('/') || p.startsWith('/dev/') || p.startsWith('/proc/')
+}

@@ -1,0 +1,56 @@
+/**
+ * Issue 9 item 6 in the plan, on in-memory images: a symlinked library named with its target is
+ * copied once; "possibly needed" notes leave out what the base has and never suggest --keep /lib;
+ * an NSS module glibc would skip is no gap; confidence says why.
+ */
+import { describe, expect, it } from 'vitest'
+import { advise } from '../src/advise/advise.js'
+import { withoutLinkTargets } from '../src/advise/plan.js'
+import { bases, glibcProgram, MapRootFs, need, sourceImage } from './advise-helpers.js'
+
+const T = '/lib/x86_64-linux-gnu'
+const DEBIAN12 = { id: 'debian', versionId: '12' }
+
+describe('legacy advice: judgement without noise', () => {
+  it('a symlink and its target in one need: only the name the program uses is copied', () => {
+    const fs = new MapRootFs({ [`/usr${T}/libsqlite3.so.0`]: 'libsqlite3.so.0.8.6', [`/usr${T}/libsqlite3.so.0.8.6`]: 1_400_000 })
+    const n = need('dlopen', [`/usr${T}/libsqlite3.so.0`, `/usr${T}/libsqlite3.so.0.8.6`])
+    expect(withoutLinkTargets(n, fs).paths).toEqual([`/usr${T}/libsqlite3.so.0`])
+    const insp = glibcProgram([], { needs: [n] })
+    const a = advise({ inspection: insp, image: sourceImage({ distro: DEBIAN12 }), catalogue: bases(), rootfs: new MapRootFs({ '/app/prog': 1000, [`/usr${T}/libsqlite3.so.0`]: 'libsqlite3.so.0.8.6', [`/usr${T}/libsqlite3.so.0.8.6`]: 1_400_000 }) })
+    const sqlite = a.plan!.copies.filter((c) => c.source.includes('libsqlite3'))
+    expect(sqlite.map((c) => c.source)).toEqual([`/usr${T}/libsqlite3.so.0`])
+  })
+
+  it('possibly-needed notes skip what the base has and never name /lib', () => {
+    const insp = glibcProgram([], {
+      needs: [
+        need('tzdata', ['/usr/share/zoneinfo'], { confidence: 'possible', reason: 'converts times' }),
+        need('gconv', ['/lib', `${T}/gconv`], { confidence: 'possible', reason: 'iconv' }),
+      ],
+    })
+    const fs = new MapRootFs({ '/app/prog': 1000, '/lib': 'usr/lib', [`/usr${T}/gconv/gconv-modules`]: 100, '/usr/share/zoneinfo/UTC': 100 })
+    const a = advise({ inspection: insp, image: sourceImage({ distro: DEBIAN12 }), catalogue: bases(), rootfs: fs })
+    const notes = a.plan!.notes.join('\n')
+    expect(a.plan!.base.name).toMatch(/^distroless\//)
+    expect(notes).not.toMatch(/zoneinfo/) // distroless has tzdata
+    expect(notes).toMatch(/gconv/)
+    expect(notes).not.toMatch(/[ ,(]\/lib[,;) ]/)
+  })
+
+  it('a missing NSS module glibc skips (libnss_db) is not a gap; confidence says why it is high', () => {
+    const insp = glibcProgram([], {
+      needs: [need('nss-module', [], { present: false, confidence: 'possible', reason: 'services lookups name the source "db", but libnss_db.so.2 is not in the image; glibc skips it silently', evidence: ['libnss_db.so.2 for "services: db files" in /etc/nsswitch.conf'] })],
+    })
+    insp.closure.unresolved.push({ name: 'libnss_db.so.2', neededBy: [`${T}/libc.so.6`], searched: [], skipped: [], via: 'dlopen' })
+    const a = advise({ inspection: insp, image: sourceImage({ distro: DEBIAN12 }), catalogue: bases() })
+    expect(a.gaps.join('\n')).not.toMatch(/libnss_db/)
+    expect(a.confidence).not.toBe('low')
+    expect(a.confidenceWhy[0]).toMatch(/^(high|medium): /)
+    // A real unresolved library still makes it low, and says which.
+    insp.closure.unresolved.push({ name: 'libfoo.so.1', neededBy: ['/app/prog'], searched: [], skipped: [], via: 'needed' })
+    const low = advise({ inspection: insp, image: sourceImage({ distro: DEBIAN12 }), catalogue: bases() })
+    expect(low.confidence).toBe('low')
+    expect(low.confidenceWhy).toContain('low: 1 unresolved library (libfoo.so.1)')
+  })
+})

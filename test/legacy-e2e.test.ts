@@ -1,0 +1,234 @@
+/**
+ * Legacy apps end to end (issue 9): Debian 12 servers as their packages install them, and a C
+ * program doing user and service lookups behind a wrapper, on a local registry; slim's Dockerfile
+ * is built with buildah (vfs, chroot isolation) on the distroless-equivalent test bases, then each
+ * program's OWN check runs as the image's USER in the original and in the slim image
+ * (haproxy -c -f, nginx -t, redis-server reading its config, memcached -u, the lookup probe):
+ * exit code and output must be the same. Sizes before and after are printed.
+ */
+import { execFile, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { advise } from '../src/advise/advise.js'
+import { builtinBases } from '../src/advise/catalogue/load.js'
+import type { Base } from '../src/advise/catalogue/types.js'
+import { mergeMirrors, parseConfig, resolveBases } from '../src/advise/config.js'
+import { sourceImageFrom } from '../src/advise/source.js'
+import type { Advice } from '../src/advise/types.js'
+import { openImage } from '../src/image/open.js'
+import { inspectImage } from '../src/inspect/inspect.js'
+import { buildIndex, collectFacts } from '../src/layers/index.js'
+import { ensureBases, type TestBases } from './bases/build.js'
+import { ensureFixtures, type Fixtures } from './fixtures/index.js'
+import { LEGACY_IMAGES } from './fixtures/units/legacy.js'
+import { pushLayout, startRegistry, type RunningRegistry } from './infra/registry.js'
+
+const exec = promisify(execFile)
+
+const SERVED: Record<string, { layoutTags: Record<string, string>; repo: string }> = {
+  'distroless/static-debian12': { layoutTags: { latest: 'static-debian12', nonroot: 'static-debian12-nonroot' }, repo: 'distroless/static-debian12' },
+  'distroless/base-nossl-debian12': { layoutTags: { latest: 'base-nossl-debian12', nonroot: 'base-nossl-debian12-nonroot' }, repo: 'distroless/base-nossl-debian12' },
+  'distroless/base-debian12': { layoutTags: { latest: 'base-debian12', nonroot: 'base-debian12-nonroot' }, repo: 'distroless/base-debian12' },
+  'distroless/cc-debian12': { layoutTags: { latest: 'cc-debian12', nonroot: 'cc-debian12-nonroot' }, repo: 'distroless/cc-debian12' },
+}
+
+interface Case {
+  image: keyof typeof LEGACY_IMAGES
+  /** The issue-9 item the case proves, and what the advice must say. */
+  item: string
+  advice(a: Advice): void
+}
+
+const CASES: Case[] = [
+  {
+    image: 'legacy-haproxy',
+    item: '1: users named in the config are merged into the base passwd; chroot keeps root on the latest tag',
+    advice(a) {
+      expect(a.plan!.accounts!.users.map((u) => u.name)).toContain('haproxy')
+      expect(a.plan!.user.spec).toBe('0:0')
+      expect(a.plan!.user.note).toMatch(/haproxy's config says `user haproxy`.*chroot/)
+      expect(a.plan!.base.tag).toBe('latest')
+      expect(a.dockerfile).toMatch(/^COPY --from=accounts \/slim-accounts\/passwd \/slim-accounts\/group \/etc\/$/m)
+    },
+  },
+  {
+    image: 'legacy-redis',
+    item: '2: /etc/redis (2770 redis:redis) and its state dirs keep their owner; the image user is kept and proven',
+    advice(a) {
+      expect(a.plan!.user.note).toMatch(/image's own USER redis .*checked: it can read and write/)
+      expect(a.plan!.copies.find((c) => c.source === '/etc/redis')?.chown).toMatch(/^\d+:\d+$/)
+      expect(a.plan!.copies.find((c) => c.source === '/etc/redis')?.chown).not.toBe('65532:65532')
+    },
+  },
+  {
+    image: 'legacy-nginx',
+    item: '6: nginx that must be root runs on the latest tag, says why; libnss_db is not a gap',
+    advice(a) {
+      expect(a.plan!.user.spec).toBe('0:0')
+      expect(a.plan!.base.tag).toBe('latest')
+      expect(a.gaps.join('\n')).not.toMatch(/libnss_db/)
+    },
+  },
+  {
+    image: 'legacy-memcached',
+    item: '1: memcached -u memcache: the user is merged and root kept',
+    advice(a) {
+      expect(a.plan!.accounts!.users.map((u) => u.name)).toContain('memcache')
+      expect(a.plan!.user.spec).toBe('0:0')
+    },
+  },
+  {
+    image: 'legacy-lookup',
+    item: '3 and 5: /etc/services is a need that acts; the exec-only wrapper becomes the ENTRYPOINT, no shell copied',
+    advice(a) {
+      const services = a.plan!.copies.some((c) => c.source === '/etc/services')
+      const base = builtinBases().find((b) => b.name === a.plan!.base.name)!
+      expect(services || base.provides.files.includes('/etc/services')).toBe(true)
+      expect(a.plan!.base.name).toMatch(/^distroless\//)
+      expect(a.plan!.runtime.entrypoint).toEqual(['/usr/local/bin/lookup'])
+      expect(a.plan!.runtime.env).toEqual(expect.arrayContaining([['LOOKUP_STARTED', '1'], ['APP_MODE', 'prod']]))
+      expect(a.plan!.copies.map((c) => c.source)).not.toEqual(expect.arrayContaining([expect.stringMatching(/\/(sh|dash|mkdir)$|docker-entrypoint/)]))
+    },
+  },
+]
+
+/** Checks adjusted for running here: tests share the host's network, so redis listens on a unix
+ * socket in /tmp only (with no port and no socket it exits: "not listening anywhere"). */
+const CHECKS: Record<string, { check: string[] }> = {
+  'legacy-redis': { check: [...LEGACY_IMAGES['legacy-redis']!.check, '--unixsocket', '/tmp/redis-check.sock'] },
+}
+
+let work: string
+let reg: RunningRegistry
+let fx: Fixtures
+let tb: TestBases
+let catalogue: Base[]
+let mirrors: Record<string, string>
+const STORAGE = () => ['--root', join(work, 'storage', 'root'), '--runroot', join(work, 'storage', 'run'), '--storage-driver', 'vfs']
+
+async function buildah(args: string[], timeout = 240_000): Promise<string> {
+  try {
+    const { stdout } = await exec('nice', ['-n', '10', 'buildah', ...STORAGE(), ...args], { timeout, maxBuffer: 64 * 1024 * 1024 })
+    return stdout
+  } catch (e) {
+    const err = e as { stderr?: string; message: string }
+    throw new Error(`buildah ${args.join(' ')} failed: ${(err.stderr ?? err.message).trim().split('\n').slice(-6).join(' | ')}`)
+  }
+}
+
+async function digestOf(ref: string): Promise<string> {
+  const { stdout } = await exec('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${ref}`])
+  return stdout.trim()
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'slim-legacy-e2e-'))
+  ;[fx, tb, reg] = await Promise.all([ensureFixtures(CASES.map((c) => c.image)), ensureBases(), startRegistry('plain')])
+  mirrors = mergeMirrors({}, [`gcr.io=${reg.host}`, `docker.io=${reg.host}`])
+  const overrides: Record<string, unknown>[] = []
+  for (const [name, served] of Object.entries(SERVED)) {
+    const base = builtinBases().find((b) => b.name === name)!
+    const tags = []
+    for (const t of base.tags) {
+      const layoutRef = served.layoutTags[t.tag]
+      if (!layoutRef) continue
+      await pushLayout(tb.layout, layoutRef, `${served.repo}:${t.tag}`, reg, { all: false })
+      tags.push({ ...t, digests: { amd64: await digestOf(`${reg.host}/${served.repo}:${t.tag}`) } })
+    }
+    overrides.push({ name, tags })
+  }
+  const exclude = builtinBases().map((b) => b.name).filter((n) => !(n in SERVED))
+  catalogue = resolveBases(parseConfig({ mirrors: {}, exclude, bases: overrides }, join(work, 'e2e-config.json')))
+  for (const c of CASES) await pushLayout(fx.layout, c.image, `src/${c.image}:1`, reg, { all: false })
+}, 900_000)
+
+afterAll(async () => {
+  await buildah(['rm', '--all']).catch(() => undefined)
+  await buildah(['rmi', '--all', '--force']).catch(() => undefined)
+  await reg?.stop()
+  if (work) rmSync(work, { recursive: true, force: true })
+})
+
+interface Mounted {
+  mount: string
+  container: string
+  user: string
+  env: Record<string, string>
+}
+
+async function mounted(image: string): Promise<Mounted> {
+  const info = JSON.parse(await buildah(['inspect', '--type', 'image', image])) as { OCIv1: { config: { User?: string; Env?: string[] } } }
+  const container = (await buildah(['from', '--pull-never', image])).trim()
+  const mount = (await buildah(['mount', container])).trim()
+  const cfg = info.OCIv1.config
+  const env = Object.fromEntries((cfg.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
+  return { mount, container, user: cfg.User || '0:0', env }
+}
+
+/** The numeric uid:gid of a USER in a root (chroot --userspec resolves names on the host otherwise). */
+async function numericUser(root: string, spec: string): Promise<string> {
+  if (/^\d+(:\d+)?$/.test(spec)) return spec.includes(':') ? spec : `${spec}:${spec}`
+  const { stdout } = await exec('grep', [`^${spec.split(':')[0]}:`, join(root, 'etc/passwd')])
+  const f = stdout.trim().split(':')
+  return `${f[2]}:${f[3]}`
+}
+
+/** argv in the root as `user`, /dev and /proc bound in; `up`: it must still run after that many seconds. */
+function runInside(m: Mounted, user: string, argv: string[], up?: number): Promise<{ status: number | 'up'; out: string }> {
+  for (const d of ['dev', 'proc']) mkdirSync(join(m.mount, d), { recursive: true })
+  const script = 'mount --rbind /dev "$1/dev" && mount --rbind /proc "$1/proc" && r="$1" && u="$2" && shift 2 && exec chroot --userspec="$u" "$r" "$@"'
+  return new Promise((resolve) => {
+    const child = spawn('unshare', ['-m', '-p', '--fork', '--kill-child', '--propagation', 'private', 'sh', '-c', script, 'sh', m.mount, user, ...argv], { env: { ...m.env, PATH: m.env.PATH ?? '/usr/bin:/bin' } })
+    let out = ''
+    let killed = false
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+    const timer = setTimeout(() => ((killed = true), child.kill('SIGKILL')), (up ?? 30) * 1000)
+    child.on('exit', (status) => {
+      clearTimeout(timer)
+      resolve({ status: killed && up ? 'up' : (status ?? -1), out })
+    })
+  })
+}
+
+describe('legacy apps: slim Dockerfiles pass each program\'s own check as the image USER', () => {
+  for (const c of CASES) {
+    it(`${c.image} (item ${c.item})`, async () => {
+      const src = `${reg.host}/src/${c.image}:1`
+      const source = await openImage(`docker://${src}`, {})
+      let advice: Advice
+      try {
+        const index = await buildIndex(source)
+        const facts = await collectFacts(index)
+        const inspection = await inspectImage(index, source.config)
+        advice = advise({ inspection, image: sourceImageFrom(source, { layers: index.layers, os: facts.os }), catalogue, rootfs: index, options: { mirrors } })
+      } finally {
+        await source.close()
+      }
+      expect(advice.verdict, advice.summary).toBe('slim')
+      c.advice(advice)
+      expect(advice.confidenceWhy.length).toBeGreaterThan(0)
+
+      const ctx = join(work, 'ctx', c.image)
+      mkdirSync(ctx, { recursive: true })
+      writeFileSync(join(ctx, 'Dockerfile'), advice.dockerfile!)
+      const slim = `localhost/slim-legacy/${c.image}:1`
+      await buildah(['bud', '-q', '--isolation', 'chroot', '--tls-verify=false', '-f', join(ctx, 'Dockerfile'), '-t', slim, ctx], 600_000)
+      await buildah(['pull', '-q', '--tls-verify=false', `docker://${src}`])
+      const [orig, built] = [await mounted(`docker://${src}`.replace('docker://', '')), await mounted(slim)]
+      const spec = { ...LEGACY_IMAGES[c.image]!, ...CHECKS[c.image] }
+      const a = await runInside(orig, await numericUser(orig.mount, orig.user), spec.check, spec.up)
+      const b = await runInside(built, await numericUser(built.mount, built.user), spec.check, spec.up)
+      const sizes = await Promise.all([orig.mount, built.mount].map(async (m) => Number((await exec('du', ['-sb', '--exclude=./proc', '--exclude=./dev', m])).stdout.split('\t')[0])))
+      console.log(`${c.image}: ${advice.plan!.base.publicRef} USER ${built.user}; check ${spec.check.join(' ')} -> original ${a.status}, slim ${b.status}; ${sizes[0]} B -> ${sizes[1]} B (${((1 - sizes[1]! / sizes[0]!) * 100).toFixed(1)}% smaller); confidence ${advice.confidence}`)
+      expect(b.status, `slim: ${b.out}\noriginal: ${a.out}`).toBe(a.status)
+      expect(b.out).toBe(a.out)
+      expect(a.status === 0 || a.status === 'up', a.out).toBe(true)
+      expect(statSync(join(built.mount, 'etc/passwd')).isFile()).toBe(true)
+      for (const m of [orig, built]) await buildah(['umount', m.container])
+    }, 900_000)
+  }
+})
