@@ -13,6 +13,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run --silent build
 npx tsc -p tsconfig.json --noEmit
+# The import structure: stage order, no cycles (dependency-cruiser).
+npm run --silent check:structure
 # Build the real binaries and images the tests use (cached outside the repo; a no-op when warm).
 npx tsx test/prepare.ts
 

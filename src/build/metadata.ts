@@ -4,7 +4,8 @@
  * dpkg, the matching subset of apk's installed database) and the users and groups the plan merges
  * into the base's /etc/passwd and /etc/group.
  */
-import type { Plan } from '../advise/types.js'
+import type { Accounts, Plan } from '../advise/types.js'
+import type { AccountEntry } from '../inspect/types.js'
 import type { InstalledPackage, PackageIndex } from '../layers/packages.js'
 import type { RootFs } from '../layers/rootfs.js'
 import type { LayerEntry } from './entries.js'
@@ -62,19 +63,10 @@ export async function scannerMetadata(kept: InstalledPackage[], base: RootFs | u
   return out
 }
 
-interface AccountLine {
-  name: string
-  line?: string
-}
-interface PlanAccounts {
-  users: AccountLine[]
-  groups: AccountLine[]
-}
-
 /** The plan's merged accounts (set by the advice for programs that look users up by name), if any. */
-function accountsOf(plan: Plan): PlanAccounts | undefined {
-  const a = (plan as Plan & { accounts?: PlanAccounts }).accounts
-  return a && (a.users?.length || a.groups?.length) ? a : undefined
+function accountsOf(plan: Plan): Accounts | undefined {
+  const a = plan.accounts
+  return a && (a.users.length || a.groups.length) ? a : undefined
 }
 
 /** /etc/passwd and /etc/group: the base's own lines, then the source's lines for names the base lacks. */
@@ -83,7 +75,7 @@ export async function accountFiles(plan: Plan, base: RootFs | undefined): Promis
   if (!a) return []
   const out: LayerEntry[] = []
   for (const [file, lines] of [['/etc/passwd', a.users], ['/etc/group', a.groups]] as const) {
-    const add = lines.filter((l): l is Required<AccountLine> => !!l.line && !/[\n\r\0]/.test(l.line))
+    const add = lines.filter((l): l is AccountEntry & { line: string } => !!l.line && !/[\n\r\0]/.test(l.line))
     if (add.length === 0) continue
     const own = (await readText(base, file)) ?? ''
     const names = new Set(own.split('\n').map((l) => l.split(':')[0]))
