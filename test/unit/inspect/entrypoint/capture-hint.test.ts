@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest'
+import { inspectionCaptureHint } from '../../../../src/inspect/entrypoint/capture-hint.js'
+
+const config = (Entrypoint: string[] | null, Cmd: string[] | null = null) => ({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { Entrypoint, Cmd } })
+
+describe('inspectionCaptureHint', () => {
+  it('keeps the named programs wherever they are, the loaders and the loader config', () => {
+    const hint = inspectionCaptureHint(config(['/usr/bin/curl'], ['--version']))
+    expect(hint('/usr/bin/curl', 300_000)).toBe(true)
+    expect(hint('/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', 200_000)).toBe(true)
+    expect(hint('/lib/ld-musl-x86_64.so.1', 700_000)).toBe(true)
+    expect(hint('/etc/ld.so.conf.d/x86_64-linux-gnu.conf', 100)).toBe(true)
+    expect(hint('/usr/lib/x86_64-linux-gnu/libcurl.so.4.8.0', 600_000)).toBe(false)
+    expect(hint('/usr/bin/wget', 500_000)).toBe(false)
+  })
+
+  it('reads the first words of a shell-form command, not the shell', () => {
+    const hint = inspectionCaptureHint(config(null, ['/bin/sh', '-c', 'exec gunicorn app:wsgi --bind 0.0.0.0']))
+    expect(hint('/usr/local/bin/gunicorn', 10_000)).toBe(true)
+    expect(hint('/bin/sh', 100_000)).toBe(false)
+  })
+
+  it('never keeps a huge file', () => {
+    expect(inspectionCaptureHint(config(['/app/big']))('/app/big', 65 * 1024 * 1024)).toBe(false)
+  })
+
+  it('keeps what inspection reads (accounts, NSS, libc, libcrypto), versioned program names, and the caller\'s extra rules', () => {
+    const hint = inspectionCaptureHint(config(null, ['python3']), [{ path: '/etc/app.yml' }, { under: '/opt/app/conf' }, { baseName: /^settings\.ini$/ }])
+    for (const p of ['/etc/passwd', '/etc/group', '/etc/nsswitch.conf', '/usr/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib/x86_64-linux-gnu/libcrypto.so.3', '/usr/bin/python3.11']) expect(hint(p, 5_000_000)).toBe(true)
+    for (const p of ['/etc/app.yml', '/opt/app/conf/a.toml', '/srv/settings.ini']) expect(hint(p, 100)).toBe(true)
+    for (const p of ['/etc/shadow', '/usr/lib/x86_64-linux-gnu/libssl.so.3', '/usr/bin/python3-config', '/opt/app/confx']) expect(hint(p, 100)).toBe(false)
+  })
+})
