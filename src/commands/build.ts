@@ -11,6 +11,9 @@ import { pushImage } from '../build/push.js'
 import { renderSbom } from '../build/sbom.js'
 import { withTempDir } from '../build/temp.js'
 import { analyzeImage } from '../pipeline/index.js'
+import { verifyFlags, verifyOptionsFromFlags, verifyText } from '../cli/verify.js'
+import { NOT_VIABLE_EXIT, verifySlim } from '../build/verify.js'
+import { openImage } from '../image/open.js'
 
 export default class Build extends SlimCommand {
   static override description = 'Build the slim image of IMAGE without Docker: the chosen base\'s layers plus one reproducible layer with exactly the files the program needs.'
@@ -31,6 +34,8 @@ export default class Build extends SlimCommand {
     sbom: Flags.string({ description: 'Also write a software bill of materials of the slim image to this file.' }),
     'sbom-format': Flags.string({ description: 'SBOM format.', options: ['cyclonedx', 'spdx'], default: 'cyclonedx' }),
     quiet: Flags.boolean({ char: 'q', description: 'No progress output.', default: false }),
+    verify: Flags.boolean({ description: 'After building, run `slim verify` on the original and the written image (the report goes to stderr; exit 4 when not viable).', default: false, helpGroup: 'VERIFY' }),
+    ...verifyFlags,
   }
 
   async run(): Promise<void> {
@@ -38,7 +43,9 @@ export default class Build extends SlimCommand {
     const push = flags.output.startsWith('docker://') ? flags.output.slice('docker://'.length) : undefined
     const dest = push === undefined ? parseDestination(flags.output) : undefined
     const open = await openOptionsFromFlags(flags, this.debugLog)
-    const a = await analyzeImage(args.image, analyzeOptionsFromFlags(open, flags, { progress: progressWanted(flags) }))
+    const options = analyzeOptionsFromFlags(open, flags, { progress: progressWanted(flags) })
+    const verifyOptions = flags.verify ? verifyOptionsFromFlags(flags, options.maxExpandedBytes) : undefined
+    const a = await analyzeImage(args.image, options)
     try {
       await withTempDir('build', async (work) => {
         const built = await buildSlim(a, open, work)
@@ -58,6 +65,20 @@ export default class Build extends SlimCommand {
         out(`written to ${flags.output}`)
         process.stdout.write(`${built.assembled.manifestDigest}\n`)
       })
+      if (verifyOptions) {
+        // The image as written, opened by its reference like any other image.
+        const written = await openImage(flags.output, { ...open, platform: a.image.platform })
+        try {
+          const report = await verifySlim(a, written, verifyOptions)
+          process.stderr.write(verifyText(report).map((l) => `slim: verify: ${l}\n`).join(''))
+          if (!report.verified) {
+            process.stderr.write('slim: verify: the image was written, but it is not viable; rebuild with the --keep shown above\n')
+            process.exitCode = NOT_VIABLE_EXIT
+          }
+        } finally {
+          await written.close()
+        }
+      }
     } finally {
       await a.image.close()
     }

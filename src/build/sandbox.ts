@@ -1,0 +1,159 @@
+/**
+ * Runs a command of an unpacked image inside a sandbox, never on the host: bubblewrap with every
+ * namespace unshared (the network too unless asked), the unpacked root bound as "/", its own /proc,
+ * /dev and /tmp, the image's USER mapped through the image's own /etc/passwd and /etc/group, the
+ * image's WorkingDir and only the image's Env. Without bwrap, as root: `unshare` (mount, pid, net
+ * namespaces) + chroot. A timeout kills the whole sandbox (bwrap --die-with-parent follows its
+ * parent; the process group is killed).
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { SlimError } from '../core/errors.js'
+import { RootWriter } from './unpack.js'
+
+export interface SandboxRun {
+  root: string
+  /** argv; argv[0] is looked up in the image's PATH by the sandbox's exec (absolute is best). */
+  argv: string[]
+  user?: string
+  workdir?: string
+  env: string[]
+  network: boolean
+  timeoutMs: number
+}
+
+export interface SandboxResult {
+  code: number | null
+  signal: string | null
+  /** stdout and stderr interleaved as they came, bounded. */
+  output: string
+  /** True when the timeout ended it (a server still running). */
+  timedOut: boolean
+  tool: 'bwrap' | 'unshare+chroot'
+}
+
+const MAX_OUTPUT = 256 * 1024
+
+/** What Docker's default profile grants a root container, minus raw sockets and mknod. */
+const ROOT_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE']
+
+function onPath(bin: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+    if (dir && existsSync(join(dir, bin))) return join(dir, bin)
+  }
+  return undefined
+}
+
+/** Reads a file of the unpacked root, its parents resolved inside the root (not the host's). */
+function readInRoot(root: string, path: string): string | undefined {
+  try {
+    const real = new RootWriter(root).resolveDir(path.split('/').filter(Boolean), false)
+    return real ? readFileSync(real, 'utf8') : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function lookup(file: string | undefined, name: string, field: 2 | 3): number | undefined {
+  for (const line of (file ?? '').split('\n')) {
+    const f = line.split(':')
+    if (f[0] === name && /^\d+$/.test(f[2] ?? '')) return Number(f[field])
+  }
+  return undefined
+}
+
+/**
+ * The numeric uid:gid of an image's USER ("name", "uid", "name:group", "uid:gid"), resolved through
+ * the image's own /etc/passwd and /etc/group; numbers pass through; an empty USER is root.
+ */
+export function resolveUser(root: string, user: string | undefined): { uid: number; gid: number } {
+  if (!user) return { uid: 0, gid: 0 }
+  const [u, g] = user.split(':', 2)
+  const passwd = /^\d+$/.test(u) && (g === undefined || /^\d+$/.test(g)) ? undefined : readInRoot(root, '/etc/passwd')
+  const uid = /^\d+$/.test(u) ? Number(u) : lookup(passwd, u, 2)
+  if (uid === undefined) throw new SlimError('format', `the image's USER ${JSON.stringify(u)} is not in its /etc/passwd: the program could not start as it; fix USER or keep /etc/passwd`)
+  let gid: number | undefined
+  if (g === undefined) {
+    const byUid = (passwd ?? readInRoot(root, '/etc/passwd') ?? '').split('\n').map((l) => l.split(':')).find((f) => f[2] === String(uid))
+    gid = byUid && /^\d+$/.test(byUid[3] ?? '') ? Number(byUid[3]) : uid === 0 ? 0 : uid
+  } else if (/^\d+$/.test(g)) gid = Number(g)
+  else {
+    const group = readInRoot(root, '/etc/group')
+    gid = lookup(group, g, 2)
+    if (gid === undefined) throw new SlimError('format', `the image's USER group ${JSON.stringify(g)} is not in its /etc/group`)
+  }
+  return { uid, gid }
+}
+
+/** Which sandbox tool works here, or a one-line error saying what to install. */
+export function sandboxTool(): 'bwrap' | 'unshare+chroot' {
+  if (onPath('bwrap')) return 'bwrap'
+  if (process.getuid?.() === 0 && onPath('unshare') && onPath('chroot')) return 'unshare+chroot'
+  throw new SlimError('unsupported', 'slim verify runs the program in a sandbox and found none: install bubblewrap (bwrap), or run as root with util-linux unshare and chroot')
+}
+
+function commandLine(run: SandboxRun, tool: 'bwrap' | 'unshare+chroot'): string[] {
+  const { uid, gid } = resolveUser(run.root, run.user)
+  const envPairs = run.env.map((e) => {
+    const i = e.indexOf('=')
+    return i < 0 ? [e, ''] : [e.slice(0, i), e.slice(i + 1)]
+  })
+  if (tool === 'bwrap') {
+    const args: string[] = []
+    if (uid === 0 && process.getuid?.() === 0) {
+      // An image running as root, and slim running as root: no user namespace (one mapped uid
+      // would make chown to the image's service users fail with EINVAL, which the real runtime
+      // does not), and only the capabilities a default container runtime grants.
+      args.push('--unshare-ipc', '--unshare-pid', '--unshare-uts', '--unshare-cgroup-try', ...(run.network ? [] : ['--unshare-net']))
+      args.push('--cap-drop', 'ALL', ...ROOT_CAPS.flatMap((c) => ['--cap-add', c]))
+    } else {
+      args.push('--unshare-all', ...(run.network ? ['--share-net'] : []), '--uid', String(uid), '--gid', String(gid))
+    }
+    args.push('--die-with-parent', '--new-session')
+    args.push('--bind', run.root, '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp')
+    args.push('--chdir', run.workdir || '/', '--clearenv')
+    for (const [k, v] of envPairs) args.push('--setenv', k, v)
+    return ['bwrap', ...args, '--', ...run.argv]
+  }
+  // unshare + chroot (root only): setpriv drops to the user inside when it exists on the host.
+  const inner = ['chroot', `--userspec=${uid}:${gid}`, run.root, 'env', '-i', ...envPairs.map(([k, v]) => `${k}=${v}`), ...run.argv]
+  return ['unshare', '--mount', '--pid', '--fork', '--mount-proc=' + join(run.root, 'proc'), ...(run.network ? [] : ['--net']), ...inner]
+}
+
+/** Runs the command in the sandbox and collects its exit and output. */
+export async function runSandboxed(run: SandboxRun): Promise<SandboxResult> {
+  const tool = sandboxTool()
+  const argv = commandLine(run, tool)
+  if (tool === 'bwrap') {
+    // bwrap's --version answers even where user namespaces are off; a trivial run tells.
+    const probe = spawnSync('bwrap', ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/', 'true'], { timeout: 10_000 })
+    if (probe.status !== 0) throw new SlimError('unsupported', `bwrap cannot create a sandbox here (${String(probe.stderr).trim() || 'no namespaces'}): enable unprivileged user namespaces or run slim verify as root`)
+  }
+  return await new Promise<SandboxResult>((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })
+    let output = ''
+    const take = (b: Buffer): void => {
+      if (output.length < MAX_OUTPUT) output += b.toString('utf8').slice(0, MAX_OUTPUT - output.length)
+    }
+    child.stdout.on('data', take)
+    child.stderr.on('data', take)
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      try {
+        process.kill(-child.pid!, 'SIGKILL')
+      } catch {
+        child.kill('SIGKILL')
+      }
+    }, run.timeoutMs)
+    child.on('error', (e) => {
+      clearTimeout(timer)
+      reject(new SlimError('unsupported', `starting ${argv[0]} failed: ${e.message}`))
+    })
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, output, timedOut, tool })
+    })
+  })
+}

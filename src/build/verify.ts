@@ -1,0 +1,230 @@
+/**
+ * `slim verify` as a function: the original and the slim image are unpacked into bounded temp
+ * directories, the same probe runs in each inside a sandbox (src/build/sandbox.ts), and the two
+ * runs are compared: exit code, output (loosely normalised), and the loader/runtime failures a
+ * missing file causes, each mapped back to the file of the original image that slim should have
+ * kept and the --keep that adds it.
+ */
+import { mkdtempSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import { SlimError } from '../core/errors.js'
+import { DEFAULT_MAX_TEMP_BYTES, trackTemp } from '../core/temp.js'
+import type { Image } from '../image/types.js'
+import type { Analysis } from '../pipeline/analyze.js'
+import { runSandboxed, type SandboxResult } from './sandbox.js'
+import { RootWriter, unpackImage } from './unpack.js'
+
+/** Exit code of `slim verify` when the slim image is not viable. */
+export const NOT_VIABLE_EXIT = 4
+
+export interface VerifyOptions {
+  /** Arguments for the program instead of the default probe. */
+  probe?: string[]
+  /** The exit code both runs must give (default: the original's). */
+  expectExit?: number
+  timeoutSeconds: number
+  network: boolean
+  maxBytes?: number
+}
+
+export type Probe =
+  | { mode: 'args'; args: string[]; why: string }
+  /** Run ENTRYPOINT+CMD; started = still running when the window ends, with no failure seen. */
+  | { mode: 'server'; seconds: number; why: string }
+
+export interface Missing {
+  /** What the failure message names (a soname, a path, "CA certificates"...). */
+  what: string
+  message: string
+  /** Path in the original image that provides it, when found. */
+  path?: string
+}
+
+export interface VerifyRun extends SandboxResult {
+  argv: string[]
+  started?: boolean
+}
+
+export interface VerifyReport {
+  verified: boolean
+  probe: Probe
+  original: VerifyRun
+  slim: VerifyRun
+  missing: Missing[]
+  /** One-line findings, in order of importance. */
+  findings: string[]
+  notes: string[]
+}
+
+const KNOWN_PROBES: Record<string, string[]> = {
+  nginx: ['-t'],
+  haproxy: ['-c', '-f', '/etc/haproxy/haproxy.cfg'],
+  lighttpd: ['-tt', '-f', '/etc/lighttpd/lighttpd.conf'],
+}
+const SERVERS = new Set(['redis-server', 'postgres', 'mysqld', 'mariadbd', 'httpd', 'apache2', 'memcached', 'mongod', 'caddy', 'traefik', 'valkey-server', 'envoy'])
+
+/** The probe for a program: --probe, a known config check, a start window for servers, else --version. */
+export function chooseProbe(programPath: string | undefined, exposesPorts: boolean, opts: Pick<VerifyOptions, 'probe' | 'timeoutSeconds'>): Probe {
+  if (opts.probe) return { mode: 'args', args: opts.probe, why: '--probe' }
+  const name = basename(programPath ?? '')
+  if (KNOWN_PROBES[name]) return { mode: 'args', args: KNOWN_PROBES[name], why: `${name}'s configuration check` }
+  if (SERVERS.has(name) || exposesPorts) {
+    return { mode: 'server', seconds: Math.min(3, opts.timeoutSeconds), why: `${name || 'the server'} started with its ENTRYPOINT/CMD; "started" = still running after the window with no loader or runtime error` }
+  }
+  return { mode: 'args', args: ['--version'], why: 'a --version run (no known probe for this program; use --probe ARGS for a better one)' }
+}
+
+const FAILURES: { re: RegExp; what: (m: RegExpMatchArray) => string }[] = [
+  { re: /error while loading shared libraries: ([^\s:]+)/g, what: (m) => m[1] },
+  { re: /Error loading shared library ([^\s:]+)/g, what: (m) => m[1] },
+  { re: /([^\s:'"]+\.so[.\d]*): cannot open shared object file/g, what: (m) => m[1] },
+  { re: /execvp? ([^\s:]+): No such file or directory/g, what: (m) => m[1] },
+  { re: /(?:^|\s)([^\s:]+): not found/gm, what: (m) => m[1] },
+  { re: /x509: certificate signed by unknown authority|unable to get local issuer certificate|certificate verify failed/g, what: () => 'CA certificates' },
+  { re: /unknown time ?zone ([^\s:]+)/gi, what: (m) => `time zone ${m[1]}` },
+  { re: /getpw(?:nam|uid)\(\s*"?([^")]*)"?\s*\) failed|unknown user ([^\s:]+)/g, what: (m) => `user ${m[1] ?? m[2]}` },
+  { re: /open\(\) "([^"]+)" failed \(2: No such file or directory\)/g, what: (m) => m[1] },
+]
+
+/** Loader and runtime failures named in `output`. */
+export function failuresIn(output: string): { what: string; message: string }[] {
+  const out: { what: string; message: string }[] = []
+  for (const f of FAILURES) {
+    for (const m of output.matchAll(f.re)) {
+      const what = f.what(m)
+      if (!out.some((o) => o.what === what)) out.push({ what, message: m[0].trim() })
+    }
+  }
+  return out
+}
+
+/** Output with pids, timestamps, addresses and numbers blurred, for a loose comparison. */
+export function normaliseOutput(s: string): string {
+  return s
+    .replace(/\d{4}[-/]\d\d[-/]\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?/g, 'TIME')
+    .replace(/0x[0-9a-f]+/gi, 'ADDR')
+    .replace(/\d+/g, 'N')
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter(Boolean)
+    .join('\n')
+}
+
+const LIB_DIRS = ['/lib', '/lib64', '/usr/lib', '/usr/lib64', '/usr/local/lib']
+
+/** Where the original image has `what`: the analysis closure first, then the usual library dirs of its root. */
+function locate(analysis: Analysis, originalRoot: string, what: string): string | undefined {
+  const closure = analysis.inspection.closure
+  const lib = closure.libraries.find((l) => l.soname === what || basename(l.path) === what) ?? (closure.interpreter?.path === what ? closure.interpreter : undefined)
+  if (lib) return lib.path
+  if (what === 'CA certificates') return '/etc/ssl/certs/ca-certificates.crt'
+  if (what.startsWith('time zone ')) return `/usr/share/zoneinfo/${what.slice('time zone '.length)}`
+  if (what.startsWith('user ')) return '/etc/passwd'
+  const reader = new RootWriter(originalRoot)
+  if (what.startsWith('/')) return reader.resolveDir(what.split('/').filter(Boolean), false) ? what : undefined
+  for (const dir of LIB_DIRS) {
+    const host = reader.resolveDir(dir.split('/').filter(Boolean), false)
+    if (!host) continue
+    const subdirs = ['', ...safeReaddir(host).filter((d) => d.includes('-linux-'))]
+    for (const sub of subdirs) {
+      if (safeReaddir(join(host, sub)).includes(what)) return join(dir, sub, what)
+    }
+  }
+  return undefined
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
+}
+
+function commandOf(image: Image): string[] {
+  const c = image.config.config ?? {}
+  return [...(c.Entrypoint ?? []), ...(c.Cmd ?? [])]
+}
+
+async function runProbe(image: Image, root: string, probe: Probe, programPath: string, opts: VerifyOptions): Promise<VerifyRun> {
+  const c = image.config.config ?? {}
+  const argv = probe.mode === 'args' ? [programPath, ...probe.args] : commandOf(image)
+  if (argv.length === 0) throw new SlimError('unsupported', `${image.reference}: no ENTRYPOINT or CMD to start; give --probe ARGS`)
+  const timeoutMs = (probe.mode === 'server' ? probe.seconds : opts.timeoutSeconds) * 1000
+  const r = await runSandboxed({ root, argv, user: c.User, workdir: c.WorkingDir, env: c.Env ?? [], network: opts.network, timeoutMs })
+  return { ...r, argv, started: probe.mode === 'server' ? r.timedOut : undefined }
+}
+
+/** Unpacks `image` into a fresh registered temp directory; returns it and the unpack notes. */
+async function unpackTemp(image: Image, label: string, maxBytes: number): Promise<{ root: string; notes: string[]; remove: () => Promise<void> }> {
+  const root = mkdtempSync(join(tmpdir(), `slim-verify-${label}-`))
+  const handle = trackTemp(root, { dir: true })
+  try {
+    const r = await unpackImage(image, root, { handle, maxBytes })
+    return { root, notes: r.notes.map((n) => `${label}: ${n}`), remove: () => handle.remove() }
+  } catch (e) {
+    await handle.remove()
+    throw e
+  }
+}
+
+/** Verifies `slim` against the original of `analysis` (whose image is still open). */
+export async function verifySlim(analysis: Analysis, slim: Image, opts: VerifyOptions): Promise<VerifyReport> {
+  const programPath = analysis.inspection.program.path
+  if (!programPath && !opts.probe) throw new SlimError('unsupported', `${analysis.image.reference}: slim found no program to verify (${analysis.advice.summary})`)
+  const exposes = Object.keys(analysis.image.config.config?.ExposedPorts ?? {}).length > 0
+  const probe = chooseProbe(programPath, exposes, opts)
+  const max = opts.maxBytes ?? DEFAULT_MAX_TEMP_BYTES
+  const orig = await unpackTemp(analysis.image, 'original', max)
+  try {
+    const thin = await unpackTemp(slim, 'slim', max)
+    try {
+      const original = await runProbe(analysis.image, orig.root, probe, programPath ?? '', opts)
+      const slimRun = await runProbe(slim, thin.root, probe, programPath ?? '', opts)
+      return judge(analysis, orig.root, probe, original, slimRun, opts, [...orig.notes, ...thin.notes])
+    } finally {
+      await thin.remove()
+    }
+  } finally {
+    await orig.remove()
+  }
+}
+
+function outcome(r: VerifyRun): string {
+  if (r.started !== undefined) return r.started ? 'still running at the end of the window (started)' : `exited ${r.code ?? r.signal} before the window ended`
+  return r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`
+}
+
+function judge(analysis: Analysis, originalRoot: string, probe: Probe, original: VerifyRun, slim: VerifyRun, opts: VerifyOptions, notes: string[]): VerifyReport {
+  const findings: string[] = []
+  const before = new Set(failuresIn(original.output).map((f) => f.what))
+  const missing: Missing[] = failuresIn(slim.output)
+    .filter((f) => !before.has(f.what))
+    .map((f) => ({ ...f, path: locate(analysis, originalRoot, f.what) }))
+  for (const m of missing) {
+    findings.push(`not viable: missing ${m.what}${m.path ? ` (${m.path} in the original; add --keep ${m.path})` : ''}: "${m.message}"`)
+  }
+  const expect = opts.expectExit
+  if (expect !== undefined && probe.mode === 'args' && original.code !== expect) {
+    throw new SlimError('unsupported', `the original image itself does not pass the probe (${outcome(original)}, expected ${expect}): ${firstLine(original.output)}`)
+  }
+  const sameEnd = probe.mode === 'server' ? original.started === slim.started : original.code === slim.code && original.timedOut === slim.timedOut
+  if (!sameEnd) findings.push(`not viable: the slim image ${outcome(slim)}, the original ${outcome(original)}${slim.output ? `: ${firstLine(lastFailure(slim.output))}` : ''}`)
+  if (expect !== undefined && probe.mode === 'args' && slim.code !== expect) findings.push(`not viable: the slim image gave exit ${slim.code}, --expect-exit ${expect}`)
+  const verified = findings.length === 0
+  if (verified && probe.mode === 'args' && normaliseOutput(original.output) !== normaliseOutput(slim.output)) {
+    notes.push(`the output differs beyond pids and timestamps (same exit code): original "${firstLine(original.output)}", slim "${firstLine(slim.output)}"`)
+  }
+  return { verified, probe, original, slim, missing, findings, notes }
+}
+
+function firstLine(s: string): string {
+  const line = s.split('\n').find((l) => l.trim() !== '') ?? ''
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line
+}
+
+function lastFailure(s: string): string {
+  const lines = s.split('\n').filter((l) => l.trim() !== '')
+  return lines.find((l) => /error|fail|not found|cannot/i.test(l)) ?? lines[0] ?? ''
+}

@@ -1,0 +1,49 @@
+/**
+ * CLI wiring of `slim verify`, shared by `slim verify` and `slim build --verify`: the flags, and
+ * the report as text (every value from an image escaped for the terminal).
+ */
+import { Flags } from '@oclif/core'
+import { SlimError } from '../core/errors.js'
+import { escapeControls } from '../core/text-escape.js'
+import type { VerifyOptions, VerifyReport } from '../build/verify.js'
+
+export const verifyFlags = {
+  probe: Flags.string({ description: 'Run the program with these arguments instead of the default probe (split on spaces; repeatable, appended in order), e.g. --probe=-t or --probe "-c -f /etc/app.conf".', multiple: true, helpGroup: 'VERIFY' }),
+  'expect-exit': Flags.integer({ description: 'The exit code both images must give for the probe (default: the original\'s).', helpGroup: 'VERIFY' }),
+  timeout: Flags.integer({ description: 'Seconds each probe may run before the sandbox is killed.', default: 20, min: 1, helpGroup: 'VERIFY' }),
+  network: Flags.boolean({ description: 'Give the sandbox the host network (default: no network at all).', default: false, helpGroup: 'VERIFY' }),
+}
+
+export interface VerifyFlagValues {
+  probe?: string[]
+  'expect-exit'?: number
+  timeout: number
+  network: boolean
+}
+
+export function verifyOptionsFromFlags(flags: VerifyFlagValues, maxBytes: number | undefined): VerifyOptions {
+  const probe = flags.probe?.flatMap((p) => p.split(/\s+/).filter(Boolean))
+  if (flags.probe && probe!.length === 0) throw new SlimError('usage', '--probe is empty; give the arguments to run the program with, e.g. --probe=--version')
+  return { probe, expectExit: flags['expect-exit'], timeoutSeconds: flags.timeout, network: flags.network, maxBytes }
+}
+
+const show = (s: string): string => escapeControls(s)
+
+function runLine(label: string, r: VerifyReport['original']): string {
+  const end = r.started !== undefined ? (r.started ? 'started (still running at the end of the window)' : `exited ${r.code ?? r.signal} early`) : r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`
+  const out = r.output.split('\n').find((l) => l.trim() !== '')
+  return `${label}: ${end}${out ? ` — ${show(out.length > 160 ? `${out.slice(0, 160)}…` : out)}` : ''}`
+}
+
+/** The report as lines for stdout. */
+export function verifyText(report: VerifyReport): string[] {
+  const p = report.probe
+  const probe = p.mode === 'args' ? `probe: ${show(report.original.argv.join(' '))} (${show(p.why)})` : `probe: ${show(report.original.argv.join(' '))} for ${p.seconds}s (${show(p.why)})`
+  const lines = [probe, `sandbox: ${report.original.tool}`, runLine('original', report.original), runLine('slim', report.slim)]
+  for (const f of report.findings) lines.push(show(f))
+  for (const n of report.notes) lines.push(`note: ${show(n)}`)
+  const keeps = report.missing.filter((m) => m.path).map((m) => `--keep ${m.path}`)
+  if (keeps.length > 0) lines.push(`rebuild with: ${show(keeps.join(' '))}`)
+  lines.push(report.verified ? 'verified: the slim image behaves like the original for this probe' : 'not viable: the slim image does not behave like the original')
+  return lines
+}
