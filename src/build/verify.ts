@@ -182,7 +182,7 @@ export async function verifySlim(analysis: Analysis, slim: Image, opts: VerifyOp
     try {
       const original = await runProbe(analysis.image, orig.root, probe, programPath ?? '', opts)
       const slimRun = await runProbe(slim, thin.root, probe, programPath ?? '', opts)
-      return judge(analysis, orig.root, probe, original, slimRun, opts, [...orig.notes, ...thin.notes])
+      return judge(analysis, { original: orig.root, slim: thin.root }, probe, original, slimRun, opts, [...orig.notes, ...thin.notes])
     } finally {
       await thin.remove()
     }
@@ -191,17 +191,29 @@ export async function verifySlim(analysis: Analysis, slim: Image, opts: VerifyOp
   }
 }
 
+/**
+ * "execvp /app/x: No such file or directory" when /app/x IS in the slim root means the kernel
+ * could not find its interpreter (PT_INTERP): name the loader instead.
+ */
+function interpreterInstead(analysis: Analysis, slimRoot: string, f: { what: string; message: string }): { what: string; message: string } {
+  const interp = analysis.inspection.closure.interpreter?.path
+  if (!interp || !f.message.startsWith('execvp') || !f.what.startsWith('/')) return f
+  const present = new RootWriter(slimRoot).resolveDir(f.what.split('/').filter(Boolean), false)
+  return present ? { what: interp, message: `${f.message} (the program is there: its interpreter ${interp} is not)` } : f
+}
+
 function outcome(r: VerifyRun): string {
   if (r.started !== undefined) return r.started ? 'still running at the end of the window (started)' : `exited ${r.code ?? r.signal} before the window ended`
   return r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`
 }
 
-function judge(analysis: Analysis, originalRoot: string, probe: Probe, original: VerifyRun, slim: VerifyRun, opts: VerifyOptions, notes: string[]): VerifyReport {
+function judge(analysis: Analysis, roots: { original: string; slim: string }, probe: Probe, original: VerifyRun, slim: VerifyRun, opts: VerifyOptions, notes: string[]): VerifyReport {
   const findings: string[] = []
   const before = new Set(failuresIn(original.output).map((f) => f.what))
   const missing: Missing[] = failuresIn(slim.output)
     .filter((f) => !before.has(f.what))
-    .map((f) => ({ ...f, path: locate(analysis, originalRoot, f.what) }))
+    .map((f) => interpreterInstead(analysis, roots.slim, f))
+    .map((f) => ({ ...f, path: locate(analysis, roots.original, f.what) }))
   for (const m of missing) {
     findings.push(`not viable: missing ${m.what}${m.path ? ` (${m.path} in the original; add --keep ${m.path})` : ''}: "${m.message}"`)
   }
