@@ -7,7 +7,7 @@
  * parent; the process group is killed).
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SlimError } from '../core/errors.js'
 import { RootWriter } from './unpack.js'
@@ -93,7 +93,8 @@ export function sandboxTool(): 'bwrap' | 'unshare+chroot' {
   throw new SlimError('unsupported', 'slim verify runs the program in a sandbox and found none: install bubblewrap (bwrap), or run as root with util-linux unshare and chroot')
 }
 
-function commandLine(run: SandboxRun, tool: 'bwrap' | 'unshare+chroot'): string[] {
+/** The host command and the environment it starts with (bwrap clears it itself; chroot inherits it). */
+function commandLine(run: SandboxRun, tool: 'bwrap' | 'unshare+chroot'): { argv: string[]; env: Record<string, string> } {
   const { uid, gid } = resolveUser(run.root, run.user)
   const envPairs = run.env.map((e) => {
     const i = e.indexOf('=')
@@ -114,24 +115,28 @@ function commandLine(run: SandboxRun, tool: 'bwrap' | 'unshare+chroot'): string[
     args.push('--bind', run.root, '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp')
     args.push('--chdir', run.workdir || '/', '--clearenv')
     for (const [k, v] of envPairs) args.push('--setenv', k, v)
-    return ['bwrap', ...args, '--', ...run.argv]
+    return { argv: ['bwrap', ...args, '--', ...run.argv], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }
   }
-  // unshare + chroot (root only): setpriv drops to the user inside when it exists on the host.
-  const inner = ['chroot', `--userspec=${uid}:${gid}`, run.root, 'env', '-i', ...envPairs.map(([k, v]) => `${k}=${v}`), ...run.argv]
-  return ['unshare', '--mount', '--pid', '--fork', '--mount-proc=' + join(run.root, 'proc'), ...(run.network ? [] : ['--net']), ...inner]
+  // unshare + chroot (root only): chroot --userspec switches to the image's user.
+  mkdirSync(join(run.root, 'proc'), { recursive: true })
+  // unshare and chroot by their host paths; the image's Env is all the program gets (chroot passes it on).
+  const find = (bin: string): string => onPath(bin) ?? bin
+  const inner = [find('chroot'), `--userspec=${uid}:${gid}`, run.root, ...run.argv]
+  const argv = [find('unshare'), '--mount', '--pid', '--fork', '--mount-proc=' + join(run.root, 'proc'), ...(run.network ? [] : ['--net']), ...inner]
+  return { argv, env: Object.fromEntries(envPairs) }
 }
 
 /** Runs the command in the sandbox and collects its exit and output. */
 export async function runSandboxed(run: SandboxRun): Promise<SandboxResult> {
   const tool = sandboxTool()
-  const argv = commandLine(run, tool)
+  const { argv, env } = commandLine(run, tool)
   if (tool === 'bwrap') {
     // bwrap's --version answers even where user namespaces are off; a trivial run tells.
     const probe = spawnSync('bwrap', ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/', 'true'], { timeout: 10_000 })
     if (probe.status !== 0) throw new SlimError('unsupported', `bwrap cannot create a sandbox here (${String(probe.stderr).trim() || 'no namespaces'}): enable unprivileged user namespaces or run slim verify as root`)
   }
   return await new Promise<SandboxResult>((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env })
     let output = ''
     const take = (b: Buffer): void => {
       if (output.length < MAX_OUTPUT) output += b.toString('utf8').slice(0, MAX_OUTPUT - output.length)

@@ -5,7 +5,7 @@
  * missing file causes, each mapped back to the file of the original image that slim should have
  * kept and the --keep that adds it.
  */
-import { mkdtempSync, readdirSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { SlimError } from '../core/errors.js'
@@ -80,6 +80,7 @@ const FAILURES: { re: RegExp; what: (m: RegExpMatchArray) => string }[] = [
   { re: /Error loading shared library ([^\s:]+)/g, what: (m) => m[1] },
   { re: /([^\s:'"]+\.so[.\d]*): cannot open shared object file/g, what: (m) => m[1] },
   { re: /execvp? ([^\s:]+): No such file or directory/g, what: (m) => m[1] },
+  { re: /chroot: failed to run command '([^']+)': No such file or directory/g, what: (m) => m[1] },
   { re: /(?:^|\s)([^\s:]+): not found/gm, what: (m) => m[1] },
   { re: /x509: certificate signed by unknown authority|unable to get local issuer certificate|certificate verify failed/g, what: () => 'CA certificates' },
   { re: /unknown time ?zone ([^\s:]+)/gi, what: (m) => `time zone ${m[1]}` },
@@ -147,18 +148,26 @@ function commandOf(image: Image): string[] {
   return [...(c.Entrypoint ?? []), ...(c.Cmd ?? [])]
 }
 
-async function runProbe(image: Image, root: string, probe: Probe, programPath: string, opts: VerifyOptions): Promise<VerifyRun> {
+async function runProbe(label: 'original' | 'slim', image: Image, root: string, probe: Probe, programPath: string, opts: VerifyOptions): Promise<VerifyRun> {
   const c = image.config.config ?? {}
   const argv = probe.mode === 'args' ? [programPath, ...probe.args] : commandOf(image)
   if (argv.length === 0) throw new SlimError('unsupported', `${image.reference}: no ENTRYPOINT or CMD to start; give --probe ARGS`)
   const timeoutMs = (probe.mode === 'server' ? probe.seconds : opts.timeoutSeconds) * 1000
   const r = await runSandboxed({ root, argv, user: c.User, workdir: c.WorkingDir, env: c.Env ?? [], network: opts.network, timeoutMs })
+  // The sandbox itself failing is an error, not a verdict; only the slim image's exec of a
+  // missing file (the program or its interpreter) is a finding.
+  const tool = /^(?:\S*\/)?(bwrap|unshare|chroot): (.*)$/m.exec(r.output)
+  const missingExec = tool && /^(execvp|failed to run command).*No such file or directory/.test(tool[2])
+  if (tool && (label === 'original' || !missingExec)) {
+    throw new SlimError('unsupported', `the sandbox (${r.tool}) could not run ${image.reference}'s program: ${tool[0]}`)
+  }
   return { ...r, argv, started: probe.mode === 'server' ? r.timedOut : undefined }
 }
 
 /** Unpacks `image` into a fresh registered temp directory; returns it and the unpack notes. */
 async function unpackTemp(image: Image, label: string, maxBytes: number): Promise<{ root: string; notes: string[]; remove: () => Promise<void> }> {
   const root = mkdtempSync(join(tmpdir(), `slim-verify-${label}-`))
+  chmodSync(root, 0o755) // the image's "/" (mkdtemp's 0700 would lock a non-root USER out under chroot)
   const handle = trackTemp(root, { dir: true })
   try {
     const r = await unpackImage(image, root, { handle, maxBytes })
@@ -180,8 +189,8 @@ export async function verifySlim(analysis: Analysis, slim: Image, opts: VerifyOp
   try {
     const thin = await unpackTemp(slim, 'slim', max)
     try {
-      const original = await runProbe(analysis.image, orig.root, probe, programPath ?? '', opts)
-      const slimRun = await runProbe(slim, thin.root, probe, programPath ?? '', opts)
+      const original = await runProbe('original', analysis.image, orig.root, probe, programPath ?? '', opts)
+      const slimRun = await runProbe('slim', slim, thin.root, probe, programPath ?? '', opts)
       return judge(analysis, { original: orig.root, slim: thin.root }, probe, original, slimRun, opts, [...orig.notes, ...thin.notes])
     } finally {
       await thin.remove()
@@ -197,7 +206,7 @@ export async function verifySlim(analysis: Analysis, slim: Image, opts: VerifyOp
  */
 function interpreterInstead(analysis: Analysis, slimRoot: string, f: { what: string; message: string }): { what: string; message: string } {
   const interp = analysis.inspection.closure.interpreter?.path
-  if (!interp || !f.message.startsWith('execvp') || !f.what.startsWith('/')) return f
+  if (!interp || !/^(execvp|chroot)/.test(f.message) || !f.what.startsWith('/')) return f
   const present = new RootWriter(slimRoot).resolveDir(f.what.split('/').filter(Boolean), false)
   return present ? { what: interp, message: `${f.message} (the program is there: its interpreter ${interp} is not)` } : f
 }
@@ -221,7 +230,8 @@ function judge(analysis: Analysis, roots: { original: string; slim: string }, pr
   if (expect !== undefined && probe.mode === 'args' && original.code !== expect) {
     throw new SlimError('unsupported', `the original image itself does not pass the probe (${outcome(original)}, expected ${expect}): ${firstLine(original.output)}`)
   }
-  const sameEnd = probe.mode === 'server' ? original.started === slim.started : original.code === slim.code && original.timedOut === slim.timedOut
+  // A "server" that exits by itself is compared like a probe: by its exit code.
+  const sameEnd = original.code === slim.code && original.timedOut === slim.timedOut
   if (!sameEnd) findings.push(`not viable: the slim image ${outcome(slim)}, the original ${outcome(original)}${slim.output ? `: ${firstLine(lastFailure(slim.output))}` : ''}`)
   if (expect !== undefined && probe.mode === 'args' && slim.code !== expect) findings.push(`not viable: the slim image gave exit ${slim.code}, --expect-exit ${expect}`)
   const verified = findings.length === 0
