@@ -6,7 +6,7 @@
  * whiteouts) is not viable, names the library and the --keep that adds it, and exits 4.
  */
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -26,7 +26,7 @@ let bases: BaseRegistry
 beforeAll(async () => {
   if (!bwrap) return
   work = mkdtempSync(join(tmpdir(), 'slim-verify-e2e-'))
-  ;[fx, bases] = await Promise.all([ensureFixtures(['debian-nginx']), startBaseRegistry(mkdtempSync(join(tmpdir(), 'slim-verify-cfg-')))])
+  ;[fx, bases] = await Promise.all([ensureFixtures(['debian-nginx', 'c-glibc']), startBaseRegistry(mkdtempSync(join(tmpdir(), 'slim-verify-cfg-')))])
 }, 600_000)
 
 afterAll(async () => {
@@ -64,6 +64,27 @@ describe('slim verify', () => {
     expect(bad.stdout).toMatch(/^rebuild with: --keep \/\S*libpcre2-8\.so\.0$/m)
     expect(bad.stdout).toMatch(/^slim: exit 127/m)
   }, 900_000)
+
+  const root = process.getuid?.() === 0
+  it.skipIf(!bwrap || !root || !has('unshare'))('without bwrap, as root: unshare + chroot runs the probe; with no sandbox tool at all, a one-line error says what to install', async () => {
+    const onlyUnshare = join(work, 'path-unshare')
+    mkdirSync(onlyUnshare)
+    symlinkSync('/usr/bin/unshare', join(onlyUnshare, 'unshare'))
+    symlinkSync(existsSync('/usr/sbin/chroot') ? '/usr/sbin/chroot' : '/usr/bin/chroot', join(onlyUnshare, 'chroot'))
+    const ref = fx.refs['c-glibc']
+    const r = await runCli(['verify', ref, ref, '--no-cache', '-q'], { env: { PATH: onlyUnshare }, timeoutMs: 300_000 })
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^sandbox: unshare\+chroot$/m)
+    expect(r.stdout).toMatch(/^original: .*hello from c-glibc/m)
+    expect(r.stdout).toMatch(/^slim: .*hello from c-glibc/m)
+
+    const none = join(work, 'path-empty')
+    mkdirSync(none)
+    const n = await runCli(['verify', ref, ref, '--no-cache', '-q'], { env: { PATH: none }, timeoutMs: 300_000 })
+    expect(n.code).toBe(1)
+    expect(n.stderr).toMatch(/^slim: error: .*install bubblewrap \(bwrap\)/)
+    expect(n.stderr.trim().split('\n')).toHaveLength(1)
+  }, 600_000)
 
   it('a missing SLIM image is a one-line error, exit 1', async () => {
     const r = await runCli(['verify', 'oci:/nonexistent/layout:x', 'oci:/nonexistent/other:y', '--no-cache', '-q'])

@@ -122,7 +122,7 @@ function commandLine(run: SandboxRun, tool: 'bwrap' | 'unshare+chroot'): { argv:
   // unshare and chroot by their host paths; the image's Env is all the program gets (chroot passes it on).
   const find = (bin: string): string => onPath(bin) ?? bin
   const inner = [find('chroot'), `--userspec=${uid}:${gid}`, run.root, ...run.argv]
-  const argv = [find('unshare'), '--mount', '--pid', '--fork', '--mount-proc=' + join(run.root, 'proc'), ...(run.network ? [] : ['--net']), ...inner]
+  const argv = [find('unshare'), '--mount', '--pid', '--fork', '--kill-child', '--mount-proc=' + join(run.root, 'proc'), ...(run.network ? [] : ['--net']), ...inner]
   return { argv, env: Object.fromEntries(envPairs) }
 }
 
