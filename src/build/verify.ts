@@ -153,6 +153,8 @@ async function runProbe(label: 'original' | 'slim', image: Image, root: string, 
   const argv = probe.mode === 'args' ? [programPath, ...probe.args] : commandOf(image)
   if (argv.length === 0) throw new SlimError('unsupported', `${image.reference}: no ENTRYPOINT or CMD to start; give --probe ARGS`)
   const timeoutMs = (probe.mode === 'server' ? probe.seconds : opts.timeoutSeconds) * 1000
+  // A runtime creates a missing WorkingDir; so does verify (inside the root, links resolved there).
+  if (c.WorkingDir) new RootWriter(root).resolveDir(c.WorkingDir.split('/').filter(Boolean))
   const r = await runSandboxed({ root, argv, user: c.User, workdir: c.WorkingDir, env: c.Env ?? [], network: opts.network, timeoutMs })
   // The sandbox itself failing is an error, not a verdict; only the slim image's exec of a
   // missing file (the program or its interpreter) is a finding.
