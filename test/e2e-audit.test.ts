@@ -143,6 +143,15 @@ describe('slim audit (built CLI, real registry)', () => {
     const merged = await runCli(['audit', 'merge', ...files, '--format', 'json'], { env: env() })
     expect(merged.code, merged.stderr).toBe(0)
     expect(validJson(merged.stdout)).toEqual(JSON.parse(wholeText))
+    // The same merge as the registry dashboard: one page, one row per image, linking to its section.
+    const page = await runCli(['audit', 'merge', ...files, '--format', 'html'], { env: env() })
+    expect(page.code, page.stderr).toBe(0)
+    expect(page.stdout).toMatch(/^<!doctype html>/i)
+    const images = (JSON.parse(wholeText) as { images: unknown[] }).images
+    const rowLinks = new Set([...page.stdout.matchAll(/<tr><td data-v="[^"]*"><a href="#([^"]+)">/g)].map((m) => m[1]))
+    expect(rowLinks.size).toBe(images.length)
+    for (const id of rowLinks) expect(page.stdout).toContain(`id="${id}"`)
+    expect(page.stdout).toContain(`${plain.host}/team/api`)
     // auto/N reads JOB_COMPLETION_INDEX (0-based)
     const auto = await runCli(['audit', ...repos(), '--shard', 'auto/3', '--format', 'json', '--cache-dir', cache], { env: { ...env(), JOB_COMPLETION_INDEX: '1' } })
     expect(refsOf(JSON.parse(auto.stdout))).toEqual(parts[1]!.filter((r) => !r.endsWith(':9.9')))

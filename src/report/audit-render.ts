@@ -3,8 +3,9 @@ import type { AuditDocument } from '../audit/types.js'
 import { renderAuditMarkdown } from './audit-markdown.js'
 import { renderAuditSarif } from './audit-sarif.js'
 import { renderAuditTable } from './audit-text.js'
+import { renderAuditHtml } from './html/index.js'
 
-export const AUDIT_FORMATS = ['table', 'json', 'markdown', 'sarif'] as const
+export const AUDIT_FORMATS = ['table', 'json', 'markdown', 'sarif', 'html'] as const
 export type AuditFormat = (typeof AUDIT_FORMATS)[number]
 
 export function renderAudit(doc: AuditDocument, format: AuditFormat): string {
@@ -17,5 +18,7 @@ export function renderAudit(doc: AuditDocument, format: AuditFormat): string {
       return renderAuditSarif(doc)
     case 'table':
       return renderAuditTable(doc)
+    case 'html':
+      return renderAuditHtml(doc)
   }
 }

@@ -1,5 +1,5 @@
 /** A hand-made audit document (valid against schema/audit.schema.json) with hostile strings, for the HTML tests. */
-import type { AuditDocument } from '../../src/report/html/audit-types.js'
+import type { AuditDocument } from '../../src/audit/types.js'
 import { HOSTILE } from './hostile-archive.js'
 
 export function auditDoc(): AuditDocument {

@@ -5,7 +5,7 @@
  */
 import { humanBytes, percent } from '../../core/format.js'
 import { page } from './analysis.js'
-import type { AuditDocument, AuditImage } from './audit-types.js'
+import type { AuditDocument, AuditImage } from '../../audit/types.js'
 import { esc } from './escape.js'
 
 export function renderAuditHtml(doc: AuditDocument): string {
