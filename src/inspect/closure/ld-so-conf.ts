@@ -8,6 +8,7 @@
  * libc build), so it searches the directories themselves in the same order.
  */
 import { posix } from 'node:path'
+import { globInRoot } from '../../layers/glob.js'
 import type { RootFs } from '../../layers/rootfs.js'
 
 const MAX_INCLUDE_DEPTH = 16
@@ -80,44 +81,4 @@ async function readConf(rootfs: RootFs, file: string, depth: number, state: Pars
   }
 }
 
-/** glob(3) over the image: `*`, `?` and `[...]` in any component; results sorted per directory. */
-export function globInRoot(rootfs: RootFs, pattern: string): string[] {
-  let paths = ['/']
-  for (const part of pattern.split('/').filter(Boolean)) {
-    const next: string[] = []
-    for (const base of paths) {
-      if (!/[*?[]/.test(part)) {
-        const p = base === '/' ? `/${part}` : `${base}/${part}`
-        if (rootfs.lstat(p)) next.push(p)
-        continue
-      }
-      const re = globToRegExp(part)
-      for (const name of rootfs.readdir(base).slice().sort()) {
-        if (name.startsWith('.') && !part.startsWith('.')) continue
-        if (re.test(name)) next.push(base === '/' ? `/${name}` : `${base}/${name}`)
-      }
-    }
-    paths = next
-  }
-  return paths
-}
-
-function globToRegExp(part: string): RegExp {
-  let re = ''
-  for (let i = 0; i < part.length; i++) {
-    const c = part[i]!
-    if (c === '*') re += '[^/]*'
-    else if (c === '?') re += '[^/]'
-    else if (c === '[') {
-      const end = part.indexOf(']', i + 2)
-      if (end < 0) re += '\\['
-      else {
-        let cls = part.slice(i + 1, end)
-        if (cls.startsWith('!')) cls = '^' + cls.slice(1)
-        re += `[${cls.replace(/\\/g, '\\\\')}]`
-        i = end
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&')
-  }
-  return new RegExp(`^${re}$`)
-}
+export { globInRoot }

@@ -1,5 +1,6 @@
 /** Small helpers every config reader shares: reading text from the image, globs in include lines, facts. */
 import { posix } from 'node:path'
+import { globInRoot } from '../../layers/glob.js'
 import type { RootFs } from '../../layers/rootfs.js'
 import type { ConfigFacts } from './types.js'
 
@@ -27,44 +28,9 @@ export function absolute(p: string, dir: string): string {
   return posix.normalize(p.startsWith('/') ? p : posix.join(dir, p))
 }
 
-/** Expands `*`, `?` and `[...]` in the last components of an absolute pattern, sorted (as glob(3) does). */
+/** Expands `*`, `?` and `[...]` in an absolute pattern, sorted (as glob(3) does), at most MAX_CONFIG_FILES. */
 export function expandGlob(fs: RootFs, pattern: string): string[] {
-  if (!/[*?[]/.test(pattern)) return fs.stat(pattern) ? [pattern] : []
-  const parts = pattern.split('/').filter(Boolean)
-  let found = ['/']
-  for (const part of parts) {
-    const next: string[] = []
-    for (const dir of found) {
-      if (!/[*?[]/.test(part)) {
-        const p = posix.join(dir, part)
-        if (fs.stat(p)) next.push(p)
-        continue
-      }
-      const re = globRegExp(part)
-      for (const name of [...fs.readdir(dir)].sort()) if (!name.startsWith('.') && re.test(name)) next.push(posix.join(dir, name))
-    }
-    found = next
-    if (found.length > MAX_CONFIG_FILES) break
-  }
-  return found.slice(0, MAX_CONFIG_FILES)
-}
-
-function globRegExp(part: string): RegExp {
-  let re = ''
-  for (let i = 0; i < part.length; i++) {
-    const c = part[i]!
-    if (c === '*') re += '[^/]*'
-    else if (c === '?') re += '[^/]'
-    else if (c === '[') {
-      const end = part.indexOf(']', i + 1)
-      if (end < 0) re += '\\['
-      else {
-        re += `[${part.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`
-        i = end
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&')
-  }
-  return new RegExp(`^${re}$`)
+  return globInRoot(fs, pattern, MAX_CONFIG_FILES)
 }
 
 /** The value after `flag` in argv ("-f FILE" or "-fFILE"), the last one winning. */
