@@ -31,6 +31,7 @@ import { ensureBases, layoutTag, type TestBases } from './bases/build.js'
 import { ensureFixtures, type Fixtures } from './fixtures/index.js'
 import { addLayer, configure, tarDir } from './fixtures/oci.js'
 import { pushLayout, startRegistry, type RunningRegistry } from './infra/registry.js'
+import { buildahIn, digestOf, pushServedBases, SERVED_BASES } from './helpers/base-registry.js'
 
 const exec = promisify(execFile)
 
@@ -39,15 +40,6 @@ const exec = promisify(execFile)
 const TOLERANCE = { ratio: 0.03, bytes: 64 * 1024 }
 
 /** Catalogue bases this test registry serves (built by test/bases from the same packages). */
-const SERVED: Record<string, { layoutTags: Record<string, string>; repo: string }> = {
-  'distroless/static-debian12': { layoutTags: { latest: 'static-debian12', nonroot: 'static-debian12-nonroot' }, repo: 'distroless/static-debian12' },
-  'distroless/base-nossl-debian12': { layoutTags: { latest: 'base-nossl-debian12', nonroot: 'base-nossl-debian12-nonroot' }, repo: 'distroless/base-nossl-debian12' },
-  'distroless/base-debian12': { layoutTags: { latest: 'base-debian12', nonroot: 'base-debian12-nonroot' }, repo: 'distroless/base-debian12' },
-  'distroless/cc-debian12': { layoutTags: { latest: 'cc-debian12', nonroot: 'cc-debian12-nonroot' }, repo: 'distroless/cc-debian12' },
-  // docker.io/library/alpine through the docker.io mirror: the corpus alpine-310.tar.gz, as ensureBases
-  // imported it (skopeo cannot read a gzipped docker-archive directly).
-  'alpine:3.10': { layoutTags: { '3.10': layoutTag('alpine:3.10') }, repo: 'library/alpine' },
-}
 
 interface Case {
   name: string
@@ -87,22 +79,7 @@ let fx: Fixtures
 let tb: TestBases
 let catalogue: Base[]
 let mirrors: Record<string, string>
-const BUILDAH = () => ['--root', join(work, 'storage', 'root'), '--runroot', join(work, 'storage', 'run'), '--storage-driver', 'vfs']
-
-async function buildah(args: string[], timeout = 120_000): Promise<string> {
-  try {
-    const { stdout } = await exec('nice', ['-n', '10', 'buildah', ...BUILDAH(), ...args], { timeout, maxBuffer: 64 * 1024 * 1024 })
-    return stdout
-  } catch (e) {
-    const err = e as { stderr?: string; message: string }
-    throw new Error(`buildah ${args.join(' ')} failed: ${(err.stderr ?? err.message).trim().split('\n').slice(-6).join(' | ')}`)
-  }
-}
-
-async function digestOf(ref: string): Promise<string> {
-  const { stdout } = await exec('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${ref}`])
-  return stdout.trim()
-}
+let buildah: (args: string[], timeout?: number) => Promise<string>
 
 /** A source image: the fixture program (and extras) as one layer on Debian 12 or alpine 3.10. */
 async function makeSource(c: Case, layout: string, env: Record<string, string>): Promise<void> {
@@ -130,23 +107,13 @@ async function makeSource(c: Case, layout: string, env: Record<string, string>):
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'slim-advise-e2e-'))
+  buildah = buildahIn(work, 120_000)
   ;[fx, tb, reg] = await Promise.all([ensureFixtures(['go-net', 'c-glibc', 'cpp', 'c-musl-dynamic', 'debian-nginx', 'debian-curl', 'debian-base']), ensureBases(), startRegistry('plain')])
 
   // The bases, under the repositories the catalogue names once gcr.io and docker.io are mirrored.
   mirrors = mergeMirrors({}, [`gcr.io=${reg.host}`, `docker.io=${reg.host}`])
-  const overrides: Record<string, unknown>[] = []
-  for (const [name, served] of Object.entries(SERVED)) {
-    const base = builtinBases().find((b) => b.name === name)!
-    const tags = []
-    for (const t of base.tags) {
-      const layoutRef = served.layoutTags[t.tag]
-      if (!layoutRef) continue
-      await pushLayout(tb.layout, layoutRef, `${served.repo}:${t.tag}`, reg, { all: false })
-      tags.push({ ...t, digests: { amd64: await digestOf(`${reg.host}/${served.repo}:${t.tag}`) } })
-    }
-    overrides.push({ name, tags })
-  }
-  const exclude = builtinBases().map((b) => b.name).filter((n) => !(n in SERVED))
+  const overrides = await pushServedBases(reg)
+  const exclude = builtinBases().map((b) => b.name).filter((n) => !(n in SERVED_BASES))
   catalogue = resolveBases(parseConfig({ mirrors: {}, exclude, bases: overrides }, join(work, 'e2e-config.json')))
 
   // The sources: a private layout holding debian-base and alpine 3.10, plus one image per case.
@@ -237,7 +204,7 @@ describe('generated Dockerfiles build with buildah and run', () => {
       expect(a.lint.map((l) => l.rule)).toEqual(c.root?.lint ?? [])
       // Pinned: the source by manifest digest, the base by the digest the registry gave.
       expect(a.dockerfile).toMatch(new RegExp(`^FROM ${reg.host}/src/${c.name}@sha256:[0-9a-f]{64} AS source$`, 'm'))
-      expect(a.dockerfile).toMatch(new RegExp(`^FROM ${reg.host}/${SERVED[c.base].repo}:[\\w.]+@sha256:[0-9a-f]{64}$`, 'm'))
+      expect(a.dockerfile).toMatch(new RegExp(`^FROM ${reg.host}/${SERVED_BASES[c.base].repo}:[\\w.]+@sha256:[0-9a-f]{64}$`, 'm'))
 
       // The built config is the hardened one: numeric non-root USER (unless root is needed), exec-form command.
       if (c.root) {

@@ -25,15 +25,12 @@ import { ensureBases, type TestBases } from './bases/build.js'
 import { ensureFixtures, type Fixtures } from './fixtures/index.js'
 import { LEGACY_IMAGES } from './fixtures/units/legacy.js'
 import { pushLayout, startRegistry, type RunningRegistry } from './infra/registry.js'
+import { buildahIn, pushServedBases } from './helpers/base-registry.js'
 
 const exec = promisify(execFile)
 
-const SERVED: Record<string, { layoutTags: Record<string, string>; repo: string }> = {
-  'distroless/static-debian12': { layoutTags: { latest: 'static-debian12', nonroot: 'static-debian12-nonroot' }, repo: 'distroless/static-debian12' },
-  'distroless/base-nossl-debian12': { layoutTags: { latest: 'base-nossl-debian12', nonroot: 'base-nossl-debian12-nonroot' }, repo: 'distroless/base-nossl-debian12' },
-  'distroless/base-debian12': { layoutTags: { latest: 'base-debian12', nonroot: 'base-debian12-nonroot' }, repo: 'distroless/base-debian12' },
-  'distroless/cc-debian12': { layoutTags: { latest: 'cc-debian12', nonroot: 'cc-debian12-nonroot' }, repo: 'distroless/cc-debian12' },
-}
+/** The bases these cases may use: the distroless ones (no alpine: no musl program here). */
+const SERVED = ['distroless/static-debian12', 'distroless/base-nossl-debian12', 'distroless/base-debian12', 'distroless/cc-debian12']
 
 interface Case {
   image: keyof typeof LEGACY_IMAGES
@@ -107,40 +104,15 @@ let fx: Fixtures
 let tb: TestBases
 let catalogue: Base[]
 let mirrors: Record<string, string>
-const STORAGE = () => ['--root', join(work, 'storage', 'root'), '--runroot', join(work, 'storage', 'run'), '--storage-driver', 'vfs']
-
-async function buildah(args: string[], timeout = 240_000): Promise<string> {
-  try {
-    const { stdout } = await exec('nice', ['-n', '10', 'buildah', ...STORAGE(), ...args], { timeout, maxBuffer: 64 * 1024 * 1024 })
-    return stdout
-  } catch (e) {
-    const err = e as { stderr?: string; message: string }
-    throw new Error(`buildah ${args.join(' ')} failed: ${(err.stderr ?? err.message).trim().split('\n').slice(-6).join(' | ')}`)
-  }
-}
-
-async function digestOf(ref: string): Promise<string> {
-  const { stdout } = await exec('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${ref}`])
-  return stdout.trim()
-}
+let buildah: (args: string[], timeout?: number) => Promise<string>
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'slim-legacy-e2e-'))
+  buildah = buildahIn(work, 240_000)
   ;[fx, tb, reg] = await Promise.all([ensureFixtures(CASES.map((c) => c.image)), ensureBases(), startRegistry('plain')])
   mirrors = mergeMirrors({}, [`gcr.io=${reg.host}`, `docker.io=${reg.host}`])
-  const overrides: Record<string, unknown>[] = []
-  for (const [name, served] of Object.entries(SERVED)) {
-    const base = builtinBases().find((b) => b.name === name)!
-    const tags = []
-    for (const t of base.tags) {
-      const layoutRef = served.layoutTags[t.tag]
-      if (!layoutRef) continue
-      await pushLayout(tb.layout, layoutRef, `${served.repo}:${t.tag}`, reg, { all: false })
-      tags.push({ ...t, digests: { amd64: await digestOf(`${reg.host}/${served.repo}:${t.tag}`) } })
-    }
-    overrides.push({ name, tags })
-  }
-  const exclude = builtinBases().map((b) => b.name).filter((n) => !(n in SERVED))
+  const overrides = await pushServedBases(reg, SERVED)
+  const exclude = builtinBases().map((b) => b.name).filter((n) => !SERVED.includes(n))
   catalogue = resolveBases(parseConfig({ mirrors: {}, exclude, bases: overrides }, join(work, 'e2e-config.json')))
   for (const c of CASES) await pushLayout(fx.layout, c.image, `src/${c.image}:1`, reg, { all: false })
 }, 900_000)

@@ -13,7 +13,8 @@ import { pushLayout, startRegistry, type RunningRegistry } from '../infra/regist
 
 const exec = promisify(execFile)
 
-const SERVED: Record<string, { layoutTags: Record<string, string>; repo: string }> = {
+/** The test bases a registry serves, by catalogue name: the layout tags and the repository. */
+export const SERVED_BASES: Record<string, { layoutTags: Record<string, string>; repo: string }> = {
   'distroless/static-debian12': { layoutTags: { latest: 'static-debian12', nonroot: 'static-debian12-nonroot' }, repo: 'distroless/static-debian12' },
   'distroless/base-nossl-debian12': { layoutTags: { latest: 'base-nossl-debian12', nonroot: 'base-nossl-debian12-nonroot' }, repo: 'distroless/base-nossl-debian12' },
   'distroless/base-debian12': { layoutTags: { latest: 'base-debian12', nonroot: 'base-debian12-nonroot' }, repo: 'distroless/base-debian12' },
@@ -27,22 +28,59 @@ export interface BaseRegistry {
   flags: string[]
 }
 
-export async function startBaseRegistry(work: string): Promise<BaseRegistry> {
-  const [tb, reg] = await Promise.all([ensureBases(), startRegistry('plain')])
-  const bases: Record<string, unknown>[] = []
-  for (const [name, served] of Object.entries(SERVED)) {
+/** Catalogue overrides for bases pushed to `reg`: each served tag with the digest the registry gives. */
+export interface ServedBase {
+  name: string
+  tags: Record<string, unknown>[]
+}
+
+/**
+ * Pushes the test bases named in `names` (default: all of SERVED_BASES) from the test bases'
+ * layout to `reg`, under the repositories the catalogue names once gcr.io and docker.io are
+ * mirrored to it, and returns the catalogue entries pinning each tag to its digest there.
+ */
+export async function pushServedBases(reg: RunningRegistry, names: string[] = Object.keys(SERVED_BASES)): Promise<ServedBase[]> {
+  const tb = await ensureBases()
+  const out: ServedBase[] = []
+  for (const name of names) {
+    const served = SERVED_BASES[name]!
     const base = builtinBases().find((b) => b.name === name)!
     const tags = []
     for (const t of base.tags) {
       const layoutRef = served.layoutTags[t.tag]
       if (!layoutRef) continue
       await pushLayout(tb.layout, layoutRef, `${served.repo}:${t.tag}`, reg, { all: false })
-      const { stdout } = await exec('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${reg.host}/${served.repo}:${t.tag}`])
-      tags.push({ ...t, digests: { amd64: stdout.trim() } })
+      tags.push({ ...t, digests: { amd64: await digestOf(`${reg.host}/${served.repo}:${t.tag}`) } })
     }
-    bases.push({ name, tags })
+    out.push({ name, tags })
   }
-  const exclude = builtinBases().map((b) => b.name).filter((n) => !(n in SERVED) && n !== 'scratch')
+  return out
+}
+
+/** The manifest digest a registry gives for `ref` (host/repo:tag), as skopeo reads it. */
+export async function digestOf(ref: string): Promise<string> {
+  const { stdout } = await exec('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${ref}`])
+  return stdout.trim()
+}
+
+/** A buildah (vfs storage under `work/storage`, niced) whose failures keep the last lines of its stderr. */
+export function buildahIn(work: string, defaultTimeout: number): (args: string[], timeout?: number) => Promise<string> {
+  const storage = ['--root', join(work, 'storage', 'root'), '--runroot', join(work, 'storage', 'run'), '--storage-driver', 'vfs']
+  return async (args, timeout = defaultTimeout) => {
+    try {
+      const { stdout } = await exec('nice', ['-n', '10', 'buildah', ...storage, ...args], { timeout, maxBuffer: 64 * 1024 * 1024 })
+      return stdout
+    } catch (e) {
+      const err = e as { stderr?: string; message: string }
+      throw new Error(`buildah ${args.join(' ')} failed: ${(err.stderr ?? err.message).trim().split('\n').slice(-6).join(' | ')}`)
+    }
+  }
+}
+
+export async function startBaseRegistry(work: string): Promise<BaseRegistry> {
+  const reg = await startRegistry('plain')
+  const bases = await pushServedBases(reg)
+  const exclude = builtinBases().map((b) => b.name).filter((n) => !(n in SERVED_BASES) && n !== 'scratch')
   const config = join(work, 'slim-config.json')
   writeFileSync(config, JSON.stringify({ mirrors: { 'gcr.io': reg.host, 'docker.io': reg.host }, exclude, bases }))
   return { reg, flags: ['--config', config] }
