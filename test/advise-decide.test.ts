@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { advise } from '../src/advise/advise.js'
 import { decide } from '../src/advise/decide.js'
 import { requirementsOf } from '../src/advise/requirements.js'
-import { checkGlibcVersion, checkLibc, checkStatus, runtimeCompatible } from '../src/advise/rules.js'
+import { checkGlibcVersion, checkLibc, checkStatus, END_OF_LIFE_OWN_RELEASE, runtimeCompatible } from '../src/advise/rules.js'
 import type { Inspection } from '../src/inspect/types.js'
 import { SlimError } from '../src/core/errors.js'
 import { bases, glibcProgram, inspection, lib, loader, MUSL_LOADER, need, sourceImage, staticGo, versions } from './advise-helpers.js'
@@ -158,12 +158,39 @@ describe('musl programs', () => {
       libraries: [lib('libc.so', { path: MUSL_LOADER, rule: 'musl-self', neededBy: ['/app/hello'] })],
     })
 
-  it('-> the alpine of the source release; distroless says it has glibc', () => {
+  it('-> a supported alpine, never the source\'s own end-of-life release (named first among the rejected, with why)', () => {
     const a = run(musl(), { distro: { id: 'alpine', versionId: '3.10.4' }, config: { Entrypoint: ['/app/hello'] } })
-    expect(a.plan!.base.name).toBe('alpine:3.10')
+    expect(a.plan!.base.family).toBe('alpine')
+    expect(a.plan!.base.status).toBe('supported')
+    expect(a.ranking.every((c) => c.status === 'supported')).toBe(true)
     expect(rejection(a, 'distroless/base-debian12')).toBe('needs musl, PT_INTERP /lib/ld-musl-x86_64.so.1; has glibc')
     expect(a.plan!.copies.map((c) => c.source)).toEqual(['/app/hello'])
-    expect(a.reasons.some((r) => r.includes('end of life'))).toBe(true)
+    expect(a.rejected[0]).toEqual({ base: 'alpine:3.10', rule: 'status', reason: "end of life (no security fixes); it is the source's own release, but slim never advises an end-of-life base (--base forces it)" })
+    expect(a.reasons).toContain("alpine:3.10 (the source's own release, alpine 3.10.4) is end of life: slim does not advise it; move the image to a supported release")
+    // --base still gets it, with the warning.
+    const forced = run(musl(), { distro: { id: 'alpine', versionId: '3.10.4' }, config: { Entrypoint: ['/app/hello'] } }, { base: 'alpine:3.10' })
+    expect(forced.plan!.base.name).toBe('alpine:3.10')
+    expect(forced.reasons.some((r) => r.includes('end of life'))).toBe(true)
+  })
+
+  it('rejected bases are ranked by how close they came: those that fit the program (only end of life) lead, retired runtimes that also lack musl come last', () => {
+    const a = run(musl(), { distro: { id: 'alpine', versionId: '3.10.4' }, config: { Entrypoint: ['/app/hello'] } })
+    const misses = (base: string) => a.rejected.find((r) => r.base === base)!.reason.split('; ').filter((x) => !/^(end of life|retired|it is the source)/.test(x)).length
+    const order = a.rejected.map((r) => misses(r.base))
+    expect(order).toEqual([...order].sort((x, y) => x - y))
+    expect(a.rejected.filter((r) => r.rule === 'status').map((r) => r.base)).toContain('alpine:3.11')
+    expect(a.rejected.findIndex((r) => r.base === 'alpine:3.11')).toBeLessThan(a.rejected.findIndex((r) => r.base === 'distroless/base-debian12'))
+    // a retired runtime image says every reason, out of support last
+    expect(rejection(a, 'distroless/python3-debian12')).toMatch(/^needs musl, .*; retired by its publisher \(tags are no longer rebuilt\)$/)
+  })
+
+  it('only the source\'s end-of-life release fits: keep, naming the closest supported base and what stops it', () => {
+    const onlyEol = bases().filter((b) => b.family !== 'alpine' || b.status !== 'supported')
+    const a = advise({ inspection: musl(), image: sourceImage({ distro: { id: 'alpine', versionId: '3.10.4' }, config: { Entrypoint: ['/app/hello'] } }), catalogue: onlyEol })
+    expect(a.verdict).toBe('keep')
+    expect(a.plan).toBeUndefined()
+    expect(a.summary).toMatch(/; the closest supported base is \S+, and what stops it is: needs musl, PT_INTERP \/lib\/ld-musl-x86_64\.so\.1; has (no C library|glibc)/)
+    expect(a.reasons).toContain("alpine:3.10 (the source's own release, alpine 3.10.4) is end of life: slim does not advise it; move the image to a supported release")
   })
 
   it('-> a supported alpine when the source is not alpine (end-of-life ones refused)', () => {
@@ -404,10 +431,12 @@ describe('single rules', () => {
     expect(checkGlibcVersion({ base: base('distroless/base-debian12'), req: req(glibcProgram([], { glibc: '2.4' })), forced: false, uid: 0 })).toBeUndefined()
   })
 
-  it('checkStatus lets an end-of-life base through only for its own release', () => {
+  it('checkStatus never lets an end-of-life base through unless forced, and says so for the source\'s own release', () => {
     const r = req(staticGo())
     expect(checkStatus({ base: base('alpine:3.10'), req: r, forced: false, uid: 0 })).toEqual({ reject: 'end of life (no security fixes)' })
-    expect(checkStatus({ base: base('alpine:3.10'), req: { ...r, sourceDistro: { id: 'alpine', versionId: '3.10.9' } }, forced: false, uid: 0 })).toBeUndefined()
+    expect(checkStatus({ base: base('alpine:3.10'), req: { ...r, sourceDistro: { id: 'alpine', versionId: '3.10.9' } }, forced: false, uid: 0 })).toEqual({ reject: END_OF_LIFE_OWN_RELEASE })
+    expect(checkStatus({ base: base('alpine:3.10'), req: r, forced: false, uid: 0, lenient: true })).toEqual({ reject: 'end of life (no security fixes)' })
+    expect(checkStatus({ base: base('alpine:3.10'), req: r, forced: true, uid: 0 })).toBeUndefined()
   })
 
   it('arm64 programs are not offered bases without arm64', () => {

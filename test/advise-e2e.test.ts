@@ -46,6 +46,9 @@ interface Case {
   /** How the source image is made: a fixture program on Debian 12 or alpine 3.10, or a fixture image as is. */
   source: { on: 'debian' | 'alpine'; program: string; at: string; extras?: [string, string][]; junkBytes?: number } | { fixture: string }
   base: string
+  /** Pass the base as --base would: the only alpine the test registry serves is 3.10, which is end
+   * of life, and slim advises an end-of-life base only when asked for it. */
+  forceBase?: boolean
   /** argv to run in the built image instead of its ENTRYPOINT + CMD. */
   argv?: string[]
   /** The USER slim must choose when it is not a non-root one (and the lint findings that follow). */
@@ -58,8 +61,8 @@ const CASES: Case[] = [
   { name: 'go-net', source: { on: 'debian', program: 'go-net', at: '/app/go-net', extras: [['/etc/ssl/certs/ca-certificates.crt', '/etc/ssl/certs/ca-certificates.crt']] }, base: 'distroless/static-debian12', expect: /^user: nonroot\n[\s\S]*hello from go-net$/m },
   { name: 'c-glibc', source: { on: 'debian', program: 'c-glibc', at: '/app/hello' }, base: 'distroless/base-nossl-debian12', expect: /^hello from c-glibc$/m },
   { name: 'cpp', source: { on: 'debian', program: 'cpp', at: '/app/hello-cpp' }, base: 'distroless/cc-debian12', expect: /^hello from cpp$/m },
-  // musl on the source's own alpine release; build leftovers make the source bigger than what is needed.
-  { name: 'musl', source: { on: 'alpine', program: 'c-musl-dynamic', at: '/app/hello', junkBytes: 3_000_000 }, base: 'alpine:3.10', expect: /^hello from c-musl-dynamic$/m },
+  // musl on the source's own alpine release (asked for: it is end of life); build leftovers make the source bigger than what is needed.
+  { name: 'musl', source: { on: 'alpine', program: 'c-musl-dynamic', at: '/app/hello', junkBytes: 3_000_000 }, base: 'alpine:3.10', forceBase: true, expect: /^hello from c-musl-dynamic$/m },
   // Debian's curl: 27 libraries the base does not ship, copied under their sonames; runs as the image's 65534.
   { name: 'curl', source: { fixture: 'debian-curl' }, base: 'distroless/cc-debian12', argv: ['/usr/bin/curl', '--version'], expect: /^curl 7\.\d+\.\d+ \(x86_64-pc-linux-gnu\) libcurl/m },
   // nginx's config says `user www-data`: the master starts as root and switches, so root stays (and says why).
@@ -149,7 +152,7 @@ async function slimAndBuild(c: Case): Promise<Built> {
     const index = await buildIndex(source)
     const facts = await collectFacts(index)
     const inspection = await inspectImage(index, source.config)
-    advice = advise({ inspection, image: sourceImageFrom(source, { layers: index.layers, os: facts.os }), catalogue, rootfs: index, options: { mirrors } })
+    advice = advise({ inspection, image: sourceImageFrom(source, { layers: index.layers, os: facts.os }), catalogue, rootfs: index, options: { mirrors, ...(c.forceBase ? { base: c.base } : {}) } })
   } finally {
     await source.close()
   }

@@ -16,6 +16,7 @@ import { runtimeConfig } from './runtime-config.js'
 import type { Advice, AdviceConfidence, AdviseInput, Plan, Rejection, SizeEstimate, SourceImage } from './types.js'
 import { accessProblems } from './access.js'
 import { chooseUser } from './user.js'
+import { END_OF_LIFE_OWN_RELEASE } from './rules.js'
 
 export function advise(input: AdviseInput): Advice {
   const { inspection: insp, image, catalogue } = input
@@ -55,10 +56,11 @@ export function advise(input: AdviseInput): Advice {
     }
   }
   if (decision.ranking.length === 0) {
+    const closest = closestSupported(decision.rejected, catalogue)
     return {
       verdict: 'keep',
-      summary: `keep the current base: ${keepReason(req, decision.rejected)}`,
-      reasons: [keepReason(req, decision.rejected), ...topRejections(decision.rejected, 5)],
+      summary: `keep the current base: ${keepReason(req, decision.rejected)}${closest ? `; ${closest}` : ''}`,
+      reasons: [keepReason(req, decision.rejected), ...ownReleaseEndOfLife(decision.rejected, req), ...topRejections(decision.rejected, 5)],
       confidence: confidenceOf(gaps, insp).level,
       confidenceWhy: confidenceOf(gaps, insp).why,
       gaps,
@@ -102,6 +104,7 @@ export function advise(input: AdviseInput): Advice {
     const costs = [...chosen.warnings, ...chosen.fills.map((f) => f.note)]
     reasons.unshift(`no base fits as is (${topRejections(decision.rejected, 1)[0] ?? 'every base was rejected'}); the best viable option costs: ${costs.join('; ') || 'nothing more'}`)
   }
+  reasons.push(...ownReleaseEndOfLife(decision.rejected, req))
   const rt = req.runtime
   if (rt?.version && chosen.base.runtime?.version && chosen.base.runtime.language === rt.language && chosen.base.runtime.version !== rt.version) {
     reasons.push(`the app was built with ${rt.language} ${rt.version}; ${chosen.base.name} has ${chosen.base.runtime.version}: test it on that version`)
@@ -117,7 +120,7 @@ export function advise(input: AdviseInput): Advice {
   const runtimeLine = runtimeVerdict(req, chosen)
   const alreadySmall = !forced && !runtimeLine && est.totalBytes !== undefined && est.totalBytes >= est.todayBytes
   const verdictLine = alreadySmall
-    ? `already small: ${formatBytes(est.todayBytes)} today; the smallest base that fits, ${chosen.candidate.publicRef}, would make it about ${formatBytes(est.totalBytes!)}, so the Dockerfile only hardens it (pinned base, numeric non-root USER)`
+    ? `already small: ${formatBytes(est.todayBytes)} today; the best base that fits, ${chosen.candidate.publicRef}, would make it about ${formatBytes(est.totalBytes!)}, so slim advises no Dockerfile (\`slim dockerfile --harden\` writes one that only hardens it: pinned base, numeric non-root USER)`
     : (runtimeLine ?? `use ${chosen.candidate.publicRef}`)
   return {
     verdict: alreadySmall ? 'already-small' : 'slim',
@@ -260,6 +263,20 @@ function smallerRejections(rejected: Rejection[], catalogue: Base[], chosen: Eva
     const size = b ? baseSize(b).bytes : undefined
     return size !== undefined && size < limit
   })
+}
+
+/** "alpine:3.10 (rejected: end of life; it is the source's own release ...)" said as a reason,
+ * since the source's own release is the base a reader expects. */
+function ownReleaseEndOfLife(rejected: Rejection[], req: Requirements): string[] {
+  const own = rejected.find((r) => r.reason.includes(END_OF_LIFE_OWN_RELEASE))
+  if (!own) return []
+  return [`${own.base} (the source's own release, ${req.sourceDistro?.id} ${req.sourceDistro?.versionId}) is end of life: slim does not advise it; move the image to a supported release`]
+}
+
+/** The supported base that came closest (rejections are ordered closest first), and what it lacks. */
+function closestSupported(rejected: Rejection[], catalogue: Base[]): string | undefined {
+  const r = rejected.find((x) => catalogue.find((b) => b.name === x.base)?.status === 'supported' && x.rule !== 'not-needed' && x.rule !== 'architecture')
+  return r ? `the closest supported base is ${r.base}, and what stops it is: ${r.reason}` : undefined
 }
 
 function topRejections(rejected: Rejection[], n: number): string[] {

@@ -87,18 +87,28 @@ export function chooseTag(base: Base, arch: string, uid: number, wanted?: BaseTa
   return [...base.tags].sort((a, b) => score(b) - score(a))[0] ?? base.tags[0]
 }
 
-function evaluate(base: Base, req: Requirements, forced: boolean, opts: DecideOptions, wantedTag?: BaseTag): Evaluated | Rejection {
+/** A rejected base with every rule it failed, so the list can rank bases by how close they came. */
+interface Refusal {
+  base: Base
+  failed: { rule: RuleName; reason: string }[]
+}
+
+function evaluate(base: Base, req: Requirements, forced: boolean, opts: DecideOptions, wantedTag?: BaseTag): Evaluated | Refusal {
   const fills: Fill[] = []
   const warnings: string[] = []
   const notes: string[] = []
+  const failed: Refusal['failed'] = []
   for (const rule of RULES) {
     const out = rule.check({ base, req, forced, uid: opts.uid, userFromImage: opts.userFromImage, lenient: opts.lenient })
     if (!out) continue
-    if ('reject' in out) return { base: base.name, rule: rule.name, reason: out.reject }
-    if ('fill' in out) fills.push(...out.fill)
+    // A base without the program's libc has no loader for it either: that says nothing more.
+    if ('reject' in out) {
+      if (!(rule.name === 'interpreter' && failed.some((f) => f.rule === 'libc'))) failed.push({ rule: rule.name, reason: out.reject })
+    } else if ('fill' in out) fills.push(...out.fill)
     else if ('warn' in out) warnings.push(out.warn)
     else notes.push(out.note)
   }
+  if (failed.length) return { base, failed }
   const tag = chooseTag(base, req.arch, opts.uid, wantedTag)
   const publicRef = imageRef(base, tag, req.arch)
   const ref = applyMirror(publicRef, opts.mirrors ?? {})
@@ -141,12 +151,12 @@ function onlyForRuntime(lib: ResolvedLibrary, req: Requirements): boolean {
   return !!exe && lib.neededBy.length > 0 && lib.neededBy.every((n) => n === exe || req.libraries.some((o) => o.realPath === n && onlyForRuntime(o, req)))
 }
 
-/** Rejections a reader learns most from come first: what the program needs that a base lacks,
- * then what it cannot run at all, then bases of no use for its language, out of support, or
- * runtime images it does not need. The report keeps this order (it re-ranks nothing). */
+/** Within one base, the reason a reader learns most from comes first: what the program needs that
+ * the base lacks, then what it cannot run at all, then no use for its language, out of support, or
+ * a runtime image it does not need. */
 const REJECTION_ORDER: RuleName[] = [
   'libc', 'interpreter', 'glibc-version', 'glibc-relr', 'glibcxx-version', 'cxxabi-version', 'ca-bundle', 'tzdata', 'users', 'tmp',
-  'shell', 'runtime-version', 'architecture', 'runtime', 'status', 'not-needed',
+  'shell', 'runtime-version', 'architecture', 'runtime', 'not-needed', 'status',
 ]
 
 const STATUS_ORDER: Record<Base['status'], number> = { supported: 0, eol: 1, retired: 2 }
@@ -173,19 +183,46 @@ export function decide(req: Requirements, catalogue: readonly Base[], opts: Deci
     }
     const wantedTag = opts.forced.trim().endsWith(`:${found.tag.tag}`) ? found.tag : undefined
     const out = evaluate(found.base, req, true, opts, wantedTag)
-    if ('rule' in out) {
-      throw new SlimError('usage', `--base ${opts.forced}: ${found.base.name} cannot run this program: ${out.reason}; drop --base to let slim choose, or pick a base that has it`)
+    if ('failed' in out) {
+      throw new SlimError('usage', `--base ${opts.forced}: ${found.base.name} cannot run this program: ${rejectionOf(out).reason}; drop --base to let slim choose, or pick a base that has it`)
     }
     return { ranking: [out], rejected: [] }
   }
   const ranking: Evaluated[] = []
-  const rejected: Rejection[] = []
+  const refused: Refusal[] = []
   for (const base of catalogue) {
     const out = evaluate(base, req, false, opts)
-    if ('rule' in out) rejected.push(out)
+    if ('failed' in out) refused.push(out)
     else ranking.push(out)
   }
   ranking.sort((a, b) => compareCandidates(a.candidate, b.candidate, req))
-  rejected.sort((a, b) => REJECTION_ORDER.indexOf(a.rule) - REJECTION_ORDER.indexOf(b.rule))
-  return { ranking, rejected }
+  refused.sort((a, b) => compareRefusals(a, b, req))
+  return { ranking, rejected: refused.map(rejectionOf) }
+}
+
+/** One rejection per base: the most telling rule, and every reason it failed (out of support last). */
+function rejectionOf(r: Refusal): Rejection {
+  const failed = [...r.failed].sort((a, b) => REJECTION_ORDER.indexOf(a.rule) - REJECTION_ORDER.indexOf(b.rule))
+  return { base: r.base.name, rule: failed[0].rule, reason: failed.map((f) => f.reason).join('; ') }
+}
+
+/**
+ * The rejected bases that came closest lead, so the list answers "what nearly fitted?" before it
+ * lists bases that could never run the program: fewest requirements missed (a base refused only
+ * for being end of life fits the program), then supported before end of life before retired, the
+ * source's own release first, then the most telling rule, then size.
+ */
+function compareRefusals(a: Refusal, b: Refusal, req: Requirements): number {
+  const misses = (r: Refusal) => r.failed.filter((f) => f.rule !== 'status').length
+  const first = (r: Refusal) => Math.min(...r.failed.map((f) => REJECTION_ORDER.indexOf(f.rule)))
+  const size = (r: Refusal) => baseSize(r.base).bytes ?? Number.MAX_SAFE_INTEGER
+  const keys: [number, number][] = [
+    [misses(a), misses(b)],
+    [STATUS_ORDER[a.base.status], STATUS_ORDER[b.base.status]],
+    [Number(sameRelease(b.base, req)), Number(sameRelease(a.base, req))],
+    [first(a), first(b)],
+    [size(a), size(b)],
+  ]
+  for (const [x, y] of keys) if (x !== y) return x - y
+  return a.base.name < b.base.name ? -1 : a.base.name > b.base.name ? 1 : 0
 }

@@ -170,7 +170,7 @@ function header(input: DockerfileInput): string[] {
     out.push('  smaller bases rejected:', ...shown.map((s) => `    - ${s}`))
   }
   const more = (input.otherRejections ?? 0) + Math.max(0, input.rejected.length - MAX_REJECTED)
-  if (more > 0) out.push(`  (${more} ${input.rejected.length ? 'other ' : ''}bases rejected too; 'slim analyze --json' lists why)`)
+  if (more > 0) out.push(`  (${more} ${input.rejected.length ? 'other ' : ''}bases rejected too; 'slim dockerfile --json' lists why)`)
   out.push(`  confidence: ${input.confidence}${input.gaps.length ? '' : ' (no gaps)'}`)
   for (const g of input.gaps) out.push(`  gap: ${g}`)
   const total = est.totalBytes !== undefined ? `about ${formatBytes(est.totalBytes)}` : 'unknown'

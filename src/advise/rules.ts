@@ -53,14 +53,19 @@ function evidenceOf(needs: Need[]): string {
   return e.length ? ` (${e.join('; ')})` : ''
 }
 
-/** Retired bases are no longer rebuilt; end-of-life ones only as a like-for-like replacement. */
+/** Retired bases are no longer rebuilt; end-of-life ones are never advised (only `--base` gets one). */
 export function checkStatus({ base, req, forced, lenient }: RuleContext): RuleOutcome {
   if (forced || base.status === 'supported') return pass
-  // Retired (no more rebuilds) may still be offered when nothing else fits; end of life never is.
+  // Retired (no more rebuilds) may still be offered when nothing else fits; end of life never is:
+  // an image moved onto a base without security fixes is not an improvement, even the source's own
+  // release (whose libraries would match), so that one is named as rejected with the reason.
   if (lenient && base.status === 'retired') return { warn: `${base.name} is retired by its publisher (no more rebuilds): it is offered only because no supported base fits` }
-  if (base.status === 'eol' && sameRelease(base, req)) return pass
+  if (base.status === 'eol' && sameRelease(base, req)) return reject(END_OF_LIFE_OWN_RELEASE)
   return reject(base.status === 'retired' ? 'retired by its publisher (tags are no longer rebuilt)' : 'end of life (no security fixes)')
 }
+
+/** The rejection of the source's own release when it is end of life (advise.ts names it in the reasons). */
+export const END_OF_LIFE_OWN_RELEASE = "end of life (no security fixes); it is the source's own release, but slim never advises an end-of-life base (--base forces it)"
 
 export function checkArchitecture({ base, req }: RuleContext): RuleOutcome {
   if ((base.architectures as string[]).includes(req.arch)) return pass

@@ -67,8 +67,13 @@ export default class Analyze extends SlimCommand {
       let dockerfilePath: string | undefined
       if (flags.dockerfile) {
         if (!a.advice.dockerfile) throw new SlimError('unsupported', `${a.image.reference}: no Dockerfile to write (${a.advice.summary})`)
-        await writeOutput(flags.dockerfile, a.advice.dockerfile, '--dockerfile')
-        dockerfilePath = flags.dockerfile
+        // Already small: the report says so; a Dockerfile that grows it is written only on request.
+        if (a.advice.verdict === 'already-small') {
+          process.stderr.write(`slim: --dockerfile ${escapeControls(flags.dockerfile)} not written: the image is already small (\`slim dockerfile --harden\` writes a Dockerfile that only hardens it)\n`)
+        } else {
+          await writeOutput(flags.dockerfile, a.advice.dockerfile, '--dockerfile')
+          dockerfilePath = flags.dockerfile
+        }
       }
       if (flags.files) {
         const files = a.inspection.files

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { escapeControls } from '../core/text-escape.js'
+import { escapeControls, printableJson } from '../core/text-escape.js'
 import { SlimCommand } from '../cli/base-command.js'
 import { imageFlags, openOptionsFromFlags } from '../cli/image-flags.js'
 import { adviceFlags, analyzeOptionsFromFlags } from '../cli/pipeline.js'
@@ -8,6 +8,8 @@ import { progressWanted } from '../cli/progress.js'
 import { writeOutput } from '../cli/write-output.js'
 import { SlimError } from '../core/errors.js'
 import { analyzeImage } from '../pipeline/index.js'
+import { dockerfileDocument } from '../report/document.js'
+import { summarizeImage } from '../report/image-summary.js'
 
 export default class Dockerfile extends SlimCommand {
   static override description = 'Write a hardened multi-stage Dockerfile that rebuilds IMAGE on the smallest base its program needs.'
@@ -15,6 +17,7 @@ export default class Dockerfile extends SlimCommand {
   static override examples = [
     '<%= config.bin %> dockerfile registry.example.com/app:2 > Dockerfile.slim',
     '<%= config.bin %> dockerfile oci:./layout:v1 --base distroless/cc-debian12 -o Dockerfile.slim',
+    '<%= config.bin %> dockerfile registry.example.com/app:2 --json | jq -r .advice.dockerfile',
   ]
 
   static override args = {
@@ -24,9 +27,11 @@ export default class Dockerfile extends SlimCommand {
   static override flags = {
     ...imageFlags,
     ...adviceFlags,
-    output: Flags.string({ char: 'o', description: 'Write the Dockerfile here instead of standard output.' }),
+    output: Flags.string({ char: 'o', description: 'Write the Dockerfile (or, with --json, the document) here instead of standard output.' }),
     quiet: Flags.boolean({ char: 'q', description: 'No progress output.', default: false }),
     pin: Flags.boolean({ description: 'Resolve the base tag to its digest in its registry (or through --base-mirror) and write FROM base@sha256:….', default: false }),
+    json: Flags.boolean({ description: 'Print the advice as JSON (schema/dockerfile.schema.json; the same advice object as `slim analyze --json`), its Dockerfile in advice.dockerfile.', default: false }),
+    harden: Flags.boolean({ description: 'Write the Dockerfile even when the image is already small (it then only hardens: pinned base, numeric non-root USER, and may be larger).', default: false }),
   }
 
   async run(): Promise<void> {
@@ -34,18 +39,31 @@ export default class Dockerfile extends SlimCommand {
     const open = await openOptionsFromFlags(flags, this.debugLog)
     const a = await analyzeImage(args.image, { ...analyzeOptionsFromFlags(open, flags, { progress: progressWanted(flags) }), layerFigures: false })
     try {
-      if (!a.advice.dockerfile) throw new SlimError('unsupported', `${a.image.reference}: no Dockerfile: ${a.advice.summary}`)
-      let text = a.advice.dockerfile
-      if (flags.pin) {
-        const pinned = await pinBase(text, open)
-        text = pinned.dockerfile
+      let advice = a.advice
+      if (advice.dockerfile && flags.pin) {
+        const pinned = await pinBase(advice.dockerfile, open)
+        advice = { ...advice, dockerfile: pinned.dockerfile }
         if (pinned.note && !flags.quiet) process.stderr.write(`slim: ${escapeControls(pinned.note)}\n`)
       }
+      // --json is the whole answer whatever the verdict: scripts read advice.verdict.
+      if (flags.json) {
+        const doc = `${printableJson(JSON.stringify(dockerfileDocument(this.config.version, summarizeImage(a.image), advice), null, 2))}\n`
+        if (flags.output) await writeOutput(flags.output, doc, '--output')
+        else process.stdout.write(doc)
+        return
+      }
+      if (!advice.dockerfile) throw new SlimError('unsupported', `${a.image.reference}: no Dockerfile: ${advice.summary}`)
+      // Already small: a Dockerfile would make it bigger. Not an error (exit 0, nothing on stdout,
+      // so `slim dockerfile IMG > Dockerfile.slim` leaves an empty file a build fails on loudly).
+      if (advice.verdict === 'already-small' && !flags.harden) {
+        process.stderr.write(`slim: ${escapeControls(a.image.reference)}: no Dockerfile written: ${escapeControls(advice.summary)}\n`)
+        return
+      }
       if (flags.output) {
-        await writeOutput(flags.output, text, '--output')
-        if (!flags.quiet) process.stderr.write(`slim: ${escapeControls(a.advice.summary)}\nslim: Dockerfile written to ${escapeControls(flags.output)}\n`)
+        await writeOutput(flags.output, advice.dockerfile, '--output')
+        if (!flags.quiet) process.stderr.write(`slim: ${escapeControls(advice.summary)}\nslim: Dockerfile written to ${escapeControls(flags.output)}\n`)
       } else {
-        process.stdout.write(text)
+        process.stdout.write(advice.dockerfile)
       }
     } finally {
       await a.image.close()

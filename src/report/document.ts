@@ -15,3 +15,15 @@ export function analysisDocument(version: string, image: ImageSummary, layers: L
     advice,
   }
 }
+
+/** The `slim dockerfile --json` document (schema/dockerfile.schema.json): the image it is about and
+ * the same advice object `slim analyze --json` carries, its Dockerfile as written. */
+export function dockerfileDocument(version: string, image: ImageSummary, advice: Advice) {
+  const { reference, name, tag, manifestDigest, platform } = image
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'slim', version },
+    image: { reference, name, tag, manifestDigest, platform },
+    advice,
+  }
+}

@@ -28,13 +28,15 @@ export function renderAdviceSection(a: Advice, opts: { dockerfilePath?: string; 
   if (a.ranking.length > 1) out.push(`  also viable: ${a.ranking.slice(1, 6).map((c) => c.name).join(', ')}`)
   if (a.rejected.length) {
     out.push('  rejected:')
-    // advise orders rejections (requirement failures first, "retired" and "not a java app" last).
-    const sorted = a.rejected
-    const byBase = new Map<string, string[]>()
-    for (const r of sorted) byBase.set(r.base, [...(byBase.get(r.base) ?? []), r.reason])
-    const entries = [...byBase].slice(0, opts.verbose ? undefined : 12)
-    for (const [base, reasons] of entries) out.push(`    ${base}: ${reasons.join('; ')}`)
-    if (entries.length < byBase.size) out.push(`    … and ${byBase.size - entries.length} more`)
+    // advise orders rejections closest first (bases that fit the program but are end of life,
+    // then those missing one thing, ...); bases refused for the same reason share one line, so
+    // twelve "has glibc" distroless images are one line, not a wall.
+    const byReason = new Map<string, string[]>()
+    for (const r of a.rejected) byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), r.base])
+    const entries = [...byReason].slice(0, opts.verbose ? undefined : 12)
+    for (const [reason, bases] of entries) out.push(`    ${bases.join(', ')}: ${reason}`)
+    const left = [...byReason].slice(entries.length).reduce((n, [, bases]) => n + bases.length, 0)
+    if (left > 0) out.push(`    … and ${left} more (--json lists them)`)
   }
   if (a.gaps.length) {
     out.push('  not checked:')
@@ -42,6 +44,7 @@ export function renderAdviceSection(a: Advice, opts: { dockerfilePath?: string; 
   }
   for (const l of a.lint) out.push(`  lint: line ${l.line}: ${l.rule} ${l.message}`)
   if (opts.dockerfilePath) out.push(`  Dockerfile written to ${opts.dockerfilePath}`)
+  else if (a.dockerfile && a.verdict === 'already-small') out.push('  Dockerfile: none advised (it would grow the image); `slim dockerfile IMAGE --harden` writes one that only hardens it')
   else if (a.dockerfile) out.push('  Dockerfile: `slim dockerfile IMAGE` or `slim analyze IMAGE --dockerfile FILE` writes it')
   return textLines(out)
 }
