@@ -76,6 +76,21 @@ describe('help, typos and completion (issue 12 item 6)', () => {
     expect(far.stderr).toBe('slim: error: "frobnicate" is not a slim command; (see: slim help)\n')
   })
 
+  it('slim help <typo> names the closest command too, one line, exit 2; topics and commands still get their help', async () => {
+    const r = await runCli(['help', 'analyse'])
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toBe('slim: error: "analyse" is not a slim command; did you mean "slim help analyze"? (see: slim help)\n')
+    const far = await runCli(['help', 'frobnicate'])
+    expect([far.code, far.stderr]).toEqual([2, 'slim: error: "frobnicate" is not a slim command; (see: slim help)\n'])
+    const topic = await runCli(['help', 'audit', 'merge'])
+    expect(topic.code).toBe(0)
+    expect(topic.stdout).toMatch(/USAGE\s+\$ slim audit merge/)
+    const flag = await runCli(['dockerfile', '--help'])
+    expect(flag.code).toBe(0)
+    expect(flag.stdout).toMatch(/--harden/)
+  })
+
   it.skipIf(!has('bash'))('bash completion completes commands and flags', async () => {
     const cache = join(work, 'xdg-cache')
     const r = await runCli(['autocomplete', 'bash'], { env: { XDG_CACHE_HOME: cache } })

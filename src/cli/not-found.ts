@@ -1,4 +1,4 @@
-import type { Hook } from '@oclif/core'
+import type { Config, Hook } from '@oclif/core'
 import { distance } from 'fastest-levenshtein'
 
 /**
@@ -7,12 +7,17 @@ import { distance } from 'fastest-levenshtein'
  * interactively and prints no suggestion at all when stdin is not a terminal.)
  */
 const hook: Hook<'command_not_found'> = async function (opts) {
-  const typed = opts.id.split(':')[0]
-  const ids = opts.config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases])
-  const suggestion = closestWithin(typed, ids, Math.max(2, Math.floor(typed.length / 3)))
-  const hint = suggestion ? `did you mean "${opts.config.bin} ${suggestion}"? ` : ''
-  process.stderr.write(`slim: error: "${typed.replace(/[^\x20-\x7e]/g, '?')}" is not a ${opts.config.bin} command; ${hint}(see: ${opts.config.bin} help)\n`)
+  process.stderr.write(notACommand(opts.id.split(':')[0], opts.config))
   this.exit(2)
+}
+
+/** The one line for a word that is no command: the closest command when one is near (`slim help
+ * analyse` says the same through cli/help.ts). */
+export function notACommand(typed: string, config: Pick<Config, 'bin' | 'commands'>, prefix = ''): string {
+  const ids = config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases])
+  const suggestion = closestWithin(typed, ids, Math.max(2, Math.floor(typed.length / 3)))
+  const hint = suggestion ? `did you mean "${config.bin} ${prefix}${suggestion.replaceAll(':', ' ')}"? ` : ''
+  return `slim: error: "${typed.replace(/[^\x20-\x7e]/g, '?')}" is not a ${config.bin} command; ${hint}(see: ${config.bin} help)\n`
 }
 
 /** The candidate nearest to `word`, when at most `max` edits away. */
