@@ -215,6 +215,32 @@ describe('a tag the registry lacks (issue 12 item 10)', () => {
   }, 120_000)
 })
 
+describe('docker.io names through --registry-mirror (issue 12 item 10)', () => {
+  it.skipIf(!has('docker-registry') || !has('skopeo'))('slim analyze nosuchimage:latest via a docker.io mirror: manifest unknown, library/ assumed, closest tags; a name that exists is read from the mirror', async () => {
+    const reg = await startRegistry('plain')
+    try {
+      await Promise.all([pushLayout(BUSYBOX_LAYOUT, undefined, 'library/nosuchimage:lts', reg), pushLayout(BUSYBOX_LAYOUT, undefined, 'library/nosuchimage:1.36', reg)])
+      const mirror = ['--registry-mirror', `docker.io=${reg.host}`, '--no-cache']
+      const r = await runCli(['analyze', 'nosuchimage:latest', ...mirror])
+      expect(r.code).toBe(1)
+      expect(r.stdout).toBe('')
+      expect(r.stderr).toMatch(new RegExp(`^slim: error: .*${reg.host.replace(/\./g, '\\.')}/library/nosuchimage:latest.*manifest unknown.*; closest tags: lts; nosuchimage was read as docker\\.io/library/nosuchimage \\(library/ assumed: Docker Hub's official images\\) through the mirror ${reg.host.replace(/\./g, '\\.')}\\n$`))
+      // the same image by its full name says nothing about library/
+      const full = await runCli(['analyze', 'docker.io/library/nosuchimage:latest', ...mirror])
+      expect(full.stderr).not.toContain('library/ assumed')
+      expect(full.stderr).toContain('docker.io/library/nosuchimage:latest was read through the mirror')
+      // a tag that exists is read from the mirror, as a user with no route to Docker Hub needs
+      const ok = await runCli(['analyze', 'nosuchimage:1.36', ...mirror, '--json'])
+      expect(ok.code).toBe(0)
+      expect(JSON.parse(ok.stdout).image.reference).toBe(`docker://${reg.host}/library/nosuchimage:1.36`)
+      const bad = await runCli(['analyze', 'nosuchimage:1.36', '--registry-mirror', 'docker.io'])
+      expect([bad.code, bad.stderr]).toEqual([2, 'slim: error: --registry-mirror "docker.io": expected REGISTRY=MIRROR; write e.g. --registry-mirror gcr.io=registry.internal:5000\n'])
+    } finally {
+      await reg.stop()
+    }
+  }, 120_000)
+})
+
 describe('slim dockerfile --pin (issue 12 item 11)', () => {
   it.skipIf(!has('docker-registry') || !has('skopeo'))('resolves the base through --base-mirror to its digest in the real registry; unreachable keeps the note', async () => {
     const reg = await startRegistry('plain')

@@ -125,16 +125,16 @@ function mirrorProblem(from: string, to: unknown): { problem: string; fix: strin
   return undefined
 }
 
-/** Parses one `--base-mirror gcr.io=registry.internal:5000`. */
-export function parseMirrorFlag(flag: string): [string, string] {
+/** Parses one `--base-mirror gcr.io=registry.internal:5000` (or `--registry-mirror`, named by `option`). */
+export function parseMirrorFlag(flag: string, option = '--base-mirror'): [string, string] {
   const eq = flag.indexOf('=')
   const from = eq < 0 ? '' : flag.slice(0, eq).trim()
   const to = eq < 0 ? '' : flag.slice(eq + 1).trim()
   if (!from || !to) {
-    throw new SlimError('usage', `--base-mirror "${flag}": expected REGISTRY=MIRROR; write e.g. --base-mirror gcr.io=registry.internal:5000`)
+    throw new SlimError('usage', `${option} "${flag}": expected REGISTRY=MIRROR; write e.g. ${option} gcr.io=registry.internal:5000`)
   }
   const problem = mirrorProblem(from, to)
-  if (problem) throw new SlimError('usage', `--base-mirror "${flag}": "${from}" ${problem.problem}; ${problem.fix}`)
+  if (problem) throw new SlimError('usage', `${option} "${flag}": "${from}" ${problem.problem}; ${problem.fix}`)
   return [from.toLowerCase(), to.replace(/\/+$/, '')]
 }
 

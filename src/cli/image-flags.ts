@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core'
+import { parseMirrorFlag } from '../advise/config.js'
 import { SlimError } from '../core/errors.js'
 import { parseBytes } from '../core/format.js'
 import { registerSecret } from '../core/redact.js'
@@ -17,6 +18,7 @@ export const imageFlags = {
   'cache-dir': Flags.string({ description: 'Blob cache directory (default $XDG_CACHE_HOME/slim or ~/.cache/slim).', helpGroup: 'IMAGE' }),
   'no-cache': Flags.boolean({ description: 'Do not read or write the blob cache.', default: false, helpGroup: 'IMAGE' }),
   'max-zstd-window': Flags.string({ description: 'Largest window a zstd layer may need (memory the decoder allocates), e.g. 1GiB for zstd --long=30 layers. Default 128MiB.', helpGroup: 'IMAGE' }),
+  'registry-mirror': Flags.string({ description: 'Read registry images through a mirror: REGISTRY=MIRROR, e.g. docker.io=registry.internal:5000 (repeatable). Applies to the image and to the bases; the config file\'s mirrors apply too.', multiple: true, helpGroup: 'IMAGE' }),
   'registry-timeout': Flags.string({ description: 'Overall time limit per registry request, in seconds: the base, to which 1 s per MB of expected size is added. Default 30.', helpGroup: 'IMAGE' }),
 }
 
@@ -31,6 +33,7 @@ export interface ImageFlagValues {
   'no-cache': boolean
   'max-zstd-window'?: string
   'registry-timeout'?: string
+  'registry-mirror'?: string[]
 }
 
 export async function openOptionsFromFlags(flags: ImageFlagValues, log?: (m: string) => void): Promise<OpenOptions> {
@@ -55,6 +58,7 @@ export async function openOptionsFromFlags(flags: ImageFlagValues, log?: (m: str
       ...(flags['registry-timeout'] === undefined ? {} : { timeoutMs: secondsFlag('--registry-timeout', flags['registry-timeout']) }),
     },
     log,
+    ...(flags['registry-mirror']?.length ? { registryMirrors: Object.fromEntries(flags['registry-mirror'].map((f) => parseMirrorFlag(f, '--registry-mirror'))) } : {}),
     ...(flags['max-zstd-window'] === undefined ? {} : { maxZstdWindow: sizeFlag('--max-zstd-window', flags['max-zstd-window']) }),
   }
 }

@@ -159,6 +159,9 @@ export interface OpenOptions {
   maxZstdWindow?: number
   /** Bound on the bytes written to temp files (unwrapped archives, daemon exports); default 32 GiB. */
   maxTempBytes?: number
+  /** Registry mirrors for `docker://` images ("docker.io" -> "registry.internal:5000"): a reference
+   * under a key is read from the mirror instead (reference.ts applyMirror), for air-gapped hosts. */
+  registryMirrors?: Readonly<Record<string, string>>
 }
 
 export interface RegistryOptions {

@@ -77,11 +77,13 @@ export async function analyzeImage(reference: string | Image, options: AnalyzeOp
   const opts = options.advice ?? {}
   const config = loadConfig(opts.configPath)
   const catalogue = resolveBases(config)
-  const mirrors = mergeMirrors(config.mirrors ?? {}, opts.mirrors ?? [])
+  // The config's mirrors and --registry-mirror serve the image and the bases; --base-mirror only the bases.
+  const registryMirrors = { ...config.mirrors, ...options.open.registryMirrors }
+  const mirrors = mergeMirrors(registryMirrors, opts.mirrors ?? [])
   const observe: LayerReadObserver = options.observe ?? ((_image, read) => read(undefined))
 
   // One budget: temp files written while opening (unwrapped archives, daemon exports) count too.
-  const image = typeof reference === 'string' ? await openImage(reference, { maxTempBytes: options.maxExpandedBytes, ...options.open }) : reference
+  const image = typeof reference === 'string' ? await openImage(reference, { maxTempBytes: options.maxExpandedBytes, ...options.open, registryMirrors }) : reference
   try {
     const hint = inspectionCaptureHint(image.config)
     // /etc/passwd too: who the image runs as is resolved through it (audit), without a late read.

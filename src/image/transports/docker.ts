@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream'
 import { distance } from 'fastest-levenshtein'
 import { SlimError, isSlimError } from '../../core/errors.js'
-import { parseReference, type Reference } from '../reference.js'
+import { applyMirror, parseReference, type Reference } from '../reference.js'
 import { RegistryClient } from '../registry/client.js'
 import type { ImageSource } from '../source.js'
 import type { Descriptor, OpenOptions } from '../types.js'
@@ -12,11 +12,14 @@ import type { Descriptor, OpenOptions } from '../types.js'
  * so opening is cheap and a bad reference fails before any network traffic.
  */
 export async function openRegistrySource(reference: string, opts: OpenOptions): Promise<ImageSource> {
-  const ref = parseReference(reference)
+  const asked = parseReference(reference)
+  // A mirror (--registry-mirror, the config's mirrors) serves the image under its own host.
+  const mirrored = opts.registryMirrors ? applyMirror(reference, opts.registryMirrors) : reference
+  const ref = mirrored === reference ? asked : parseReference(mirrored)
   const client = new RegistryClient(ref.registry, { ...opts.registry, log: opts.log, repository: ref.repository })
   // `nginx` means docker.io/library/nginx: worth saying when that name turns out not to exist.
-  const assumedLibrary = ref.registry === 'docker.io' && ref.repository.startsWith('library/') && !reference.includes('library/')
-  return new RegistrySource(ref, client, assumedLibrary)
+  const assumedLibrary = asked.registry === 'docker.io' && asked.repository.startsWith('library/') && !reference.includes('library/')
+  return new RegistrySource(ref, client, { assumedLibrary, ...(mirrored !== reference ? { asked } : {}) })
 }
 
 class RegistrySource implements ImageSource {
@@ -28,7 +31,8 @@ class RegistrySource implements ImageSource {
   constructor(
     private readonly ref: Reference,
     private readonly client: RegistryClient,
-    private readonly assumedLibrary = false,
+    /** assumedLibrary: the name had no namespace; asked: the reference as given, when a mirror serves it. */
+    private readonly how: { assumedLibrary: boolean; asked?: Reference } = { assumedLibrary: false },
   ) {
     this.reference = `docker://${ref.toString()}`
     this.name = ref.name
@@ -50,7 +54,9 @@ class RegistrySource implements ImageSource {
 
   /** For a name or tag the registry does not know: the closest tags it has, and the library/ assumption. */
   private async unknownHint(): Promise<string> {
-    const library = this.assumedLibrary ? `; ${this.ref.repository.slice('library/'.length)} was read as docker.io/${this.ref.repository} (Docker Hub's official images)` : ''
+    const asked = this.how.asked
+    const via = asked ? ` through the mirror ${this.ref.registry}` : ''
+    const library = this.how.assumedLibrary ? `; ${(asked ?? this.ref).repository.slice('library/'.length)} was read as docker.io/${(asked ?? this.ref).repository} (library/ assumed: Docker Hub's official images)${via}` : asked ? `; ${asked.toString()} was read${via}` : ''
     if (this.ref.digest !== undefined || this.ref.tag === undefined) return library
     let tags: string[]
     try {
