@@ -226,7 +226,8 @@ export interface Advice {
   rejected: Rejection[]
   forced: boolean
   plan?: Plan
-  /** The generated Dockerfile, when the verdict is `slim`. */
+  /** The generated Dockerfile, when the verdict is `slim` or `already-small` (then it only hardens,
+   * and `slim dockerfile` writes it only with --harden). */
   dockerfile?: string
   /** Our own rule checks run on `dockerfile` (all pass for a well-formed result). */
   lint: LintFinding[]
