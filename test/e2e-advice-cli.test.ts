@@ -4,9 +4,12 @@
  * that came closest, and `slim dockerfile --json` prints the advice document (validated against
  * schema/ with ajv).
  */
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import Ajv2020 from 'ajv/dist/2020.js'
 import { describe, expect, it } from 'vitest'
+import { builtinBases } from '../src/advise/catalogue/load.js'
 import { runCli } from './helpers/cli.js'
 import { CORPUS } from './helpers/shared.js'
 
@@ -55,6 +58,29 @@ describe('an already-small image on an end-of-life base (alpine:3.10 from the co
     expect(hard.stdout).not.toMatch(/^FROM (docker\.io\/library\/)?alpine:3\.10$/m)
     expect(hard.stdout).toMatch(/% larger$/m)
     expect(hard.stdout).toContain("'slim dockerfile --json' lists why")
+  })
+
+  it('no supported base fits (a config leaving out the supported alpines): keep, naming the closest supported base and what stops it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slim-eol-'))
+    try {
+      const config = join(dir, 'config.json')
+      const exclude = builtinBases().filter((b) => b.family === 'alpine' && b.status === 'supported').map((b) => b.name)
+      expect(exclude.length).toBeGreaterThan(0)
+      writeFileSync(config, JSON.stringify({ exclude }))
+      const r = await runCli(['analyze', ALPINE_310, '--config', config, '--json', '--no-cache'])
+      expect(r.code).toBe(0)
+      const { advice } = JSON.parse(r.stdout)
+      expect(advice.verdict).toBe('keep')
+      expect(advice.plan).toBeUndefined()
+      expect(advice.summary).toMatch(/^keep the current base: no catalogue base meets every requirement \(.*\); add one in the config file; the closest supported base is \S+, and what stops it is: needs musl, PT_INTERP \/lib\/ld-musl-x86_64\.so\.1; has (no C library|glibc)/)
+      expect(advice.reasons).toContain("alpine:3.10 (the source's own release, alpine 3.10.4) is end of life: slim does not advise it; move the image to a supported release")
+      const d = await runCli(['dockerfile', ALPINE_310, '--config', config, '--no-cache'])
+      expect(d.code).toBe(1)
+      expect(d.stdout).toBe('')
+      expect(d.stderr).toMatch(/^slim: error: .*: no Dockerfile: keep the current base: .*\n$/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('slim analyze --dockerfile FILE writes nothing for an already-small image and says so', async () => {
