@@ -189,6 +189,7 @@ describe('musl programs', () => {
     const a = advise({ inspection: musl(), image: sourceImage({ distro: { id: 'alpine', versionId: '3.10.4' }, config: { Entrypoint: ['/app/hello'] } }), catalogue: onlyEol })
     expect(a.verdict).toBe('keep')
     expect(a.plan).toBeUndefined()
+    expect(a.summary).toMatch(/^keep the current base: only bases out of support would run it \(alpine:3\.10, /)
     expect(a.summary).toMatch(/; the closest supported base is \S+, and what stops it is: needs musl, PT_INTERP \/lib\/ld-musl-x86_64\.so\.1; has (no C library|glibc)/)
     expect(a.reasons).toContain("alpine:3.10 (the source's own release, alpine 3.10.4) is end of life: slim does not advise it; move the image to a supported release")
   })

@@ -72,7 +72,7 @@ describe('an already-small image on an end-of-life base (alpine:3.10 from the co
       const { advice } = JSON.parse(r.stdout)
       expect(advice.verdict).toBe('keep')
       expect(advice.plan).toBeUndefined()
-      expect(advice.summary).toMatch(/^keep the current base: no catalogue base meets every requirement \(.*\); add one in the config file; the closest supported base is \S+, and what stops it is: needs musl, PT_INTERP \/lib\/ld-musl-x86_64\.so\.1; has (no C library|glibc)/)
+      expect(advice.summary).toMatch(/^keep the current base: only bases out of support would run it \(alpine:3\.10, alpine:3\.11, .*: end of life or retired\); add a supported one in the config file, or force one with --base; the closest supported base is \S+, and what stops it is: needs musl, PT_INTERP \/lib\/ld-musl-x86_64\.so\.1; has (no C library|glibc)/)
       expect(advice.reasons).toContain("alpine:3.10 (the source's own release, alpine 3.10.4) is end of life: slim does not advise it; move the image to a supported release")
       const d = await runCli(['dockerfile', ALPINE_310, '--config', config, '--no-cache'])
       expect(d.code).toBe(1)

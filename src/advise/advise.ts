@@ -289,5 +289,11 @@ function keepReason(req: Requirements, rejected: Rejection[]): string {
   }
   const glibc = rejected.find((r) => r.rule === 'glibc-version')
   if (glibc) return `no catalogue base has a glibc new enough (${glibc.reason}); keep the current base or add one in the config file`
+  // Rejections come closest first: when the closest were refused only for being out of support,
+  // that is the story (alpine 3.10 on its own end-of-life release), not their reason text.
+  const outOfSupport = rejected.filter((r) => r.rule === 'status').map((r) => r.base)
+  if (outOfSupport.length && rejected[0]?.rule === 'status') {
+    return `only bases out of support would run it (${outOfSupport.slice(0, 3).join(', ')}${outOfSupport.length > 3 ? ', ...' : ''}: end of life or retired); add a supported one in the config file, or force one with --base`
+  }
   return `no catalogue base meets every requirement (${rejected[0]?.reason ?? 'empty catalogue'}); add one in the config file`
 }
