@@ -71,15 +71,22 @@ describe('layer index cache', () => {
   it('a corrupt entry is removed and the layer read again; the entry is rewritten whole', async () => {
     const cache = new LayerIndexCache(cacheDir)
     const path = cache.pathOf(image(counters()).layers[0]!.diffId!)
-    const text = readFileSync(path, 'utf8')
-    writeFileSync(path, text.replace('root:x', 'evil:x'.slice(0, 6)).replace(/"size":\d+/, '"size":1'))
+    const bytes = readFileSync(path)
+    const text = bytes.toString('latin1')
+    expect(text).toContain('root:x') // kept files are stored raw
+    writeFileSync(path, Buffer.from(text.replace('root:x', 'evil:x'), 'latin1'))
     const c = counters()
-    const idx = await buildIndex(image(c), options(cacheDir))
+    await buildIndex(image(c), options(cacheDir))
     expect(c.map((x) => x.count)).toEqual([1, 0])
-    expect(readFileSync(path, 'utf8')).toBe(text)
-    expect(idx.layers[0]!.size).toBeGreaterThan(1)
-    // A torn entry (cut mid-way, no trailer) too.
-    writeFileSync(path, text.slice(0, text.length / 2))
+    expect(readFileSync(path).equals(bytes)).toBe(true)
+    // An edited header (its length no longer matches) is corrupt too.
+    writeFileSync(path, Buffer.from(text.replace(/"size":\d+/, '"size":1'), 'latin1'))
+    const h = counters()
+    const fixed = await buildIndex(image(h), options(cacheDir))
+    expect(h.map((x) => x.count)).toEqual([1, 0])
+    expect(fixed.layers[0]!.size).toBeGreaterThan(1)
+    // A torn entry (cut mid-way, no digest) too.
+    writeFileSync(path, bytes.subarray(0, bytes.length / 2))
     const t = counters()
     await buildIndex(image(t), options(cacheDir))
     expect(t.map((x) => x.count)).toEqual([1, 0])
@@ -88,15 +95,16 @@ describe('layer index cache', () => {
   it('an entry of another index format (or summariser version) is stale: removed and rebuilt', async () => {
     const cache = new LayerIndexCache(cacheDir)
     const path = cache.pathOf(image(counters()).layers[1]!.diffId!)
-    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -2)
-    lines[0] = lines[0]!.replace(`"slimLayerIndex":${INDEX_FORMAT}`, `"slimLayerIndex":${INDEX_FORMAT - 1}`)
-    const body = lines.map((l) => `${l}\n`).join('')
-    // A whole, well-formed entry: only its format says it is stale.
-    writeFileSync(path, `${body}${JSON.stringify({ end: createHash('sha256').update(body).digest('hex') })}\n`)
+    const bytes = readFileSync(path)
+    // A whole, well-formed entry (its digest recomputed): only its format number says it is stale.
+    const body = Buffer.from(bytes.subarray(0, bytes.length - 32))
+    expect(body.readUInt32LE(8)).toBe(INDEX_FORMAT)
+    body.writeUInt32LE(INDEX_FORMAT - 1, 8)
+    writeFileSync(path, Buffer.concat([body, createHash('sha256').update(body).digest()]))
     const c = counters()
     await buildIndex(image(c), options(cacheDir))
     expect(c.map((x) => x.count)).toEqual([0, 1])
-    expect(readFileSync(path, 'utf8')).toContain(`"slimLayerIndex":${INDEX_FORMAT}`)
+    expect(readFileSync(path).readUInt32LE(8)).toBe(INDEX_FORMAT)
 
     const other = counters()
     await buildIndex(image(other), { ...options(cacheDir), summaryVersion: 'elf-next' })

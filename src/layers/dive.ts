@@ -36,15 +36,23 @@ interface Stat {
 }
 
 export class DiveTally {
-  private readonly paths = new Map<string, Stat>()
+  /**
+   * Per path: its size while seen in one layer only (most paths, so no object for them: on a
+   * layer of a million files this map is most of what the index holds), a Stat once seen again.
+   */
+  private readonly paths = new Map<string, number | Stat>()
   /** Sizes (> 0) of files an opaque directory hid from slim's tree but not from dive's. */
   readonly ghosts = new GhostTree()
 
   /** One leaf of one layer. `key` is the index path (no leading slash). */
   visit(key: string, size: number): void {
     const s = this.paths.get(key)
-    if (!s) {
-      this.paths.set(key, { n: 1, cum: size, min: size })
+    if (s === undefined) {
+      this.paths.set(key, size)
+      return
+    }
+    if (typeof s === 'number') {
+      this.paths.set(key, { n: 2, cum: s + size, min: Math.min(s, size) })
       return
     }
     s.n++
@@ -57,6 +65,11 @@ export class DiveTally {
     let sumCumulative = 0
     const inefficient: DivePath[] = []
     for (const [key, s] of this.paths) {
+      if (typeof s === 'number') {
+        sumMin += s
+        sumCumulative += s
+        continue
+      }
       sumMin += s.min
       sumCumulative += s.cum
       if (s.n >= 2) inefficient.push({ path: `/${key}`, count: s.n, cumulativeSize: s.cum, minSize: s.min })

@@ -59,8 +59,9 @@ export function computeMetrics(index: LayerIndex, opts: { top?: number } = {}): 
   const dive = diveMetrics(index, top)
 
   const totals = { files: 0, dirs: 0, symlinks: 0, hardlinks: 0, other: 0, bytes: 0 }
-  const byContent = new Map<string, { size: number; nodes: Set<Node>; paths: string[] }>()
-  const files: Array<{ path: string; size: number; layer: number }> = []
+  // A content seen once (most files) is its first path's node; a group is only made for a second copy.
+  const byContent = new Map<string, Node | ContentGroup>()
+  const files = new TopFiles(top)
   const dirSize = new Map<Node, { size: number; files: number }>()
   const counted = new Set<Node>() // contents reached through hard links, counted once
 
@@ -90,7 +91,7 @@ export function computeMetrics(index: LayerIndex, opts: { top?: number } = {}): 
       counted.add(content)
     }
     totals.bytes += content.size
-    files.push({ path: `/${path}`, size: content.size, layer: content.layer })
+    files.offer(path, content.size, content.layer)
     for (let d = node.parent; d; d = d.parent) {
       const s = dirSize.get(d)
       if (s) {
@@ -100,9 +101,17 @@ export function computeMetrics(index: LayerIndex, opts: { top?: number } = {}): 
     }
     if (content.hash !== null) {
       const key = `${content.size}:${content.hash}`
-      const g = byContent.get(key)
-      if (!g) byContent.set(key, { size: content.size, nodes: new Set([content]), paths: [`/${path}`] })
-      else if (!g.nodes.has(content)) {
+      let g = byContent.get(key)
+      if (g === undefined) {
+        byContent.set(key, node)
+        continue
+      }
+      if (!(g instanceof ContentGroup)) {
+        if (g.content === content) continue
+        g = new ContentGroup(g.content.size, g.content, `/${g.path()}`)
+        byContent.set(key, g)
+      }
+      if (!g.nodes.has(content)) {
         g.nodes.add(content)
         g.paths.push(`/${path}`)
       }
@@ -112,7 +121,7 @@ export function computeMetrics(index: LayerIndex, opts: { top?: number } = {}): 
   const groups: DuplicateGroup[] = []
   let dupWasted = 0
   for (const [key, g] of byContent) {
-    if (g.nodes.size < 2) continue
+    if (!(g instanceof ContentGroup) || g.nodes.size < 2) continue
     const wasted = (g.nodes.size - 1) * g.size
     dupWasted += wasted
     const hash = key.slice(key.indexOf(':') + 1)
@@ -120,7 +129,6 @@ export function computeMetrics(index: LayerIndex, opts: { top?: number } = {}): 
   }
   groups.sort((a, b) => b.wastedBytes - a.wastedBytes || (a.paths[0] < b.paths[0] ? -1 : 1))
 
-  files.sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1))
   const dirs = [...dirSize]
     .filter(([d]) => d.parent !== null) // the root's total is totals.bytes
     .map(([d, s]) => ({ path: `/${d.path()}`, size: s.size, files: s.files }))
@@ -131,10 +139,57 @@ export function computeMetrics(index: LayerIndex, opts: { top?: number } = {}): 
     dive,
     deadBytes: { total: byLayer.reduce((a, b) => a + b, 0), byLayer },
     duplicates: { checked: index.hashed, wastedBytes: dupWasted, groupCount: groups.length, groups: groups.slice(0, top) },
-    largestFiles: files.slice(0, top),
+    largestFiles: files.list(),
     largestDirs: dirs.slice(0, top),
     totals,
   }
+}
+
+class ContentGroup {
+  readonly nodes: Set<Node>
+  readonly paths: string[]
+
+  constructor(
+    readonly size: number,
+    first: Node,
+    firstPath: string,
+  ) {
+    this.nodes = new Set([first])
+    this.paths = [firstPath]
+  }
+}
+
+/**
+ * The `top` largest files, largest first, ties by path: kept as they come instead of sorting a
+ * list of every file (an object and a path string per file, for 20 of them).
+ */
+class TopFiles {
+  private readonly best: Array<{ path: string; size: number; layer: number }> = []
+
+  constructor(private readonly top: number) {}
+
+  /** `path` without its leading slash, as index.walk() gives it. */
+  offer(path: string, size: number, layer: number): void {
+    const best = this.best
+    if (this.top <= 0) return
+    if (best.length >= this.top) {
+      const last = best[best.length - 1]!
+      if (size < last.size || (size === last.size && `/${path}` >= last.path)) return
+    }
+    const item = { path: `/${path}`, size, layer }
+    let i = best.length
+    while (i > 0 && before(item, best[i - 1]!)) i--
+    best.splice(i, 0, item)
+    if (best.length > this.top) best.pop()
+  }
+
+  list(): Array<{ path: string; size: number; layer: number }> {
+    return this.best
+  }
+}
+
+function before(a: { path: string; size: number }, b: { path: string; size: number }): boolean {
+  return a.size > b.size || (a.size === b.size && a.path < b.path)
 }
 
 export function diveMetrics(index: LayerIndex, top = 20): DiveMetrics {

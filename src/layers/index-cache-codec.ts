@@ -1,0 +1,269 @@
+/**
+ * The byte format of one layer index cache entry (index-cache.ts does the files). Binary, because
+ * a warm analysis spends its time here: JSON lines with base64-kept files cost more to parse than
+ * the merge itself. Layout:
+ *
+ *   "SLIMLIX\n"  u32 format  u32 n  header (n bytes of JSON: key, layer figures, warnings, counts)
+ *   records      one per entry (tar order), then one per parent directory
+ *   sha256       32 bytes: the digest of every byte before it
+ *
+ * Numbers are unsigned LEB128 varints (sizes go past 2^32). A path is stored as its directory,
+ * a reference into a string table that grows as the records go (0 = a new string follows; most
+ * entries share their directory with the previous ones), plus its base name. Kept small files
+ * are stored raw, ELF summaries and script heads as JSON text.
+ */
+import { Op, type ParsedEntry, type ParsedLayer } from './parse-layer.js'
+import { Node, type Kind } from './tree.js'
+import type { FileHead } from './types.js'
+import { WarningSet } from './warnings.js'
+
+export const MAGIC = Buffer.from('SLIMLIX\n', 'latin1')
+
+export interface EntryHeader {
+  diffId: string
+  summaryVersion: string
+  hashed: boolean
+  size: number
+  entryCount: number
+  tarBytes: number
+  fileBytes: number
+  warnings: Array<[string, number, string[]]>
+  records: number
+  parents: number
+}
+
+/** Bits of a record's "present" byte: which optional fields follow. */
+const Has = { Link: 1, Hash: 2, LinkPath: 4, Head: 8, Kept: 16 } as const
+
+/** Appends to a growing buffer; `takeChunk` hands back what is written so far (for writing out in pieces). */
+export class ByteWriter {
+  private buf = Buffer.allocUnsafe(1 << 16)
+  private at = 0
+  private readonly strings = new Map<string, number>()
+
+  get length(): number {
+    return this.at
+  }
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n))
+    this.buf.copy(next, 0, 0, this.at)
+    this.buf = next
+  }
+
+  u8(v: number): void {
+    this.room(1)
+    this.buf[this.at++] = v
+  }
+
+  u32(v: number): void {
+    this.room(4)
+    this.buf.writeUInt32LE(v, this.at)
+    this.at += 4
+  }
+
+  varint(v: number): void {
+    this.room(8)
+    while (v >= 0x80) {
+      this.buf[this.at++] = (v % 0x80) | 0x80
+      v = Math.floor(v / 0x80)
+    }
+    this.buf[this.at++] = v
+  }
+
+  bytes(b: Uint8Array): void {
+    this.varint(b.length)
+    this.room(b.length)
+    this.buf.set(b, this.at)
+    this.at += b.length
+  }
+
+  raw(b: Uint8Array): void {
+    this.room(b.length)
+    this.buf.set(b, this.at)
+    this.at += b.length
+  }
+
+  string(s: string): void {
+    const max = s.length * 3
+    this.room(max + 8)
+    // Length first: write the bytes past a 5-byte gap, then move them if the length is shorter.
+    const n = this.buf.write(s, this.at + 5, 'utf8')
+    const start = this.at
+    this.varint(n)
+    if (this.at !== start + 5) this.buf.copy(this.buf, this.at, start + 5, start + 5 + n)
+    this.at += n
+  }
+
+  /** A string from the growing table: its reference, or 0 and the string the first time. */
+  interned(s: string): void {
+    const ref = this.strings.get(s)
+    if (ref !== undefined) return this.varint(ref)
+    this.strings.set(s, this.strings.size + 1)
+    this.varint(0)
+    this.string(s)
+  }
+
+  /** The bytes written since the last take (copied: the writer reuses its buffer). */
+  takeChunk(): Buffer {
+    const out = Buffer.from(this.buf.subarray(0, this.at))
+    this.at = 0
+    return out
+  }
+}
+
+export function headerBytes(h: EntryHeader, format: number): Buffer {
+  const json = Buffer.from(JSON.stringify(h), 'utf8')
+  const w = new ByteWriter()
+  w.raw(MAGIC)
+  w.u32(format)
+  w.u32(json.length)
+  w.raw(json)
+  return w.takeChunk()
+}
+
+export function writeEntry(w: ByteWriter, e: ParsedEntry, layer: ParsedLayer): void {
+  const slash = e.path.lastIndexOf('/')
+  w.u8(e.op)
+  w.interned(slash < 0 ? '' : e.path.slice(0, slash))
+  w.string(slash < 0 ? e.path : e.path.slice(slash + 1))
+  const n = e.node
+  if (e.op !== Op.Add || !n) return
+  w.u8(n.kind)
+  w.varint(n.mode)
+  w.varint(n.uid)
+  w.varint(n.gid)
+  w.varint(n.size)
+  w.varint(n.ordinal + 1) // -1 (a sparse file: never read back) is stored as 0
+  w.varint(n.flags)
+  const head = layer.heads.get(n)
+  const kept = layer.captured.get(n)
+  const link = typeof n.link === 'string' ? n.link : undefined
+  w.u8((link !== undefined ? Has.Link : 0) | (n.hash !== null ? Has.Hash : 0) | (e.linkPath !== undefined ? Has.LinkPath : 0) | (head ? Has.Head : 0) | (kept ? Has.Kept : 0))
+  if (link !== undefined) w.string(link)
+  if (n.hash !== null) w.raw(Buffer.from(n.hash, 'latin1'))
+  if (e.linkPath !== undefined) w.string(e.linkPath)
+  if (head) w.string(JSON.stringify(head))
+  if (kept) w.bytes(kept)
+}
+
+export function writeParent(w: ByteWriter, dir: string): void {
+  w.interned(dir)
+}
+
+/** Where the header ends and what it says; undefined when the bytes do not start like an entry. */
+export function readHeader(buf: Buffer): { format: number; header?: EntryHeader; bodyAt: number } | undefined {
+  if (buf.length < MAGIC.length + 8 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return undefined
+  const format = buf.readUInt32LE(MAGIC.length)
+  const n = buf.readUInt32LE(MAGIC.length + 4)
+  const at = MAGIC.length + 8
+  if (at + n > buf.length) return { format, bodyAt: at }
+  return { format, header: JSON.parse(buf.toString('utf8', at, at + n)) as EntryHeader, bodyAt: at + n }
+}
+
+/** Reads records back; throws on bytes that do not decode (a checked digest makes that a bug, not an attack). */
+class ByteReader {
+  at: number
+  private readonly strings: string[] = []
+
+  constructor(
+    private readonly buf: Buffer,
+    at: number,
+    private readonly end: number,
+  ) {
+    this.at = at
+  }
+
+  private need(n: number): void {
+    if (this.at + n > this.end) throw new Error('a record runs past the end of the entry')
+  }
+
+  u8(): number {
+    this.need(1)
+    return this.buf[this.at++]!
+  }
+
+  varint(): number {
+    let v = 0
+    let scale = 1
+    for (;;) {
+      const b = this.u8()
+      v += (b & 0x7f) * scale
+      if (b < 0x80) return v
+      scale *= 0x80
+      if (scale > 2 ** 56) throw new Error('a number too large for the format')
+    }
+  }
+
+  raw(n: number): Buffer {
+    this.need(n)
+    const out = this.buf.subarray(this.at, this.at + n)
+    this.at += n
+    return out
+  }
+
+  string(): string {
+    const n = this.varint()
+    this.need(n)
+    const s = this.buf.toString('utf8', this.at, this.at + n)
+    this.at += n
+    return s
+  }
+
+  interned(): string {
+    const ref = this.varint()
+    if (ref === 0) {
+      const s = this.string()
+      this.strings.push(s)
+      return s
+    }
+    const s = this.strings[ref - 1]
+    if (s === undefined) throw new Error('a string reference past the table')
+    return s
+  }
+}
+
+/** The layer the records between `bodyAt` and `end` describe, as layer `index` of the current image. */
+export function readLayer(buf: Buffer, bodyAt: number, end: number, h: EntryHeader, index: number): ParsedLayer {
+  const r = new ByteReader(buf, bodyAt, end)
+  const out: ParsedLayer = {
+    index,
+    entries: new Array<ParsedEntry>(h.records),
+    parents: new Set(),
+    size: h.size,
+    entryCount: h.entryCount,
+    tarBytes: h.tarBytes,
+    fileBytes: h.fileBytes,
+    captured: new Map(),
+    heads: new Map(),
+    warnings: WarningSet.fromData(h.warnings),
+  }
+  for (let i = 0; i < h.records; i++) out.entries[i] = readEntry(r, out, index)
+  for (let i = 0; i < h.parents; i++) out.parents.add(r.interned())
+  if (r.at !== end) throw new Error('bytes left after the last record')
+  return out
+}
+
+function readEntry(r: ByteReader, layer: ParsedLayer, index: number): ParsedEntry {
+  const op = r.u8() as Op
+  const dir = r.interned()
+  const name = r.string()
+  const path = dir === '' ? name : `${dir}/${name}`
+  if (op !== Op.Add) {
+    if (op !== Op.Whiteout && op !== Op.Opaque) throw new Error(`an unknown record type ${op}`)
+    return { path, op, node: null }
+  }
+  const kind = r.u8() as Kind
+  const node = new Node(name, kind, r.varint(), r.varint(), r.varint(), r.varint(), index, r.varint() - 1)
+  node.flags = r.varint()
+  const has = r.u8()
+  if (has & Has.Link) node.link = r.string()
+  if (has & Has.Hash) node.hash = r.raw(32).toString('latin1')
+  const e: ParsedEntry = { path, op, node }
+  if (has & Has.LinkPath) e.linkPath = r.string()
+  if (has & Has.Head) layer.heads.set(node, JSON.parse(r.string()) as FileHead)
+  // Copied out: the entry's buffer is let go once decoded.
+  if (has & Has.Kept) layer.captured.set(node, Buffer.from(r.raw(r.varint())))
+  return e
+}
