@@ -102,7 +102,7 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
       const parsed = await parsing[i]!
       parsing[i] = undefined
       opts.onProgress?.(i, parsed.tarBytes, parsed.tarBytes)
-      const changes = mergeLayer(root, parsed, dive)
+      const changes = mergeLayer(root, parsed, dive, i === n - 1)
       for (const [node, buf] of parsed.captured) captured.set(node, buf)
       for (const [node, head] of parsed.heads) heads.set(node, head)
       const layer = image.layers[i]

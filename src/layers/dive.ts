@@ -43,6 +43,8 @@ export class DiveTally {
   private readonly paths = new Map<string, number | Stat>()
   /** Sizes (> 0) of files an opaque directory hid from slim's tree but not from dive's. */
   readonly ghosts = new GhostTree()
+  /** Top-layer paths no other visit shares, counted at once instead of kept in `paths`. */
+  private sumOnce = 0
 
   /** One leaf of one layer. `key` is the index path (no leading slash). */
   visit(key: string, size: number): void {
@@ -60,9 +62,20 @@ export class DiveTally {
     if (size < s.min) s.min = size
   }
 
+  /**
+   * One leaf of the top layer: no later layer will visit it, so a path no lower layer visited
+   * needs no entry in `paths` (on a single layer of a million files, that map would be as large
+   * as the tree). `mayRepeat`: this layer visits the same key again (a whiteout and an entry of
+   * one name), so it must be kept after all. Sizes are whole numbers: the sums are exact in any order.
+   */
+  visitTop(key: string, size: number, mayRepeat: boolean): void {
+    if (mayRepeat || this.paths.has(key)) this.visit(key, size)
+    else this.sumOnce += size
+  }
+
   summary(): DiveSummary {
-    let sumMin = 0
-    let sumCumulative = 0
+    let sumMin = this.sumOnce
+    let sumCumulative = this.sumOnce
     const inefficient: DivePath[] = []
     for (const [key, s] of this.paths) {
       if (typeof s === 'number') {
@@ -82,6 +95,7 @@ export class DiveTally {
   clear(): void {
     this.paths.clear()
     this.ghosts.clear()
+    this.sumOnce = 0
   }
 }
 

@@ -31,7 +31,8 @@ export function emptyChanges(): LayerChanges {
   }
 }
 
-export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally): LayerChanges {
+/** `top`: no layer comes after this one (dive's tally then keeps less; see DiveTally.visitTop). */
+export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally, top = false): LayerChanges {
   const changes = emptyChanges()
   const k = layer.index
   const warn = layer.warnings
@@ -67,10 +68,11 @@ export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally): Lay
 
   // 2. Additions, in tar order.
   const pendingLinks: Array<{ node: Node; target: string }> = []
+  const lastParent = new LastParent(root)
   for (const e of layer.entries) {
     if (e.op !== Op.Add || !e.node) continue
     const node = e.node
-    const parent = entryParent(root, e.path, k, changes, warn)
+    const parent = lastParent.lookup(e.path) ?? lastParent.remember(e.path, entryParent(root, e.path, k, changes, warn))
     if (!parent) continue
     dive.ghosts.delete(e.path)
     const existing = parent.children!.get(node.name)
@@ -104,8 +106,42 @@ export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally): Lay
     else if (r === 'invalid') warn.add('hard links to a directory or to another dangling link (kept dangling)', `/${p.node.path()}`)
   }
 
-  visitDiveLeaves(layer, whiteoutSize, dive)
+  visitDiveLeaves(layer, whiteoutSize, dive, top)
   return changes
+}
+
+/**
+ * The parent directory of the previous entry, reused while entries stay in one directory (tars
+ * list a directory's files together): resolving it again for each of them allocates its path's
+ * components every time, which on a layer of a million files is most of the merge's garbage.
+ * Only a plain resolution (no symlink on the way: its warning is per entry) is reused, and only
+ * while that directory is still attached to the root by the same names, so the answer is the one
+ * resolveParentDir would give.
+ */
+class LastParent {
+  private dirPath: string | undefined
+  private dir: Node | undefined
+
+  constructor(private readonly root: Node) {}
+
+  lookup(path: string): Node | undefined {
+    const d = this.dirPath
+    if (d === undefined || !this.dir) return undefined
+    const inDir = d === '' ? path.indexOf('/') < 0 : path.length > d.length + 1 && path.charCodeAt(d.length) === 0x2f && path.startsWith(d) && path.indexOf('/', d.length + 1) < 0
+    if (!inDir) return undefined
+    let n = this.dir
+    while (n.parent) {
+      if (n.parent.children?.get(n.name) !== n) return undefined
+      n = n.parent
+    }
+    return n === this.root ? this.dir : undefined
+  }
+
+  remember(path: string, r: { dir: Node; plain: boolean } | undefined): Node | undefined {
+    this.dirPath = r?.plain ? parentOf(path) : undefined
+    this.dir = r?.plain ? r.dir : undefined
+    return r?.dir
+  }
 }
 
 /** A path is replaced by a different entry (or a duplicate of the same layer). */
@@ -147,7 +183,7 @@ function removeTree(node: Node, tally: ChangeTally): void {
  * "a/b/" entries), and a non-directory in the way is replaced, as an overlay upper directory hides
  * a lower file of the same name. undefined (with a warning) when the parent is a symlink loop.
  */
-function entryParent(root: Node, path: string, k: number, changes: LayerChanges, warn: ParsedLayer['warnings']): Node | undefined {
+function entryParent(root: Node, path: string, k: number, changes: LayerChanges, warn: ParsedLayer['warnings']): { dir: Node; plain: boolean } | undefined {
   const r = resolveParentDir(root, parentOf(path), {
     create: true,
     layer: k,
@@ -166,7 +202,7 @@ function entryParent(root: Node, path: string, k: number, changes: LayerChanges,
     return undefined
   }
   if (r.throughLink) warn.add('entries whose parent directory is a symlink, written where the link points (as runtimes do)', `/${path}`)
-  return r.dir
+  return { dir: r.dir, plain: !r.throughLink }
 }
 
 /**
@@ -201,7 +237,7 @@ function diveWhiteoutSize(root: Node, path: string, dive: DiveTally): number {
 }
 
 /** Feeds dive the leaves of this layer's own tree: the last entry per tar path, not a parent of another. */
-function visitDiveLeaves(layer: ParsedLayer, whiteoutSize: Map<string, number>, dive: DiveTally): void {
+function visitDiveLeaves(layer: ParsedLayer, whiteoutSize: Map<string, number>, dive: DiveTally, top: boolean): void {
   const seen = new Set<string>()
   for (let i = layer.entries.length - 1; i >= 0; i--) {
     const e = layer.entries[i]
@@ -211,7 +247,10 @@ function visitDiveLeaves(layer: ParsedLayer, whiteoutSize: Map<string, number>, 
     if (seen.has(raw)) continue
     seen.add(raw)
     if (layer.parents.has(raw)) continue
-    dive.visit(e.path, e.op === Op.Whiteout ? (whiteoutSize.get(e.path) ?? 0) : e.node!.size)
+    const size = e.op === Op.Whiteout ? (whiteoutSize.get(e.path) ?? 0) : e.node!.size
+    // A whiteout's key is also the key of an entry of the same name in this layer.
+    if (top) dive.visitTop(e.path, size, whiteoutSize.has(e.path))
+    else dive.visit(e.path, size)
   }
 }
 
