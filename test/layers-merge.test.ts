@@ -91,6 +91,22 @@ describe('replacing paths', () => {
     expect(idx.layers[1].overwritten).toEqual({ files: 1, bytes: 3 })
   })
 
+  it('a directory replaced in the middle of its own entries: the later entries go where the path now leads', async () => {
+    // merge reuses the previous entry's parent; here it must notice that 'a' became a symlink.
+    const idx = await build([
+      { name: 'a/', type: '5' },
+      { name: 'a/x', data: 'x' },
+      { name: 'a', type: '2', linkname: 'b' },
+      { name: 'a/y', data: 'y' },
+      { name: 'c/d/', type: '5' },
+      { name: 'c/d/e', data: 'e' },
+      { name: 'c', data: 'now a file' },
+      { name: 'c/d/f', data: 'f' },
+    ])
+    expect(listing(idx)).toEqual(['/a -> b', '/b/', '/b/y', '/c/', '/c/d/', '/c/d/f'])
+    expect(idx.layers[0].warnings.join()).toMatch(/parent directory is a symlink/)
+  })
+
   it('an entry below a lower symlink goes where the link points, as umoci and containerd put it', async () => {
     const idx = await build([{ name: 'lib', type: '2', linkname: 'usr/lib' }, { name: 'usr/lib/', type: '5' }], [{ name: 'lib/x.so', data: 'elf' }])
     expect(idx.lstat('/lib')?.type).toBe('symlink')
