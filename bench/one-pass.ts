@@ -10,6 +10,9 @@
  *
  *   npm run build && SLIM_SHARED=/work/shared npx tsx bench/one-pass.ts
  *
+ * SLIM_BENCH_BIN=/path/to/other/bin/run.js runs another build of slim instead (a before/after
+ * comparison on a busy machine is only fair within runs made back to back).
+ *
  * Nothing here asserts a time: it prints numbers.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -30,17 +33,19 @@ function sh(cmd: string): string {
 
 interface Row {
   seconds: number
+  /** user + system CPU seconds: steadier than wall time when other work shares the cores. */
+  cpu: number
   rssMB: number
   passes?: string
 }
 
 function timed(label: string, cmd: string): Row {
-  const t = spawnSync('/usr/bin/time', ['-f', '%e %M', 'bash', '-euo', 'pipefail', '-c', cmd], { encoding: 'utf8', maxBuffer: 1 << 26 })
+  const t = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', 'bash', '-euo', 'pipefail', '-c', cmd], { encoding: 'utf8', maxBuffer: 1 << 26 })
   if (t.status !== 0) throw new Error(`${label} failed: ${t.stderr.slice(-2000)}`)
   const lines = t.stderr.trim().split('\n')
   const last = lines.pop()!.split(' ')
   const passes = lines.map((l) => /layer passes[^:]*: (.*)$/.exec(l)?.[1]).find(Boolean)
-  return { seconds: Number(last[0]), rssMB: Number(last[1]) / 1024, ...(passes ? { passes } : {}) }
+  return { seconds: Number(last[0]), rssMB: Number(last[1]) / 1024, cpu: Number(last[2]) + Number(last[3]), ...(passes ? { passes } : {}) }
 }
 
 function layerBlobs(layout: string, tag: string): string[] {
@@ -69,11 +74,13 @@ async function millionFileLayout(dir: string, count: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(ROOT, 'dist/commands/analyze.js'))) throw new Error('run `npm run build` first')
+  const bin = process.env.SLIM_BENCH_BIN ?? join(ROOT, 'bin/run.js')
+  if (!process.env.SLIM_BENCH_BIN && !existsSync(join(ROOT, 'dist/commands/analyze.js'))) throw new Error('run `npm run build` first')
   const fx = await ensureFixtures(['debian-split-python'])
   const blobs = layerBlobs(fx.layout, 'debian-split-python')
   const uncompressed = Number(sh(`for b in ${blobs.join(' ')}; do gzip -dc "$b"; done | wc -c`).trim())
   const compressed = Number(sh(`cat ${blobs.join(' ')} | wc -c`).trim())
+  console.log(`slim: ${bin}; load average: ${sh('cut -d" " -f1-3 /proc/loadavg').trim()}`)
   console.log(`image: debian-split-python, ${blobs.length} layers, ${(compressed / 1e6).toFixed(0)} MB compressed, ${(uncompressed / 1e6).toFixed(0)} MB uncompressed`)
   mkdirSync(SCRATCH, { recursive: true })
   await millionFileLayout(join(SCRATCH, 'million'), 1_000_000)
@@ -84,7 +91,7 @@ async function main(): Promise<void> {
     await pushLayout(fx.layout, 'debian-split-python', 'bench/split:a', reg, { all: false })
     await pushLayout(fx.layout, 'debian-split-python-b', 'bench/split:b', reg, { all: false })
     rmSync(cache, { recursive: true, force: true })
-    const slim = (ref: string, extra = '') => `node ${ROOT}/bin/run.js analyze ${ref} --json --quiet --debug --cache-dir ${cache} ${extra} 2>&1 >/dev/null | grep 'layer passes' >&2 || true`
+    const slim = (ref: string, extra = '') => `node ${bin} analyze ${ref} --json --quiet --debug --cache-dir ${cache} ${extra} 2>&1 >/dev/null | grep 'layer passes' >&2 || true`
     const a = `docker://${reg.host}/bench/split:a`
     const b = `docker://${reg.host}/bench/split:b`
     const rows: [string, Row][] = []
@@ -96,9 +103,9 @@ async function main(): Promise<void> {
     rows.push(['slim analyze, 1,000,000-file layer, cold', timed('million', slim(`oci:${join(SCRATCH, 'million', 'oci')}:m`, '--no-cache'))])
     const floor = rows[0]![1].seconds
     console.log('')
-    console.log('what'.padEnd(44), 'seconds'.padStart(8), 'x floor'.padStart(8), 'peak RSS MB'.padStart(12), '  layer passes')
+    console.log('what'.padEnd(44), 'seconds'.padStart(8), 'x floor'.padStart(8), 'cpu s'.padStart(7), 'peak RSS MB'.padStart(12), '  layer passes')
     for (const [what, r] of rows) {
-      console.log(what.padEnd(44), r.seconds.toFixed(2).padStart(8), (r.seconds / floor).toFixed(2).padStart(8), r.rssMB.toFixed(0).padStart(12), ` ${r.passes ?? '-'}`)
+      console.log(what.padEnd(44), r.seconds.toFixed(2).padStart(8), (r.seconds / floor).toFixed(2).padStart(8), r.cpu.toFixed(2).padStart(7), r.rssMB.toFixed(0).padStart(12), ` ${r.passes ?? '-'}`)
     }
     console.log('\n(targets, issue 11: cold <= 1.3x floor, warm <= 0.1x, shared base <= 0.2x, peak RSS <= 200 MB)')
   } finally {
