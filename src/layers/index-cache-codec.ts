@@ -129,7 +129,8 @@ export function writeEntry(w: ByteWriter, e: ParsedEntry, layer: ParsedLayer): v
   w.interned(slash < 0 ? '' : e.path.slice(0, slash))
   w.string(slash < 0 ? e.path : e.path.slice(slash + 1))
   const n = e.node
-  if (e.op !== Op.Add || !n) return
+  if (e.op !== Op.Add) return
+  if (!n) throw new Error(`an added entry without a node (${e.path})`) // never made by parse-layer.ts; not cached
   w.u8(n.kind)
   w.varint(n.mode)
   w.varint(n.uid)

@@ -1,0 +1,94 @@
+/**
+ * The layer index cache's byte format (src/layers/index-cache-codec.ts) gives back what it was
+ * given: every field of every kind of record, numbers past 2^32, paths and links in any script,
+ * entries at the root, a root opaque marker, kept files of 0 bytes and more.
+ */
+import { describe, expect, it } from 'vitest'
+import { ByteWriter, headerBytes, readHeader, readLayer, writeEntry, writeParent, type EntryHeader } from '../src/layers/index-cache-codec.js'
+import { Op, type ParsedEntry, type ParsedLayer } from '../src/layers/parse-layer.js'
+import { Flag, Kind, Node } from '../src/layers/tree.js'
+import { WarningSet } from '../src/layers/warnings.js'
+
+function layerOf(entries: ParsedEntry[], parents: string[]): ParsedLayer {
+  const warnings = new WarningSet()
+  warnings.add('sparse files (recorded with their real size; their content is not readable by slim)', '/big')
+  return { index: 3, entries, parents: new Set(parents), size: 2 ** 40 + 7, entryCount: entries.length, tarBytes: 5 * 2 ** 32, fileBytes: 2 ** 40, captured: new Map(), heads: new Map(), warnings }
+}
+
+function add(path: string, node: Node, linkPath?: string): ParsedEntry {
+  return linkPath === undefined ? { path, op: Op.Add, node } : { path, op: Op.Add, node, linkPath }
+}
+
+describe('layer index cache codec', () => {
+  it('round-trips every record kind and field', () => {
+    const big = new Node('big', Kind.File, 0o644, 2 ** 32 + 1, 65534, 2 ** 40, 3, -1)
+    big.flags = Flag.Sparse
+    const elf = new Node('prog', Kind.File, 0o4755, 0, 0, 1234, 3, 2)
+    elf.hash = String.fromCharCode(...Array.from({ length: 32 }, (_, i) => 255 - i))
+    const empty = new Node('empty', Kind.File, 0o600, 1, 2, 0, 3, 3)
+    const link = new Node('лінк→', Kind.Symlink, 0o777, 0, 0, 0, 3, 4)
+    link.link = '../目录/prog'
+    const hard = new Node('hard', Kind.Hardlink, 0o755, 0, 0, 0, 3, 5)
+    const dir = new Node('dir', Kind.Dir, 0o1777, 0, 0, 0, 3, 6)
+    const entries = [
+      add('big', big),
+      add('usr/bin/prog', elf),
+      add('usr/bin/empty', empty),
+      add('usr/lib/лінк→', link),
+      add('usr/bin/hard', hard, 'usr/bin/prog'),
+      add('a/b/c/dir', dir),
+      { path: 'gone', op: Op.Whiteout, node: null },
+      { path: 'usr/bin/old', op: Op.Whiteout, node: null },
+      { path: '', op: Op.Opaque, node: null },
+      { path: 'usr/lib', op: Op.Opaque, node: null },
+    ] as ParsedEntry[]
+    const layer = layerOf(entries, ['usr', 'usr/bin', 'usr/lib', 'a', 'a/b', 'a/b/c'])
+    layer.heads.set(elf, { magic: 'elf', summary: { class: 64, needed: ['libc.so.6'], name: 'ü' } })
+    layer.captured.set(elf, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2]))
+    layer.captured.set(empty, Buffer.alloc(0))
+
+    const w = new ByteWriter()
+    for (const e of entries) writeEntry(w, e, layer)
+    for (const p of layer.parents) writeParent(w, p)
+    const header: EntryHeader = {
+      diffId: 'sha256:00',
+      summaryVersion: 'v',
+      hashed: true,
+      size: layer.size,
+      entryCount: layer.entryCount,
+      tarBytes: layer.tarBytes,
+      fileBytes: layer.fileBytes,
+      warnings: layer.warnings.toData(),
+      records: entries.length,
+      parents: layer.parents.size,
+    }
+    const buf = Buffer.concat([headerBytes(header, 9), w.takeChunk()])
+    const start = readHeader(buf)!
+    expect(start.format).toBe(9)
+    expect(start.header).toEqual(header)
+    const back = readLayer(buf, start.bodyAt, buf.length, start.header!, 5)
+
+    expect(back.entries.map((e) => [e.path, e.op, e.linkPath])).toEqual(entries.map((e) => [e.path, e.op, e.linkPath]))
+    const fields = (n: Node | null) => n && { name: n.name, kind: n.kind, mode: n.mode, uid: n.uid, gid: n.gid, size: n.size, ordinal: n.ordinal, flags: n.flags, link: n.link, hash: n.hash }
+    expect(back.entries.map((e) => fields(e.node))).toEqual(entries.map((e) => fields(e.node)))
+    expect(back.entries.every((e) => !e.node || e.node.layer === 5)).toBe(true)
+    expect([...back.parents]).toEqual([...layer.parents])
+    expect([back.size, back.entryCount, back.tarBytes, back.fileBytes, back.index]).toEqual([layer.size, layer.entryCount, layer.tarBytes, layer.fileBytes, 5])
+    expect(back.warnings.lines()).toEqual(layer.warnings.lines())
+    const node = (path: string) => back.entries.find((e) => e.path === path)!.node!
+    expect(back.heads.get(node('usr/bin/prog'))).toEqual(layer.heads.get(elf))
+    expect(back.captured.get(node('usr/bin/prog'))).toEqual(layer.captured.get(elf))
+    expect(back.captured.get(node('usr/bin/empty'))).toEqual(Buffer.alloc(0))
+    expect(back.captured.has(node('big'))).toBe(false)
+  })
+
+  it('refuses bytes that are not an entry, and records that run past the end', () => {
+    expect(readHeader(Buffer.from('{"slimLayerIndex":1}\n'))).toBeUndefined()
+    const w = new ByteWriter()
+    writeEntry(w, add('x/y', new Node('y', Kind.File, 0o644, 0, 0, 10, 0, 0)), layerOf([], []))
+    const body = w.takeChunk()
+    const header = { records: 1, parents: 0, warnings: [] } as unknown as EntryHeader
+    expect(() => readLayer(body, 0, body.length - 1, header, 0)).toThrow(/past the end/)
+    expect(() => readLayer(body, 0, body.length, { ...header, records: 0 }, 0)).toThrow(/left after/)
+  })
+})
