@@ -151,8 +151,21 @@ import { bufferLayer, makeImage } from ${JSON.stringify(new URL('./helpers/tar-l
 const [cacheDir, barrier, id, ...files] = process.argv.slice(2)
 writeFileSync(barrier + '.ready-' + id, '')
 while (!existsSync(barrier + '.ready-0') || !existsSync(barrier + '.ready-1')) await new Promise((r) => setTimeout(r, 5))
-// Small chunks: both processes are mid-layer at the same time.
-const idx = await buildIndex(makeImage(files.map((f, i) => bufferLayer(readFileSync(f), i, { chunkSize: 512 }))), { indexCacheDir: cacheDir })
+const other = id === '0' ? '1' : '0'
+// A layer is opened only after its cache entry was missed; each process waits at every layer for
+// the other to open it too, so both read (and then write) every layer, whatever the scheduling.
+const layers = files.map((f, i) => {
+  const layer = bufferLayer(readFileSync(f), i, { chunkSize: 512 })
+  return {
+    ...layer,
+    uncompressed: async () => {
+      writeFileSync(barrier + '.open-' + id + '-' + i, '')
+      while (!existsSync(barrier + '.open-' + other + '-' + i)) await new Promise((r) => setTimeout(r, 5))
+      return layer.uncompressed()
+    },
+  }
+})
+const idx = await buildIndex(makeImage(layers), { indexCacheDir: cacheDir })
 console.log(JSON.stringify(idx.layerPasses))
 `,
     )
