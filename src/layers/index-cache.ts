@@ -100,7 +100,8 @@ export class LayerIndexCache {
       }
       await put(w.takeChunk())
       await fh.write(hash.digest())
-      await fh.sync()
+      // No fsync: after a crash a torn entry fails its digest and is rebuilt, so durability buys
+      // nothing here, and a flush per layer is wall time on a cold run.
       await fh.close()
       await rename(tmp, final)
     } catch (e) {
