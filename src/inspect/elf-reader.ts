@@ -2,14 +2,13 @@
  * ELF facts for inspection, from the layer index when it has them: the index pass summarises
  * every ELF file as it streams by (summarizeElfForIndex below is what it runs), so the closure of
  * a program whose libraries are spread over many layers reads no layer again. A RootFs without
- * heads, or a file the pass did not summarise (over 64 MiB, damaged), is read and parsed here.
+ * heads, or a file the pass did not summarise (over 64 MiB, damaged), is opened and parsed here:
+ * by ranges when it is big, so a 900 MB program is never held in memory whole.
  */
+import type { ByteSource } from '../core/byte-source.js'
 import type { RootFs } from '../layers/rootfs.js'
 import { isElf, parseElf } from './elf/index.js'
 import type { ElfInfo } from './elf/types.js'
-
-/** Files bigger than this are not read whole (a 2 GB "binary" is not a program slim can parse). */
-const MAX_ELF_BYTES = 1024 * 1024 * 1024
 
 /** Bump when parseElf's output changes: the layer index cache keeps summaries by this version. */
 export const ELF_SUMMARY_VERSION = 'elf-1'
@@ -26,7 +25,7 @@ export interface ElfReader {
   isElfFile(path: string): Promise<boolean>
 }
 
-export function elfReader(rootfs: RootFs, readFile: (path: string) => Promise<Buffer>): ElfReader {
+export function elfReader(rootfs: RootFs, open: (path: string) => Promise<ByteSource>): ElfReader {
   const cache = new Map<string, Promise<ElfInfo>>()
   const readElf = (realPath: string): Promise<ElfInfo> => {
     let p = cache.get(realPath)
@@ -34,9 +33,7 @@ export function elfReader(rootfs: RootFs, readFile: (path: string) => Promise<Bu
       p = (async () => {
         const summary = rootfs.head?.(realPath)?.summary
         if (summary) return summary as ElfInfo
-        const st = rootfs.stat(realPath)
-        if (st && st.size > MAX_ELF_BYTES) throw new Error(`${realPath} is larger than ${MAX_ELF_BYTES} bytes`)
-        return parseElf(await readFile(realPath), { name: realPath })
+        return parseElf(await open(realPath), { name: realPath })
       })()
       cache.set(realPath, p)
     }
@@ -45,7 +42,8 @@ export function elfReader(rootfs: RootFs, readFile: (path: string) => Promise<Bu
   const isElfFile = async (path: string): Promise<boolean> => {
     if (rootfs.head) return rootfs.head(path)?.magic === 'elf'
     try {
-      return isElf(await readFile(path))
+      const src = await open(path)
+      return isElf(src.read(0, Math.min(4, src.size)))
     } catch {
       return false
     }

@@ -12,8 +12,9 @@
  * Go also writes which std packages it linked nowhere in the build info, so "does it use
  * crypto/x509 / net / os/user / time/tzdata" is answered from function names, see linkedPackages.
  */
+import { sourceIndexOf, subSource, type ByteSource } from '../core/byte-source.js'
 import { PF_W, PF_X, PT } from './elf/constants.js'
-import { addressToOffset, findSection, openElf, readAtAddress, sectionBytes, segmentBytes, type ElfFile } from './elf/elf-file.js'
+import { addressToOffset, findSection, openElf, readAtAddress, sectionBytes, sectionSource, segmentSource, type ElfFile } from './elf/elf-file.js'
 import { GO_BUILDINFO_MAGIC } from './elf/markers.js'
 import type { ElfMachine } from './elf/types.js'
 
@@ -87,16 +88,20 @@ function findBlob(file: ElfFile): Buffer | undefined {
     const data = sectionBytes(file, sec)
     if (data.subarray(0, GO_BUILDINFO_MAGIC.length).equals(GO_BUILDINFO_MAGIC)) return data
   }
-  const areas = file.segments.filter((s) => s.type === PT.LOAD && (s.flags & (PF_W | PF_X)) === PF_W).map((s) => ({ data: segmentBytes(file, s), base: s.vaddr }))
+  const areas = file.segments.filter((s) => s.type === PT.LOAD && (s.flags & (PF_W | PF_X)) === PF_W).map((s) => ({ data: segmentSource(file, s), base: s.vaddr }))
   // No usable segments (or a damaged table): scan the whole file, aligning on file offsets.
-  if (areas.length === 0) areas.push({ data: file.bytes.buf, base: 0 })
+  if (areas.length === 0) areas.push({ data: file.bytes.src, base: 0 })
   for (const { data, base } of areas) {
-    for (let at = data.indexOf(GO_BUILDINFO_MAGIC); at >= 0; at = data.indexOf(GO_BUILDINFO_MAGIC, at + 1)) {
-      if ((base + at) % 16 === 0) return data.subarray(at)
+    for (let at = sourceIndexOf(data, GO_BUILDINFO_MAGIC); at >= 0; at = sourceIndexOf(data, GO_BUILDINFO_MAGIC, at + 1)) {
+      // The blob (header and inline strings) is kilobytes; a file read by ranges yields at most MAX_BLOB.
+      if ((base + at) % 16 === 0) return data.read(at, Math.min(data.size - at, MAX_BLOB))
     }
   }
   return undefined
 }
+
+/** Most of a build info blob read from a file read by ranges (module lists are tens of KB). */
+const MAX_BLOB = 16 * 1024 * 1024
 
 /** Follow a Go string header {ptr, len} at a virtual address. */
 function readGoString(file: ElfFile, addr: number, ptrSize: number, little: boolean): string | undefined {
@@ -302,17 +307,23 @@ const PACKAGE_MARKERS = {
 } as const
 
 /** A function with exactly this name is in the table. */
-function functionUse(region: Buffer, name: string, where: string): GoPackageUse {
-  return region.indexOf(`\0${name}\0`, 0, 'latin1') >= 0 ? { linked: true, evidence: `function ${name} in ${where}` } : { linked: false }
+function functionUse(region: ByteSource, name: string, where: string): GoPackageUse {
+  return sourceIndexOf(region, Buffer.from(`\0${name}\0`, 'latin1')) >= 0 ? { linked: true, evidence: `function ${name} in ${where}` } : { linked: false }
 }
 
-function packageUse(region: Buffer, pkgPrefix: string, where: string): GoPackageUse {
-  const needle = `\0${pkgPrefix}`
+/** Up to `max` bytes of `region` from `at`: the window a name starting there must end in. */
+function windowAt(region: ByteSource, at: number, max: number): Buffer {
+  return region.read(at, Math.min(max, region.size - at))
+}
+
+function packageUse(region: ByteSource, pkgPrefix: string, where: string): GoPackageUse {
+  const needle = Buffer.from(`\0${pkgPrefix}`, 'latin1')
   // Bounded: each hit advances the search; give up after a few hundred non-function hits.
-  for (let at = region.indexOf(needle, 0, 'latin1'), tries = 0; at >= 0 && tries < 256; at = region.indexOf(needle, at + 1, 'latin1'), tries++) {
-    const end = region.indexOf(0, at + 1)
-    if (end < 0 || end - at > 300) continue
-    const name = region.toString('latin1', at + 1, end)
+  for (let at = sourceIndexOf(region, needle), tries = 0; at >= 0 && tries < 256; at = sourceIndexOf(region, needle, at + 1), tries++) {
+    const win = windowAt(region, at, 302)
+    const end = win.indexOf(0, 1)
+    if (end < 0 || end > 300) continue
+    const name = win.toString('latin1', 1, end)
     // With -trimpath the file table holds names like "runtime/cgo.go": files, not functions.
     if (/\.(go|s|c|h)$/.test(name)) continue
     return { linked: true, evidence: `function ${name} in ${where}` }
@@ -324,11 +335,12 @@ function packageUse(region: Buffer, pkgPrefix: string, where: string): GoPackage
  * runtime/cgo has no Go functions of its own in the pclntab, but its source files are in the file
  * table ("runtime/cgo/callbacks.go", or an absolute GOROOT path without -trimpath).
  */
-function cgoUse(region: Buffer, where: string): GoPackageUse {
-  const at = region.indexOf('runtime/cgo/', 0, 'latin1')
+function cgoUse(region: ByteSource, where: string): GoPackageUse {
+  const at = sourceIndexOf(region, Buffer.from('runtime/cgo/', 'latin1'))
   if (at < 0) return { linked: false }
-  const end = region.indexOf(0, at)
-  const file = region.toString('latin1', at, end < 0 || end - at > 200 ? at + 12 : end)
+  const win = windowAt(region, at, 202)
+  const end = win.indexOf(0)
+  const file = win.toString('latin1', 0, end < 0 || end > 200 ? 12 : end)
   return { linked: true, evidence: `source file ${file} in ${where}` }
 }
 
@@ -355,7 +367,7 @@ export interface GoBuildInfoOptions {
  * or older than Go 1.13). Damaged blobs give what could be read plus warnings; non-ELF input
  * throws SlimError('format') like parseElf.
  */
-export function readGoBuildInfo(bytes: Buffer, options: GoBuildInfoOptions = {}): GoBuildInfo | undefined {
+export function readGoBuildInfo(bytes: Buffer | ByteSource, options: GoBuildInfoOptions = {}): GoBuildInfo | undefined {
   const file = openElf(bytes, options.name)
   const warnings: string[] = []
   const blob = findBlob(file)
@@ -373,7 +385,7 @@ function derive(file: ElfFile, settings: GoSetting[], machine: ElfMachine | unde
   const get = (k: string) => settings.find((s) => s.key === k)?.value
   const tags = (get('-tags') ?? '').split(',').filter((t) => t !== '')
   const pclntab = findSection(file, '.gopclntab')
-  const region = pclntab ? sectionBytes(file, pclntab) : file.bytes.buf
+  const region = pclntab ? sectionSource(file, pclntab) : subSource(file.bytes.src, 0, file.bytes.size)
   const where = pclntab ? '.gopclntab' : 'the file'
   const cgo = get('CGO_ENABLED')
   const goarch = get('GOARCH') ?? (machine ? GOARCH[machine] : undefined)

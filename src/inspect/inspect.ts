@@ -23,7 +23,7 @@ import { runtimeLanguage } from './interpreters/language.js'
 import { detectRuntime } from './interpreters/runtime.js'
 import { collectNeeds } from './needs/needs.js'
 import { foreignArch, standalone, summarise } from './program-elf.js'
-import { withReadCache } from './read-cache.js'
+import { withReadCache, type InspectFs } from './read-cache.js'
 import { readRustInfo, type RustInfo } from './rustinfo.js'
 import type { Finding, Gap, Inspection, Need, Runtime } from './types.js'
 
@@ -32,22 +32,25 @@ export interface InspectOptions {
   entrypoint?: string[]
 }
 
-export async function inspectImage(rootfs: RootFs, config: ImageConfig, opts: InspectOptions = {}): Promise<Inspection> {
+export async function inspectImage(imageFs: RootFs, config: ImageConfig, opts: InspectOptions = {}): Promise<Inspection> {
+  // Every stage of inspection reads through one cache: a file read twice (libc by the closure and
+  // by the needs, the loader by the closure and for its default dirs) costs one layer pass.
+  const rootfs = withReadCache(imageFs)
   try {
     return await inspect(rootfs, config, opts)
   } catch (e) {
     if (isSlimError(e)) throw e
     // Image content never throws by design (it becomes findings and gaps); this is a bug in slim.
     throw new SlimError('internal', `inspecting the image failed: ${describe(e)}; please report this with the image`, { cause: e })
+  } finally {
+    await rootfs.release()
   }
 }
 
-async function inspect(imageFs: RootFs, config: ImageConfig, opts: InspectOptions): Promise<Inspection> {
-  // Every stage of inspection reads through one cache: a file read twice (libc by the closure and
-  // by the needs, the loader by the closure and for its default dirs) costs one layer pass.
-  const rootfs = withReadCache(imageFs)
+async function inspect(rootfs: InspectFs, config: ImageConfig, opts: InspectOptions): Promise<Inspection> {
   const readFile = (path: string) => rootfs.readFile(path)
-  const { readElf, isElfFile } = elfReader(rootfs, readFile)
+  const open = (path: string) => rootfs.open(path)
+  const { readElf, isElfFile } = elfReader(rootfs, open)
   const gaps: Gap[] = []
   const findings: Finding[] = []
 
@@ -79,7 +82,7 @@ async function inspect(imageFs: RootFs, config: ImageConfig, opts: InspectOption
   if (finalElf) {
     try {
       info = await readElf(finalElf)
-      const bytes = await readFile(finalElf)
+      const bytes = await open(finalElf)
       if (info.isGo) go = readGoBuildInfo(bytes, { name: finalElf, machine: info.machine })
       else {
         const r = readRustInfo(bytes, { name: finalElf })
@@ -115,7 +118,7 @@ async function inspect(imageFs: RootFs, config: ImageConfig, opts: InspectOption
   }
 
   // 5. Needs beyond the DT_NEEDED closure (dlopen and NSS extend the closure).
-  const needsOut = await collectNeeds({ rootfs, config, program, ...(info ? { elf: info } : {}), objects, closure: builder, ...(go ? { go } : {}), ...(runtime ? { runtime } : {}), scriptCommands: resolved.scriptCommands, readFile })
+  const needsOut = await collectNeeds({ rootfs, config, program, ...(info ? { elf: info } : {}), objects, closure: builder, ...(go ? { go } : {}), ...(runtime ? { runtime } : {}), scriptCommands: resolved.scriptCommands, readFile, open })
   gaps.push(...needsOut.gaps)
   findings.push(...needsOut.findings)
   needsOut.needs.push(...(await scriptRuntimeNeeds(rootfs, resolved.scriptCommands, program, readFile, builder, gaps)))

@@ -10,6 +10,7 @@
  *  - symbol names such as __rust_alloc / rust_begin_unwind (only in unstripped files).
  */
 import { inflateSync } from 'node:zlib'
+import { sourceIndexOf, type ByteSource } from '../core/byte-source.js'
 import { findSection, openElf, sectionBytes, type ElfFile } from './elf/elf-file.js'
 
 export interface RustPackage {
@@ -38,9 +39,11 @@ export interface RustInfo {
 /** More than any real dependency list; stops a zlib bomb in a hostile file. */
 const MAX_DEP_JSON = 32 * 1024 * 1024
 
-function rustcPath(buf: Buffer): { version?: string; commit?: string; sample: string } | undefined {
-  for (let at = buf.indexOf('/rustc/', 0, 'latin1'), tries = 0; at >= 0 && tries < 64; at = buf.indexOf('/rustc/', at + 1, 'latin1'), tries++) {
-    const tail = buf.toString('latin1', at + 7, at + 7 + 64)
+const RUSTC = Buffer.from('/rustc/', 'latin1')
+
+function rustcPath(src: ByteSource): { version?: string; commit?: string; sample: string } | undefined {
+  for (let at = sourceIndexOf(src, RUSTC), tries = 0; at >= 0 && tries < 64; at = sourceIndexOf(src, RUSTC, at + 1), tries++) {
+    const tail = src.read(at + 7, Math.max(0, Math.min(64, src.size - at - 7))).toString('latin1')
     const m = /^([0-9a-f]{40}|\d+\.\d+\.\d+[^/\0]{0,20})\/(library|src)\//.exec(tail)
     if (!m) continue
     const id = m[1]!
@@ -97,13 +100,13 @@ function readAuditable(file: ElfFile, warnings: string[]): RustInfo['auditable']
 }
 
 /** Rust facts; `isRust: false` with empty evidence for other files. Non-ELF input throws SlimError('format'). */
-export function readRustInfo(bytes: Buffer, options: { name?: string } = {}): RustInfo {
+export function readRustInfo(bytes: Buffer | ByteSource, options: { name?: string } = {}): RustInfo {
   const file = openElf(bytes, options.name)
   const warnings: string[] = []
   const evidence: string[] = []
   const info: RustInfo = { isRust: false, evidence, warnings }
 
-  const path = rustcPath(bytes)
+  const path = rustcPath(file.bytes.src)
   if (path) {
     evidence.push(`std panic paths ${path.sample}`)
     if (path.commit) info.rustcCommit = path.commit
@@ -114,7 +117,7 @@ export function readRustInfo(bytes: Buffer, options: { name?: string } = {}): Ru
     evidence.push(`.comment says rustc version ${commentVersion}`)
     info.rustcVersion = commentVersion
   }
-  const symbol = ['\0__rust_alloc\0', '\0rust_begin_unwind\0', '\0__rust_probestack\0', '\0rust_panic\0'].find((m) => bytes.indexOf(m, 0, 'latin1') >= 0)
+  const symbol = ['\0__rust_alloc\0', '\0rust_begin_unwind\0', '\0__rust_probestack\0', '\0rust_panic\0'].find((m) => sourceIndexOf(file.bytes.src, Buffer.from(m, 'latin1')) >= 0)
   if (symbol) evidence.push(`symbol ${symbol.replace(/\0/g, '')}`)
   const auditable = readAuditable(file, warnings)
   if (auditable) {

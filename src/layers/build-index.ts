@@ -135,7 +135,7 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
   const summary = dive.summary()
   dive.clear()
   const warnings = history.warning ? [history.warning] : []
-  return new LayerIndex({ image, root, layers: summaries, warnings, dive: summary, captured, heads, hashed: hash, indexPasses: passes })
+  return new LayerIndex({ image, root, layers: summaries, warnings, dive: summary, captured, heads, hashed: hash, indexPasses: passes, maxTempBytes: max })
 }
 
 /**

@@ -2,14 +2,18 @@
  * The merged file index of an image: the RootFs that inspection works against, plus what the layer
  * report needs (per-layer summaries, dive's tally). Built by buildIndex (build-index.ts).
  */
-import { posix } from 'node:path'
+import { closeSync, mkdtempSync, openSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, posix } from 'node:path'
 import type { Image } from '../image/types.js'
+import { bufferSource, FileSource } from '../core/byte-source.js'
 import { SlimError } from '../core/errors.js'
 import { humanBytes } from '../core/format.js'
+import { DEFAULT_MAX_TEMP_BYTES, trackTemp } from '../core/temp.js'
 import type { DiveSummary } from './dive.js'
 import { LayerFileReader } from './read-file.js'
 import { resolvePath, resolvePathOrWhy } from './resolve.js'
-import type { FileInfo, RootFs } from './rootfs.js'
+import type { FileInfo, OpenedFile, RootFs } from './rootfs.js'
 import { Flag, KIND_NAMES, Kind, type Node } from './tree.js'
 import { DEFAULT_MAX_READ_BYTES, type FileHead, type LayerSummary } from './types.js'
 
@@ -24,6 +28,8 @@ export interface LayerIndexParts {
   hashed: boolean
   /** Passes the index itself made over each layer (0 for a layer whose index came from the cache). */
   indexPasses: number[]
+  /** Bound on temp bytes (openFile's copies count against it); default DEFAULT_MAX_TEMP_BYTES. */
+  maxTempBytes?: number
 }
 
 export class LayerIndex implements RootFs {
@@ -41,6 +47,7 @@ export class LayerIndex implements RootFs {
   private readonly heads: WeakMap<Node, FileHead>
   private readonly indexPasses: number[]
   private readonly reader: LayerFileReader
+  private readonly maxTempBytes: number
 
   constructor(parts: LayerIndexParts) {
     this.image = parts.image
@@ -53,6 +60,7 @@ export class LayerIndex implements RootFs {
     this.indexPasses = parts.indexPasses
     this.hashed = parts.hashed
     this.reader = new LayerFileReader(parts.image.layers, (i) => describeLayer(parts.image, i))
+    this.maxTempBytes = parts.maxTempBytes ?? DEFAULT_MAX_TEMP_BYTES
   }
 
   /**
@@ -122,6 +130,53 @@ export class LayerIndex implements RootFs {
 
   /** The whole content of a regular file; `maxBytes` (default 1 GiB) bounds what is held in memory. */
   async readFile(path: string, opts: { maxBytes?: number } = {}): Promise<Buffer> {
+    const node = this.fileNode(path)
+    const max = opts.maxBytes ?? DEFAULT_MAX_READ_BYTES
+    if (node.size > max) {
+      throw new SlimError('limit', `${path} is ${humanBytes(node.size)}, more than the ${humanBytes(max)} slim reads into memory`)
+    }
+    if (node.size === 0) return Buffer.alloc(0)
+    const kept = this.captured.get(node)
+    if (kept) return Buffer.from(kept)
+    return this.reader.read(node)
+  }
+
+  /**
+   * A regular file for reading by ranges: copied from its layer into a private temp file (counted
+   * against the temp budget, removed by close() or when slim exits), so memory stays small
+   * whatever the file's size.
+   */
+  async openFile(path: string): Promise<OpenedFile> {
+    const node = this.fileNode(path)
+    const kept = this.captured.get(node)
+    if (kept || node.size === 0) return { ...bufferSource(kept ?? Buffer.alloc(0)), close: async () => {} }
+    const dir = mkdtempSync(join(tmpdir(), 'slim-file-'))
+    const handle = trackTemp(dir, { dir: true })
+    const file = join(dir, 'content')
+    try {
+      const fd = openSync(file, 'wx', 0o600)
+      try {
+        await this.reader.spill(node, { fd, charge: (n) => handle.charge(n, this.maxTempBytes, `reading ${path} by ranges`) })
+      } finally {
+        closeSync(fd)
+      }
+      const source = new FileSource(file)
+      return {
+        size: source.size,
+        read: (offset, len) => source.read(offset, len),
+        close: async () => {
+          source.close()
+          await handle.remove()
+        },
+      }
+    } catch (e) {
+      await handle.remove()
+      throw e
+    }
+  }
+
+  /** The regular file `path` leads to, or a one-line error saying why it is not one. */
+  private fileNode(path: string): Node {
     const r = resolvePath(this.root, path, true)
     if (!r) {
       if (this.whyMissing(path) === 'loop') throw new SlimError('not-found', `${path}: a symlink loop in the image (more than 40 links followed)`)
@@ -135,14 +190,7 @@ export class LayerIndex implements RootFs {
     if (node.flags & Flag.Sparse) {
       throw new SlimError('unsupported', `${path} is stored as a sparse file, which slim does not read`)
     }
-    const max = opts.maxBytes ?? DEFAULT_MAX_READ_BYTES
-    if (node.size > max) {
-      throw new SlimError('limit', `${path} is ${humanBytes(node.size)}, more than the ${humanBytes(max)} slim reads into memory`)
-    }
-    if (node.size === 0) return Buffer.alloc(0)
-    const kept = this.captured.get(node)
-    if (kept) return Buffer.from(kept)
-    return this.reader.read(node)
+    return node
   }
 
   *entries(): Iterable<FileInfo> {

@@ -2,9 +2,11 @@
  * File contents on demand: re-reads only the layer that holds the file (layer.uncompressed() comes
  * from the blob cache when there is one) and stops as soon as the file has gone by; nothing is
  * extracted. Requests for the same layer that arrive together share one pass, so inspecting thirty
- * libraries of the base layer reads that layer once, not thirty times.
+ * libraries of the base layer reads that layer once, not thirty times. A file too big to hold in
+ * memory is written to a file the caller names instead (spill), for reading by ranges.
  */
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
+import { writeSync } from 'node:fs'
 import type { Layer } from '../image/types.js'
 import { SlimError } from '../core/errors.js'
 import { walkTar } from './tar-walk.js'
@@ -14,7 +16,17 @@ interface Request {
   node: Node
   resolve: (b: Buffer) => void
   reject: (e: unknown) => void
+  /** Write the content to this open file instead of handing it back (resolves with no bytes). */
+  to?: SpillTarget
 }
+
+export interface SpillTarget {
+  fd: number
+  /** Called with each chunk's size before it is written; throws to stop (the temp budget). */
+  charge(n: number): void
+}
+
+const NO_BYTES = Buffer.alloc(0)
 
 interface Pass {
   /** Ordinal of the entry the pass is at: later requests can still join it. */
@@ -45,14 +57,23 @@ export class LayerFileReader {
   }
 
   read(node: Node): Promise<Buffer> {
+    return this.request(node)
+  }
+
+  /** Writes the file's content to `to.fd` (verified like read), for files too big for memory. */
+  async spill(node: Node, to: SpillTarget): Promise<void> {
+    await this.request(node, to)
+  }
+
+  private request(node: Node, to?: SpillTarget): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
-      const req: Request = { node, resolve, reject }
+      const req: Request = { node, resolve, reject, ...(to ? { to } : {}) }
       const pass = this.passes.get(node.layer)
       if (pass && node.ordinal > pass.at) {
         add(pass.wanted, node.ordinal, req)
         return
       }
-      if (pass && node.ordinal === pass.at && pass.current?.ordinal === node.ordinal) {
+      if (!to && pass && node.ordinal === pass.at && pass.current?.ordinal === node.ordinal) {
         // The entry the pass is on (reading it, or just read): served from what it keeps.
         if (pass.current.data) this.deliver([req], pass.current.data, this.describeLayer(node.layer))
         else add(pass.wanted, node.ordinal, req)
@@ -91,10 +112,16 @@ export class LayerFileReader {
   /** The same bytes must come back: the blob is content-addressed, so a difference means the cache or the source changed. */
   private deliver(reqs: Request[], data: Buffer, what: string): void {
     const node = reqs[0].node
-    const ok = data.length === node.size && (node.hash === null || createHash('sha256').update(data).digest('binary') === node.hash)
+    this.settle(reqs, data, data.length, node.hash === null ? null : createHash('sha256').update(data).digest('binary'), what)
+  }
+
+  private settle(reqs: Request[], data: Buffer | undefined, got: number, digest: string | null, what: string): void {
+    const node = reqs[0].node
+    const ok = got === node.size && (node.hash === null || digest === node.hash)
     for (const r of reqs) {
-      if (ok) r.resolve(data)
-      else r.reject(new SlimError('integrity', `${what}: /${node.path()} reads back different from when the layer was indexed; clear the cache and retry`))
+      if (!ok) r.reject(new SlimError('integrity', `${what}: /${node.path()} reads back different from when the layer was indexed; clear the cache and retry`))
+      else if (r.to) r.resolve(NO_BYTES)
+      else r.resolve(data!)
     }
   }
 
@@ -108,26 +135,49 @@ export class LayerFileReader {
       onEntry: (entry, _info, ordinal) => {
         pass.at = ordinal
         const size = entry.header.size ?? 0
-        if (!pass.wanted.has(ordinal) && size > KEEP_CURRENT) {
+        const first = pass.wanted.get(ordinal) ?? []
+        if (first.length === 0 && size > KEEP_CURRENT) {
           pass.current = undefined
           entry.resume()
           return
         }
         const current: { ordinal: number; data?: Buffer } = { ordinal }
         pass.current = current
+        // Spills stream to their files; bytes are gathered in memory only when someone wants them.
+        const sinks = new Set(first.filter((r) => r.to))
+        const collect = size <= KEEP_CURRENT || first.some((r) => !r.to)
+        const hash: Hash | null = sinks.size > 0 && first[0]!.node.hash !== null ? createHash('sha256') : null
+        const failed = new Map<Request, unknown>()
         const chunks: Buffer[] = []
         let got = 0
         entry.on('data', (c: Buffer) => {
           got += c.length
-          chunks.push(c)
+          if (collect) chunks.push(c)
+          hash?.update(c)
+          for (const r of sinks) {
+            if (failed.has(r)) continue
+            try {
+              r.to!.charge(c.length)
+              writeSync(r.to!.fd, c)
+            } catch (e) {
+              failed.set(r, e)
+            }
+          }
         })
         entry.on('end', () => {
-          const data = Buffer.concat(chunks, got)
+          const data = collect ? Buffer.concat(chunks, got) : undefined
           current.data = data
           const reqs = pass.wanted.get(ordinal)
           if (!reqs) return
           pass.wanted.delete(ordinal)
-          this.deliver(reqs, data, what)
+          for (const [r, e] of failed) r.reject(e)
+          const streamed = reqs.filter((r) => sinks.has(r) && !failed.has(r))
+          if (streamed.length) this.settle(streamed, undefined, got, hash ? hash.digest('binary') : null, what)
+          const buffered = reqs.filter((r) => !r.to)
+          if (buffered.length && data) this.deliver(buffered, data, what)
+          // A request that joined after the entry began and whose bytes were not gathered: next pass.
+          const late = reqs.filter((r) => (r.to ? !sinks.has(r) : !data))
+          if (late.length) this.queued.set(layer, [...(this.queued.get(layer) ?? []), ...late])
         })
       },
     })

@@ -3,7 +3,13 @@
  * index implements it for images; tests implement it over a directory or an in-memory map.
  * Paths are absolute, '/'-separated, inside the image root; nothing here ever touches the host.
  */
+import type { ByteSource } from '../core/byte-source.js'
 import type { FileHead } from './types.js'
+
+/** A regular file open for reading by ranges; close() releases it (and the temp copy, if any). */
+export interface OpenedFile extends ByteSource {
+  close(): Promise<void>
+}
 
 export type FileType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'other'
 
@@ -39,6 +45,11 @@ export interface RootFs {
   readdir(path: string): string[]
   /** The whole content of a regular file (follows symlinks and hard links). */
   readFile(path: string): Promise<Buffer>
+  /**
+   * A regular file opened for reading by ranges, never held in memory whole (a 900 MB program).
+   * Optional: without it, callers read the file whole.
+   */
+  openFile?(path: string): Promise<OpenedFile>
   /** Iterates every entry of the merged tree (in path order). */
   entries(): Iterable<FileInfo>
   /**

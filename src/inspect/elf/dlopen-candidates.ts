@@ -3,7 +3,8 @@
  * dlopen("libz.so.1") keeps that name in .rodata, and nothing in its dynamic section mentions it;
  * these names are candidates ("found in the binary's strings"), not proof that it loads them.
  */
-import { openElf, readOnlyData, sectionBytes, type ElfFile } from './elf-file.js'
+import { matchesIn, type ByteSource } from '../../core/byte-source.js'
+import { openElf, readOnlyData, sectionSource, type ElfFile } from './elf-file.js'
 import { readDynamic } from './dynamic.js'
 import { SHT } from './constants.js'
 import type { ElfInfo } from './types.js'
@@ -23,10 +24,10 @@ export function sonamesIn(data: Buffer): string[] {
   return found
 }
 
-function regions(file: ElfFile): Buffer[] {
+function regions(file: ElfFile): ByteSource[] {
   const out = readOnlyData(file)
   const dynstr = file.sections.find((s) => s.name === '.dynstr' && s.type === SHT.STRTAB)
-  if (dynstr) out.push(sectionBytes(file, dynstr))
+  if (dynstr) out.push(sectionSource(file, dynstr))
   return out
 }
 
@@ -35,7 +36,7 @@ function regions(file: ElfFile): Buffer[] {
  * Pass `info` when already parsed to skip re-reading the dynamic section. Never throws for
  * damaged files that parseElf accepts; non-ELF input throws SlimError('format') like parseElf.
  */
-export function dlopenCandidates(bytes: Buffer, info?: Pick<ElfInfo, 'needed' | 'soname'>): string[] {
+export function dlopenCandidates(bytes: Buffer | ByteSource, info?: Pick<ElfInfo, 'needed' | 'soname'>): string[] {
   const file = openElf(bytes)
   let exclude: Set<string>
   if (info) {
@@ -47,7 +48,7 @@ export function dlopenCandidates(bytes: Buffer, info?: Pick<ElfInfo, 'needed' | 
   const seen = new Set<string>()
   const out: string[] = []
   for (const region of regions(file)) {
-    for (const name of sonamesIn(region)) {
+    for (const name of matchesIn(region, SONAME_PATTERN)) {
       if (exclude.has(name) || seen.has(name)) continue
       seen.add(name)
       out.push(name)

@@ -3,6 +3,7 @@
  * without class, endianness and the table offsets nothing else can be read, so a file that is not
  * ELF, or whose header is cut short, is a SlimError('format') rather than a warning.
  */
+import { toSource, type ByteSource } from '../../core/byte-source.js'
 import { SlimError } from '../../core/errors.js'
 import { ElfBytes } from './bytes.js'
 import type { ElfClass } from './types.js'
@@ -34,12 +35,15 @@ export function isElf(bytes: Buffer): boolean {
 }
 
 /** Parse the file header. `name` only labels error messages. */
-export function readHeader(buf: Buffer, name = 'file'): { header: ElfHeader; bytes: ElfBytes } {
+export function readHeader(input: Buffer | ByteSource, name = 'file'): { header: ElfHeader; bytes: ElfBytes } {
+  const src = toSource(input)
+  // Only the first 64 bytes are looked at here; the rest is read by ranges later.
+  const buf = src.read(0, Math.min(64, src.size))
   if (!isElf(buf)) {
     throw new SlimError('format', `${name} is not an ELF file (no \\x7fELF magic); pass a Linux executable or shared library`)
   }
-  if (buf.length < 16) {
-    throw new SlimError('format', `${name} is a truncated ELF file (${buf.length} bytes, shorter than e_ident); the file is damaged or was cut short`)
+  if (src.size < 16) {
+    throw new SlimError('format', `${name} is a truncated ELF file (${src.size} bytes, shorter than e_ident); the file is damaged or was cut short`)
   }
   const eiClass = buf[4]
   const eiData = buf[5]
@@ -50,10 +54,10 @@ export function readHeader(buf: Buffer, name = 'file'): { header: ElfHeader; byt
     throw new SlimError('format', `${name} has an invalid ELF data-encoding byte ${eiData} (expected 1 little-endian or 2 big-endian); the file is damaged`)
   }
   const is64 = eiClass === 2
-  const bytes = new ElfBytes(buf, eiData === 1, is64)
+  const bytes = new ElfBytes(src, eiData === 1, is64)
   const ehsize = is64 ? 64 : 52
-  if (buf.length < ehsize) {
-    throw new SlimError('format', `${name} is a truncated ELF file (${buf.length} bytes, the ELF${is64 ? 64 : 32} header needs ${ehsize}); the file is damaged or was cut short`)
+  if (src.size < ehsize) {
+    throw new SlimError('format', `${name} is a truncated ELF file (${src.size} bytes, the ELF${is64 ? 64 : 32} header needs ${ehsize}); the file is damaged or was cut short`)
   }
   // Offsets of the class-dependent fields after e_entry.
   const w = is64 ? 8 : 4

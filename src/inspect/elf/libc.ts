@@ -3,6 +3,7 @@
  * (PT_INTERP) and the libc they need; static files only through what the library left inside them,
  * so for those the evidence names the marker that decided it.
  */
+import type { ByteSource } from '../../core/byte-source.js'
 import { firstMarker, GLIBC_MARKERS, MUSL_MARKERS, showMarker } from './markers.js'
 import type { ElfType, LibcFlavour, VersionNeed } from './types.js'
 
@@ -43,7 +44,7 @@ function fromLibraries(input: LibcInput): LibcVerdict | undefined {
   return undefined
 }
 
-export function detectLibc(input: LibcInput, whole: Buffer): LibcVerdict {
+export function detectLibc(input: LibcInput, whole: ByteSource): LibcVerdict {
   if (input.interpreter) {
     const name = basename(input.interpreter)
     if (isMuslLoader(name)) return { libc: 'musl', evidence: `PT_INTERP ${input.interpreter}` }

@@ -1,3 +1,5 @@
+import { sourceIndexOf, type ByteSource } from '../../core/byte-source.js'
+
 /**
  * Byte markers that identify a C library or language runtime inside a binary. Searched with
  * Buffer.indexOf (native memmem), so a scan of a 50 MB binary costs milliseconds.
@@ -14,9 +16,9 @@ export const GLIBC_MARKERS = ['GLIBC_TUNABLES', 'Fatal glibc error', 'glibc.mall
  */
 export const MUSL_MARKERS = ['\0__init_libc\0', '\0__libc_start_init\0', '\0libc_start_main_stage2\0', '-0X+0X 0X-0x+0x 0x', 'No error information', '/etc/ld-musl-']
 
-/** The first marker present in `buf`, if any. */
-export function firstMarker(buf: Buffer, markers: string[]): string | undefined {
-  return markers.find((m) => buf.indexOf(m, 0, 'latin1') >= 0)
+/** The first marker present in `src` (in memory, or scanned in chunks from a file), if any. */
+export function firstMarker(src: ByteSource, markers: string[]): string | undefined {
+  return markers.find((m) => sourceIndexOf(src, Buffer.from(m, 'latin1')) >= 0)
 }
 
 /** Show a marker readably in evidence text (NUL delimiters removed). */

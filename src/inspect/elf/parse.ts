@@ -7,6 +7,7 @@
  * self-referencing links) never throws: the affected field keeps what could be read and the
  * problem is listed in `warnings`. Work is bounded by the file size, never by a count in the file.
  */
+import { sourceIndexOf, toSource, type ByteSource } from '../../core/byte-source.js'
 import { describe, isSlimError, SlimError } from '../../core/errors.js'
 import { DF_1_PIE, ET, PT, SHT, machineName } from './constants.js'
 import { readDynamic, type DynamicInfo } from './dynamic.js'
@@ -65,10 +66,10 @@ function classify(file: ElfFile, dyn: DynamicInfo | undefined, interpreter: stri
 function looksLikeGo(file: ElfFile, goBuildId: string | undefined): boolean {
   if (goBuildId !== undefined) return true
   if (findSection(file, '.go.buildinfo') || findSection(file, '.gopclntab') || findSection(file, '.note.go.buildid')) return true
-  return file.sections.length === 0 && file.bytes.buf.indexOf(GO_BUILDINFO_MAGIC) >= 0
+  return file.sections.length === 0 && sourceIndexOf(file.bytes.src, GO_BUILDINFO_MAGIC) >= 0
 }
 
-function parse(bytes: Buffer, name: string): ElfInfo {
+function parse(bytes: ByteSource, name: string): ElfInfo {
   const file = openElf(bytes, name)
   const { header } = file
   const interpreter = readInterpreter(file)
@@ -116,10 +117,11 @@ function parse(bytes: Buffer, name: string): ElfInfo {
   return info
 }
 
-export function parseElf(bytes: Buffer, options: ParseElfOptions = {}): ElfInfo {
+/** Parses an ELF file held in memory, or read by ranges through a ByteSource (never read whole). */
+export function parseElf(bytes: Buffer | ByteSource, options: ParseElfOptions = {}): ElfInfo {
   const name = options.name ?? 'file'
   try {
-    return parse(bytes, name)
+    return parse(toSource(bytes), name)
   } catch (e) {
     if (isSlimError(e)) throw e
     // Every table reader is guarded, so this is a bug in the reader, not in the file; still a

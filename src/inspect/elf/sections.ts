@@ -106,12 +106,12 @@ export function readSections(bytes: ElfBytes, header: ElfHeader, warnings: strin
   return { sections, section0Info: section0?.info }
 }
 
-/** The bytes of a section, clipped to the file (NOBITS sections have none). */
-export function sectionData(bytes: ElfBytes, s: Section, warnings: string[]): Buffer {
-  if (s.type === SHT.NOBITS || s.size === 0) return bytes.buf.subarray(0, 0)
+/** Where a section's bytes are, clipped to the file (NOBITS sections have none). */
+export function sectionRange(bytes: ElfBytes, s: Section, warnings: string[]): { off: number; len: number } {
+  if (s.type === SHT.NOBITS || s.size === 0) return { off: 0, len: 0 }
   if (!bytes.has(s.offset, s.size)) {
     warnings.push(`section ${s.name || `#${s.index}`} (offset ${s.offset}, size ${s.size}) runs past the end of the ${bytes.size}-byte file; using the part inside it`)
-    return bytes.clip(s.offset, s.size)
+    return bytes.clipRange(s.offset, s.size)
   }
-  return bytes.slice(s.offset, s.size)
+  return { off: s.offset, len: s.size }
 }

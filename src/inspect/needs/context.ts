@@ -4,6 +4,7 @@
  * same loader rules. Plus small helpers about glibc the detectors share.
  */
 import { posix } from 'node:path'
+import type { ByteSource } from '../../core/byte-source.js'
 import type { ImageConfig } from '../../image/types.js'
 import type { RootFs } from '../../layers/rootfs.js'
 import type { ClosureBuilder } from '../closure/closure.js'
@@ -26,6 +27,8 @@ export interface NeedsInput {
   runtime?: Runtime
   scriptCommands: ScriptCommand[]
   readFile: (path: string) => Promise<Buffer>
+  /** Random access to a file, by ranges when it is big: for scans over a whole program. */
+  open: (path: string) => Promise<ByteSource>
 }
 
 export interface NeedsOutput {

@@ -57,7 +57,7 @@ export async function dlopenNeeds(input: NeedsInput): Promise<NeedsOutput> {
     const usesDlopen = main.info.importedSymbols.some((s) => s === 'dlopen' || s === 'dlmopen')
     let names: string[] = []
     try {
-      names = dlopenCandidates(await input.readFile(main.realPath), main.info).filter((n) => !loaded(n))
+      names = dlopenCandidates(await input.open(main.realPath), main.info).filter((n) => !loaded(n))
     } catch {
       names = []
     }

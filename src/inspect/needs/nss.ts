@@ -7,6 +7,7 @@
  * (netgo, osusergo, CGO_ENABLED=0) read /etc/nsswitch.conf, /etc/hosts, /etc/resolv.conf and
  * /etc/passwd themselves. The container runtime bind-mounts /etc/hosts and /etc/resolv.conf.
  */
+import { matchesIn, type ByteSource } from '../../core/byte-source.js'
 import type { Need } from '../types.js'
 import { exists, glibcObject, glibcVersion, importEvidence, versionAtLeast, withChain, type NeedsInput, type NeedsOutput } from './context.js'
 
@@ -132,10 +133,10 @@ async function serviceNames(input: NeedsInput, use: NssUse): Promise<{ byProgram
   if (direct.length) return { byProgram: true, evidence: [] }
   if (!main.info.importedSymbols.some((s) => s === 'getaddrinfo' || s === 'getnameinfo')) return { byProgram: false, evidence: [] }
   if (input.rootfs.stat('/etc/services')?.type !== 'file') return { byProgram: false, evidence: [] }
-  let text: string
+  let program: ByteSource
   let services: string
   try {
-    ;[text, services] = await Promise.all([input.readFile(main.realPath).then((b) => b.toString('latin1')), input.readFile('/etc/services').then((b) => b.toString('utf8'))])
+    ;[program, services] = await Promise.all([input.open(main.realPath), input.readFile('/etc/services').then((b) => b.toString('utf8'))])
   } catch {
     return { byProgram: false, evidence: [] }
   }
@@ -145,7 +146,7 @@ async function serviceNames(input: NeedsInput, use: NssUse): Promise<{ byProgram
     if (m) names.add(m[1]!)
   }
   // Whole NUL-terminated strings only, so "http" inside "https://" is not a hit.
-  const hits = [...new Set((text.match(/(?<=\0)[a-z][a-z0-9-]{2,31}(?=\0)/g) ?? []).filter((s) => names.has(s)))]
+  const hits = [...new Set(matchesIn(program, /(?<=\0)[a-z][a-z0-9-]{2,31}(?=\0)/g).filter((s) => names.has(s)))]
   if (!hits.length) return { byProgram: false, evidence: [] }
   return { byProgram: true, evidence: [`${main.path} calls getaddrinfo and holds the service name${hits.length > 1 ? 's' : ''} ${hits.slice(0, 3).map((h) => `"${h}"`).join(', ')} listed in /etc/services`] }
 }

@@ -5,6 +5,7 @@
  * (JAVA_HOME/lib/tzdb.dat). Without the files programs silently fall back to UTC, so the need is
  * "likely" only when the image asks for a zone (TZ) or the program looks zones up by name.
  */
+import { sourceIndexOf } from '../../core/byte-source.js'
 import type { Confidence, Need } from '../types.js'
 import { exists, importEvidence, withChain, type NeedsInput } from './context.js'
 
@@ -73,7 +74,7 @@ async function goLoadsLocations(input: NeedsInput): Promise<boolean> {
   const path = input.program.realPath
   if (!path) return false
   try {
-    return (await input.readFile(path)).includes('time.LoadLocation')
+    return sourceIndexOf(await input.open(path), Buffer.from('time.LoadLocation')) >= 0
   } catch {
     return false
   }
