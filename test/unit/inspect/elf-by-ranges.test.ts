@@ -1,0 +1,70 @@
+/**
+ * The one ELF reader gives the same answers whether the file is in memory (a Buffer) or read by
+ * ranges from disk (FileSource, what a 900 MB program gets): ELF facts, dlopen candidates, Go and
+ * Rust facts. Real binaries of this machine; the Go toolchain's `go` (10 MB) crosses the 4 MiB scan
+ * chunks, so the chunked string scans are checked at their boundaries too.
+ */
+import { existsSync, readFileSync, realpathSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { bufferSource, FileSource, matchesIn, sourceIndexOf } from '../../../src/core/byte-source.js'
+import { dlopenCandidates, parseElf } from '../../../src/inspect/elf/index.js'
+import { readGoBuildInfo } from '../../../src/inspect/gobuildinfo.js'
+import { readRustInfo } from '../../../src/inspect/rustinfo.js'
+
+const CANDIDATES = ['/usr/bin/bash', '/usr/bin/ls', '/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2', '/usr/lib/go/bin/go', '/usr/bin/node', process.execPath]
+const FILES = [...new Set(CANDIDATES.filter((p) => existsSync(p)).map((p) => realpathSync(p)))]
+
+function withFile<T>(path: string, use: (src: FileSource) => T): T {
+  const src = new FileSource(path)
+  try {
+    return use(src)
+  } finally {
+    src.close()
+  }
+}
+
+describe('ELF facts by ranges equal ELF facts in memory', () => {
+  it.skipIf(FILES.length < 3)('parseElf, dlopenCandidates, Go and Rust facts agree on real binaries', () => {
+    for (const path of FILES) {
+      const buf = readFileSync(path)
+      withFile(path, (src) => {
+        expect(parseElf(src, { name: path }), path).toEqual(parseElf(buf, { name: path }))
+        expect(dlopenCandidates(src), path).toEqual(dlopenCandidates(buf))
+        expect(readGoBuildInfo(src, { name: path }), path).toEqual(readGoBuildInfo(buf, { name: path }))
+        expect(readRustInfo(src, { name: path }), path).toEqual(readRustInfo(buf, { name: path }))
+      })
+    }
+  })
+
+  it.skipIf(!existsSync('/usr/lib/go/bin/go'))('a Go binary bigger than the scan chunk: its build info is found by ranges', () => {
+    const path = realpathSync('/usr/lib/go/bin/go')
+    const go = withFile(path, (src) => readGoBuildInfo(src, { name: path }))
+    expect(go?.goVersion).toMatch(/^go1\./)
+  })
+})
+
+describe('chunked scans', () => {
+  // Needles placed across every 4 MiB chunk boundary of a 9 MiB file.
+  const MiB = 1024 * 1024
+  const buf = Buffer.alloc(9 * MiB, 0x20)
+  const marks = [4 * MiB - 3, 8 * MiB - 5, 123]
+  for (const at of marks) buf.write('\0libneedle.so.1\0', at, 'latin1')
+  const path = `${process.env.TMPDIR ?? '/tmp'}/slim-ranges-${process.pid}`
+  it('sourceIndexOf and matchesIn find what the in-memory search finds, across chunk boundaries', async () => {
+    const { writeFileSync, rmSync } = await import('node:fs')
+    writeFileSync(path, buf)
+    try {
+      withFile(path, (src) => {
+        const needle = Buffer.from('libneedle.so.1')
+        expect(sourceIndexOf(src, needle)).toBe(buf.indexOf(needle))
+        expect(sourceIndexOf(src, needle, 200)).toBe(4 * MiB - 2)
+        expect(sourceIndexOf(src, needle, 4 * MiB)).toBe(8 * MiB - 4)
+        const pattern = /(?<=\0)lib[a-z]+\.so\.\d(?=\0)/g
+        expect(matchesIn(src, pattern)).toEqual(matchesIn(bufferSource(buf), pattern))
+        expect(matchesIn(src, pattern)).toHaveLength(3)
+      })
+    } finally {
+      rmSync(path, { force: true })
+    }
+  })
+})
