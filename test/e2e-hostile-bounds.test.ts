@@ -303,5 +303,15 @@ describe('item 9: ld.so.conf stays linear', () => {
     console.log(`ld.so.conf with 100,000 dirs: ${r.ms} ms, peak RSS ${Math.round(r.peakRss / MB)} MB`)
     expect(r.ms).toBeLessThan(60_000)
     expect(r.peakRss).toBeLessThan(400 * MB)
-  }, 150_000)
+    // JSON keeps every searched directory; the text report shows a few and states the count.
+    const searched: string[] = JSON.parse(text).inspection.closure.unresolved.find((u: { name: string }) => u.name === 'libc.so.6').searched
+    expect(searched.length).toBeGreaterThanOrEqual(100_000)
+    const t = await runMeasured(['analyze', `oci:${dir}:latest`, '--no-cache'], { timeoutMs: 120_000 })
+    expect(t.code, t.stderr).toBe(0)
+    const longest = Math.max(...t.stdout.split('\n').map((l) => l.length))
+    console.log(`text report: longest line ${longest} characters`)
+    expect(longest).toBeLessThan(1000)
+    expect(t.stdout).toMatch(new RegExp(`libc\\.so\\.6 +NOT FOUND \\(needed by /usr/bin/true; searched ${searched.length} directories: /opt/lib0:/opt/lib1:.* … and ${searched.length - 10} more \\(see --json\\)\\)`))
+    expect(t.stdout).toContain(`is not found in ${searched.length} searched directories`)
+  }, 200_000)
 })

@@ -139,7 +139,7 @@ async function inspect(rootfs: InspectFs, config: ImageConfig, opts: InspectOpti
       code: interp ? 'interpreter-missing' : 'library-unresolved',
       message: interp
         ? `${u.neededBy[0]} asks for the loader ${u.name}, which is not in the image: the program cannot start`
-        : `${u.name} (needed by ${u.neededBy.join(', ')}) is not found in ${u.searched.length} searched director${u.searched.length === 1 ? 'y' : 'ies'}${u.skipped.length ? `; skipped ${u.skipped.map((s) => `${s.path}: ${s.reason}`).join('; ')}` : ''}`,
+        : `${u.name} (needed by ${firstFew(u.neededBy, ', ')}) is not found in ${u.searched.length} searched director${u.searched.length === 1 ? 'y' : 'ies'}${u.skipped.length ? `; skipped ${firstFew(u.skipped.map((s) => `${s.path}: ${s.reason}`), '; ')}` : ''}`,
     })
   }
 
@@ -156,6 +156,11 @@ async function inspect(rootfs: InspectFs, config: ImageConfig, opts: InspectOpti
     gaps,
   }
   return { ...found, files: computeFiles(rootfs, found, builder, gaps) }
+}
+
+/** A message names a few items of a list the image decides the length of (closure.unresolved has them all). */
+function firstFew(items: readonly string[], sep: string, max = 5): string {
+  return items.length <= max ? items.join(sep) : `${items.slice(0, max).join(sep)}${sep}and ${items.length - max} more`
 }
 
 /**

@@ -2,13 +2,14 @@ import { savedText } from '../advise/dockerfile.js'
 import { textLines } from '../core/text-escape.js'
 import type { Advice } from '../advise/types.js'
 import { humanBytes } from '../core/format.js'
+import { pushBounded } from './table.js'
 
 /** The Recommendation section: the verdict, its reasons, the size estimate, what is copied. */
 export function renderAdviceSection(a: Advice, opts: { dockerfilePath?: string; verbose?: boolean } = {}): string {
   const out: string[] = []
   out.push(`Recommendation (confidence: ${a.confidence})`)
   out.push(`  ${a.summary}`)
-  for (const r of a.reasons) out.push(`  - ${r}`)
+  pushBounded(out, a.reasons, (r) => `  - ${r}`)
   const plan = a.plan
   if (plan) {
     const e = plan.estimate
@@ -23,7 +24,7 @@ export function renderAdviceSection(a: Advice, opts: { dockerfilePath?: string; 
     const shown = opts.verbose ? plan.copies : plan.copies.slice(0, 25)
     for (const c of shown) out.push(`    ${c.source}${c.dest !== c.source ? ` -> ${c.dest}` : ''}  ${c.bytes !== undefined ? humanBytes(c.bytes) : ''}  (${c.why})`)
     if (shown.length < plan.copies.length) out.push(`    … and ${plan.copies.length - shown.length} more (see the Dockerfile or --json)`)
-    for (const n of plan.notes) out.push(`  note: ${n}`)
+    pushBounded(out, plan.notes, (n) => `  note: ${n}`)
   }
   if (a.ranking.length > 1) out.push(`  also viable: ${a.ranking.slice(1, 6).map((c) => c.name).join(', ')}`)
   if (a.rejected.length) {
@@ -40,9 +41,9 @@ export function renderAdviceSection(a: Advice, opts: { dockerfilePath?: string; 
   }
   if (a.gaps.length) {
     out.push('  not checked:')
-    for (const g of a.gaps) out.push(`    - ${g}`)
+    pushBounded(out, a.gaps, (g) => `    - ${g}`, '    ')
   }
-  for (const l of a.lint) out.push(`  lint: line ${l.line}: ${l.rule} ${l.message}`)
+  pushBounded(out, a.lint, (l) => `  lint: line ${l.line}: ${l.rule} ${l.message}`)
   if (opts.dockerfilePath) out.push(`  Dockerfile written to ${opts.dockerfilePath}`)
   else if (a.dockerfile && a.verdict === 'already-small') out.push('  Dockerfile: none advised (it would grow the image); `slim dockerfile IMAGE --harden` writes one that only hardens it')
   else if (a.dockerfile) out.push('  Dockerfile: `slim dockerfile IMAGE` or `slim analyze IMAGE --dockerfile FILE` writes it')

@@ -1,7 +1,7 @@
 import { humanBytes } from '../core/format.js'
 import { textLines } from '../core/text-escape.js'
 import type { ImageSummary } from './image-summary.js'
-import { truncate } from './table.js'
+import { boundedJson, boundedList, pushBounded, truncate } from './table.js'
 
 /** The Image and Config sections (the layer table is the layer stage's, in text-layers.ts). */
 export function renderImageSection(s: ImageSummary): string {
@@ -21,19 +21,19 @@ export function renderImageSection(s: ImageSummary): string {
   out.push('Config')
   const c = s.config
   const ckv: [string, string | undefined][] = [
-    ['entrypoint', c.entrypoint ? JSON.stringify(c.entrypoint) : undefined],
-    ['cmd', c.cmd ? JSON.stringify(c.cmd) : undefined],
+    ['entrypoint', c.entrypoint ? boundedJson(c.entrypoint) : undefined],
+    ['cmd', c.cmd ? boundedJson(c.cmd) : undefined],
     ['user', c.user ?? '(root)'],
     ['workdir', c.workdir],
-    ['ports', c.exposedPorts.join(', ') || undefined],
-    ['volumes', c.volumes.join(', ') || undefined],
+    ['ports', boundedList(c.exposedPorts) || undefined],
+    ['volumes', boundedList(c.volumes) || undefined],
     ['stopsignal', c.stopSignal],
     ['healthcheck', c.healthcheck ? JSON.stringify(c.healthcheck) : undefined],
   ]
   for (const [k, v] of ckv) if (v) out.push(`  ${k.padEnd(11)} ${v}`)
   if (!c.entrypoint?.length && !c.cmd?.length) out.push('  (no ENTRYPOINT and no CMD: nothing runs by default)')
-  for (const e of c.env) out.push(`  env         ${e}`)
-  for (const [k, v] of Object.entries(c.labels)) out.push(`  label       ${k}=${truncate(v, 80)}`)
-  for (const w of s.warnings) out.push(`  warning: ${w}`)
+  pushBounded(out, c.env, (e) => `  env         ${e}`)
+  pushBounded(out, Object.entries(c.labels), ([k, v]) => `  label       ${k}=${truncate(v, 80)}`)
+  pushBounded(out, s.warnings, (w) => `  warning: ${w}`)
   return textLines(out)
 }

@@ -1,16 +1,17 @@
 import { humanBytes } from '../core/format.js'
 import { textLines } from '../core/text-escape.js'
 import type { ClosureNode, Inspection } from '../inspect/types.js'
+import { boundedJson, boundedList, LINES_MAX, moreText, pushBounded } from './table.js'
 
 /** The Entrypoint and Runtime needs sections of `slim analyze`. */
 export function renderInspectionSections(ins: Inspection, opts: { tree?: boolean } = {}): string {
   const out: string[] = []
   const p = ins.program
   out.push('Entrypoint')
-  out.push(`  command      ${p.command.length ? JSON.stringify(p.command) : '(none)'}  [${p.commandSource}]`)
+  out.push(`  command      ${p.command.length ? boundedJson(p.command) : '(none)'}  [${p.commandSource}]`)
   out.push(`  program      ${p.path ?? '(not found)'}${p.realPath && p.realPath !== p.path ? ` -> ${p.realPath}` : ''}  (${p.kind})`)
-  if (p.argv.length > 1) out.push(`  arguments    ${JSON.stringify(p.argv.slice(1))}`)
-  for (const step of p.chain) out.push(`  step         ${step.kind}: ${step.detail}`)
+  if (p.argv.length > 1) out.push(`  arguments    ${boundedJson(p.argv.slice(1))}`)
+  pushBounded(out, p.chain, (step) => `  step         ${step.kind}: ${step.detail}`)
   if (p.stopped) out.push(`  stopped      at ${p.stopped.at}: ${p.stopped.reason}`)
   if (ins.elf) {
     const e = ins.elf
@@ -24,7 +25,7 @@ export function renderInspectionSections(ins: Inspection, opts: { tree?: boolean
   if (ins.go) {
     const g = ins.go
     out.push(`  go           ${g.goVersion}${g.main?.path ? `, module ${g.main.path}${g.main.version ? `@${g.main.version}` : ''}` : g.path ? `, ${g.path}` : ''}, ${g.deps.length} dependencies`)
-    const flags = [g.cgoEnabled !== undefined && `CGO_ENABLED=${g.cgoEnabled ? 1 : 0}`, g.tags.length && `tags ${g.tags.join(',')}`, g.goos && `${g.goos}/${g.goarch}`].filter(Boolean)
+    const flags = [g.cgoEnabled !== undefined && `CGO_ENABLED=${g.cgoEnabled ? 1 : 0}`, g.tags.length && `tags ${boundedList(g.tags, undefined, ',')}`, g.goos && `${g.goos}/${g.goarch}`].filter(Boolean)
     if (flags.length) out.push(`               ${flags.join(', ')}`)
   }
   if (ins.rust?.isRust) out.push(`  rust         ${ins.rust.rustcVersion ? `rustc ${ins.rust.rustcVersion}` : 'yes'}${ins.rust.auditable ? `, ${ins.rust.auditable.packages.length} packages (cargo-auditable)` : ''}`)
@@ -40,31 +41,30 @@ export function renderInspectionSections(ins: Inspection, opts: { tree?: boolean
   if (opts.tree && c.tree.length) {
     for (const node of c.tree) renderTree(node, '  ', out)
   } else {
-    for (const l of c.libraries) {
-      out.push(`  ${l.name.padEnd(28)} ${l.realPath !== l.path ? `${l.path} -> ${l.realPath}` : l.path}  ${humanBytes(l.size)}  [${l.rule}${l.via === 'dlopen' ? ', dlopen' : ''}]`)
-    }
+    pushBounded(out, c.libraries, (l) => `  ${l.name.padEnd(28)} ${l.realPath !== l.path ? `${l.path} -> ${l.realPath}` : l.path}  ${humanBytes(l.size)}  [${l.rule}${l.via === 'dlopen' ? ', dlopen' : ''}]`)
   }
-  for (const u of c.unresolved) out.push(`  ${u.name.padEnd(28)} NOT FOUND (needed by ${u.neededBy.join(', ')}; searched ${u.searched.join(':') || 'nothing'})`)
-  for (const w of c.warnings) out.push(`  warning: ${w}`)
+  pushBounded(out, c.unresolved, (u) => `  ${u.name.padEnd(28)} NOT FOUND (needed by ${boundedList(u.neededBy)}; searched ${u.searched.length ? `${u.searched.length} director${u.searched.length === 1 ? 'y' : 'ies'}: ${boundedList(u.searched, undefined, ':')}` : 'nothing'})`)
+  pushBounded(out, c.warnings, (w) => `  warning: ${w}`)
 
   out.push('')
   out.push('Runtime needs')
   if (!ins.needs.length) out.push('  none beyond the program and its libraries')
-  for (const n of ins.needs) {
+  for (const n of ins.needs.slice(0, LINES_MAX)) {
     const state = n.providedBy === 'runtime' ? 'runtime provides' : n.present ? 'present' : 'MISSING'
     out.push(`  ${n.kind.padEnd(14)} ${state.padEnd(16)} ${n.confidence.padEnd(8)} ${n.reason}`)
-    if (n.paths.length) out.push(`  ${''.padEnd(14)} ${''.padEnd(16)} ${''.padEnd(8)} ${truncateList(n.paths, 6)}`)
-    if (n.evidence.length) out.push(`  ${''.padEnd(14)} ${''.padEnd(16)} ${''.padEnd(8)} evidence: ${truncateList(n.evidence, 4)}`)
+    if (n.paths.length) out.push(`  ${''.padEnd(14)} ${''.padEnd(16)} ${''.padEnd(8)} ${boundedList(n.paths, 6)}`)
+    if (n.evidence.length) out.push(`  ${''.padEnd(14)} ${''.padEnd(16)} ${''.padEnd(8)} evidence: ${boundedList(n.evidence, 4)}`)
   }
+  if (ins.needs.length > LINES_MAX) out.push(`  ${moreText(ins.needs.length - LINES_MAX)}`)
   if (ins.findings.length) {
     out.push('')
     out.push('Findings')
-    for (const f of ins.findings) out.push(`  ${f.severity.padEnd(8)} ${f.message}`)
+    pushBounded(out, ins.findings, (f) => `  ${f.severity.padEnd(8)} ${f.message}`)
   }
   if (ins.gaps.length) {
     out.push('')
     out.push('What slim could not see')
-    for (const g of ins.gaps) out.push(`  ${g.area.padEnd(10)} ${g.message}`)
+    pushBounded(out, ins.gaps, (g) => `  ${g.area.padEnd(10)} ${g.message}`)
   }
   return textLines(out)
 }
@@ -73,8 +73,4 @@ function renderTree(node: ClosureNode, prefix: string, out: string[]): void {
   const label = node.missing ? `${node.name} => NOT FOUND` : node.seen ? `${node.name} (see above)` : `${node.name}${node.path ? ` => ${node.path}` : ''}`
   out.push(`${prefix}${label}`)
   for (const child of node.children) renderTree(child, `${prefix}  `, out)
-}
-
-function truncateList(items: string[], max: number): string {
-  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`
 }

@@ -1,7 +1,7 @@
 import { humanBytes, percent } from '../core/format.js'
 import { textLines } from '../core/text-escape.js'
 import type { LayersReport } from './layers-report.js'
-import { shortDigest, table, truncate } from './table.js'
+import { boundedList, pushBounded, shortDigest, table, truncate } from './table.js'
 
 const indent = (s: string, n = 2) => s.split('\n').map((l) => ' '.repeat(n) + l).join('\n')
 
@@ -27,8 +27,8 @@ export function renderLayersSection(r: LayersReport, opts: { top?: number } = {}
       ),
     ).split('\n'),
   )
-  for (const l of r.layers) for (const w of l.warnings) out.push(`  warning: layer ${l.index}: ${w}`)
-  for (const w of r.warnings) out.push(`  warning: ${w}`)
+  pushBounded(out, r.layers.flatMap((l) => l.warnings.map((w) => `layer ${l.index}: ${w}`)), (w) => `  warning: ${w}`)
+  pushBounded(out, r.warnings, (w) => `  warning: ${w}`)
 
   const m = r.metrics
   out.push('')
@@ -56,9 +56,9 @@ export function renderLayersSection(r: LayersReport, opts: { top?: number } = {}
   out.push('Facts')
   out.push(`  os                   ${f.os ? `${f.os.prettyName ?? `${f.os.id ?? '?'} ${f.os.versionId ?? ''}`} (${f.os.source})` : 'unknown (no os-release file)'}`)
   out.push(
-    `  packages             ${f.packages.length ? f.packages.map((p) => `${p.manager}: ${p.count ?? 'count not read'}${p.note ? ` (${p.note})` : ''}`).join('; ') : 'no package database'}`,
+    `  packages             ${f.packages.length ? boundedList(f.packages.map((p) => `${p.manager}: ${p.count ?? 'count not read'}${p.note ? ` (${p.note})` : ''}`), undefined, '; ') : 'no package database'}`,
   )
-  out.push(`  shells               ${f.shells.length ? f.shells.map((s) => (s.target ? `${s.path} -> ${s.target}` : s.path)).join(', ') : 'none'}`)
+  out.push(`  shells               ${f.shells.length ? boundedList(f.shells.map((s) => (s.target ? `${s.path} -> ${s.target}` : s.path))) : 'none'}`)
   out.push(`  files                ${m.totals.files} files, ${m.totals.dirs} dirs, ${m.totals.symlinks} symlinks, ${m.totals.hardlinks} hard links, ${humanBytes(m.totals.bytes)}`)
   const list = (label: string, items: string[]) => {
     out.push(`  ${label.padEnd(20)} ${items.length ? `${items.length}: ${truncate(items.join(', '), 110)}` : 'none'}`)
