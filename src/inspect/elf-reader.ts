@@ -14,7 +14,7 @@ import type { ElfInfo } from './elf/types.js'
 export const ELF_SUMMARY_VERSION = 'elf-1'
 
 /** The summariser the layer index runs on each ELF file during its pass (plain JSON data out). */
-export function summarizeElfForIndex(bytes: Buffer): ElfInfo {
+export function summarizeElfForIndex(bytes: Buffer | ByteSource): ElfInfo {
   return parseElf(bytes)
 }
 

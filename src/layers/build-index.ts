@@ -19,7 +19,7 @@ import { DEFAULT_MAX_EXPANDED_BYTES, type BuildIndexOptions, type FileHead, type
 
 /** Largest file kept in memory from the first pass for facts or the caller's capture list. */
 const CAPTURE_MAX = 64 * 1024 * 1024
-/** Largest ELF file buffered during the pass for its summary (bigger ones are read later if needed). */
+/** Largest ELF file buffered during the pass for its summary (bigger ones go through a temp copy). */
 const ELF_SUMMARY_MAX = 64 * 1024 * 1024
 /** Progress is reported at most every this many bytes per layer. */
 const PROGRESS_STEP = 1024 * 1024
@@ -62,6 +62,7 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
       hash,
       summarizeElf: opts.summarizeElf,
       elfMax: ELF_SUMMARY_MAX,
+      maxTempBytes: max,
       digestTar: key !== undefined,
       signal: controller.signal,
       onBytes: (total) => {

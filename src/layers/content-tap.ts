@@ -2,10 +2,16 @@
  * What the index pass takes from a regular file's bytes as they stream by, so nothing needs to
  * read the layer again: the sha256 (duplicates), the whole content of the small files callers
  * asked to keep, and the head: ELF files are summarised on the spot by the caller's summariser
- * (which needs random access, so the file is buffered, up to a bound, in ONE scratch buffer per
- * layer that is reused from file to file), scripts keep their first line.
+ * (which needs random access: a file up to a bound is buffered in ONE scratch buffer per layer,
+ * reused from file to file; a bigger one is written to a temp file that the summariser reads by
+ * ranges and that is removed at once), scripts keep their first line.
  */
 import { createHash, type Hash } from 'node:crypto'
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { bufferSource, FileSource, type ByteSource } from '../core/byte-source.js'
+import { trackTemp, type TempHandle } from '../core/temp.js'
 import type { FileHead } from './types.js'
 
 const ELF_MAGIC = 0x7f454c46 // "\x7fELF"
@@ -16,10 +22,19 @@ export interface TapOptions {
   hash: boolean
   /** Keep the whole content (the caller's capture list). */
   keep: boolean
-  /** Summarise an ELF file from its whole content; undefined when nobody asked. */
-  summarizeElf?: (bytes: Buffer) => unknown
-  /** Largest ELF file buffered for the summary; bigger ones only get their magic recorded. */
+  /** Summarise an ELF file (random access to its content); undefined when nobody asked. */
+  summarizeElf?: (bytes: ByteSource) => unknown
+  /** Largest ELF file buffered for the summary; bigger ones are summarised from a temp copy. */
   elfMax: number
+  /** Bound on temp bytes; a copy that would pass it is dropped (the file is only marked ELF). */
+  maxTempBytes: number
+}
+
+/** A big ELF file's temp copy while it streams by. */
+interface Spill {
+  handle: TempHandle
+  file: string
+  fd: number
 }
 
 export interface TapResult {
@@ -46,6 +61,7 @@ export class ContentTap {
   private magic = -1
   private headBytes: Buffer[] = []
   private elf: Buffer | null = null
+  private spill: Spill | null = null
   private line: Buffer | null = null
 
   constructor(
@@ -64,6 +80,7 @@ export class ContentTap {
     this.chunks?.push(c)
     if (this.magic < 0) return this.sniff(c)
     if (this.elf) c.copy(this.elf, at, 0, Math.min(c.length, this.elf.length - at))
+    else if (this.spill) this.write(c)
     else if (this.line && at < FIRST_LINE_MAX) this.headBytes.push(c)
   }
 
@@ -78,11 +95,42 @@ export class ContentTap {
       this.elf = this.scratch.take(this.size)
       head.copy(this.elf, 0, 0, Math.min(head.length, this.size))
       this.headBytes = []
+    } else if (this.magic === ELF_MAGIC && opts.summarizeElf) {
+      const dir = mkdtempSync(join(tmpdir(), 'slim-elf-'))
+      const handle = trackTemp(dir, { dir: true })
+      const file = join(dir, 'content')
+      this.spill = { handle, file, fd: openSync(file, 'wx', 0o600) }
+      this.write(head)
+      this.headBytes = []
     } else if (head[0] === 0x23 && head[1] === 0x21) {
       this.line = head
     } else {
       this.headBytes = []
     }
+  }
+
+  /** Appends to the temp copy; past the temp budget (or on a write error) the copy is dropped. */
+  private write(c: Buffer): void {
+    const spill = this.spill!
+    try {
+      spill.handle.charge(c.length, this.opts.maxTempBytes, 'an ELF file')
+      writeSync(spill.fd, c)
+    } catch {
+      this.dropSpill()
+    }
+  }
+
+  private dropSpill(): void {
+    const spill = this.spill
+    if (!spill) return
+    this.spill = null
+    try {
+      closeSync(spill.fd)
+    } catch {
+      // Already closed.
+    }
+    rmSync(join(spill.file, '..'), { recursive: true, force: true })
+    spill.handle.forget()
   }
 
   end(): TapResult {
@@ -92,13 +140,22 @@ export class ContentTap {
     if (this.chunks && complete) out.kept = Buffer.concat(this.chunks, this.got)
     if (this.magic === ELF_MAGIC) {
       out.head = { magic: 'elf' }
-      if (this.elf && complete) {
+      if ((this.elf || this.spill) && complete) {
+        let source: FileSource | undefined
         try {
-          out.head.summary = this.opts.summarizeElf!(this.elf)
+          if (this.spill) {
+            closeSync(this.spill.fd)
+            this.spill.fd = -1
+            source = new FileSource(this.spill.file)
+          }
+          out.head.summary = this.opts.summarizeElf!(source ?? bufferSource(this.elf!))
         } catch {
           // Not summarisable here (a damaged header): whoever needs it reads the file and says why.
+        } finally {
+          source?.close()
         }
       }
+      this.dropSpill()
     } else if (this.line) {
       const bytes = Buffer.concat(this.headBytes)
       const nl = bytes.indexOf(0x0a)

@@ -7,8 +7,10 @@
 import { createHash } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import type { ReadEntry } from 'tar'
+import type { ByteSource } from '../core/byte-source.js'
 import { SlimError } from '../core/errors.js'
 import { humanBytes } from '../core/format.js'
+import { DEFAULT_MAX_TEMP_BYTES } from '../core/temp.js'
 import { ContentTap, Scratch } from './content-tap.js'
 import { AUFS_META_PREFIX, OPAQUE_MARKER, WHITEOUT_PREFIX, baseName, cleanEntryPath, cleanLinkTarget, parentOf } from './paths.js'
 import type { GuardEntry } from './tar-guard.js'
@@ -63,9 +65,11 @@ export interface ParseLayerOptions {
   captureMax: number
   /** sha256 every regular file (duplicate detection). */
   hash: boolean
-  summarizeElf?: (bytes: Buffer) => unknown
-  /** Largest ELF file buffered for summarizeElf. */
+  summarizeElf?: (bytes: ByteSource) => unknown
+  /** Largest ELF file buffered for summarizeElf; bigger ones are summarised from a temp copy. */
   elfMax: number
+  /** Bound on temp bytes (the copies of big ELF files count against it). */
+  maxTempBytes?: number
   /** sha256 the tar stream itself (ParsedLayer.tarDigest), to check a diffID before caching under it. */
   digestTar?: boolean
   onBytes?: (total: number) => void
@@ -231,7 +235,7 @@ class LayerParser {
     const { out, opts } = this
     out.fileBytes += node.size
     const keep = node.size <= opts.captureMax && opts.capture(`/${path}`, node.size)
-    const tap = new ContentTap(node.size, { hash: opts.hash, keep, summarizeElf: opts.summarizeElf, elfMax: opts.elfMax }, this.scratch)
+    const tap = new ContentTap(node.size, { hash: opts.hash, keep, summarizeElf: opts.summarizeElf, elfMax: opts.elfMax, maxTempBytes: opts.maxTempBytes ?? DEFAULT_MAX_TEMP_BYTES }, this.scratch)
     entry.on('data', (c: Buffer) => tap.data(c))
     entry.on('end', () => {
       const r = tap.end()

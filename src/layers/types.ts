@@ -1,4 +1,5 @@
 /** Types of the layer stage: what buildIndex takes and what the index tells about each layer. */
+import type { ByteSource } from '../core/byte-source.js'
 
 /**
  * Default bound on the bytes all layers expand to (tar bytes after decompression, trailing bytes
@@ -33,11 +34,13 @@ export interface BuildIndexOptions {
    */
   capture?: (path: string, size: number) => boolean
   /**
-   * Summarises an ELF file from its whole content, during the pass (inspection passes its ELF
-   * parser). The result must be plain JSON data: it is kept in the layer index cache. Files up to
-   * 64 MiB are summarised; bigger ones (and those the summariser throws on) are only marked ELF.
+   * Summarises an ELF file during the pass (inspection passes its ELF parser, which reads by
+   * ranges). The result must be plain JSON data: it is kept in the layer index cache. Files up to
+   * 64 MiB are summarised from memory; bigger ones from a temp copy written as they stream by
+   * (counted against the temp budget, removed at once); a file the summariser throws on, or whose
+   * copy would pass the budget, is only marked ELF.
    */
-  summarizeElf?: (bytes: Buffer) => unknown
+  summarizeElf?: (bytes: ByteSource) => unknown
   /** Changes when summarizeElf's output changes (part of the layer index cache key). */
   summaryVersion?: string
   /**
