@@ -105,7 +105,7 @@ async function inspect(rootfs: InspectFs, config: ImageConfig, opts: InspectOpti
   if (resolved.language && info && finalElf && program.path) {
     const libraries: Record<string, string> = {}
     for (const o of objects) for (const n of o.names) libraries[n] = o.realPath
-    const detected = await detectRuntime(resolved.language, { rootfs, path: program.path, realPath: finalElf, argv: program.argv, env: program.env, cwd: program.workdir, readFile, needed: info.needed, libraries })
+    const detected = await detectRuntime(resolved.language, { rootfs, path: program.path, realPath: finalElf, argv: program.argv, env: program.env, cwd: program.workdir, readFile, open, needed: info.needed, libraries })
     runtime = detected.runtime
     for (const g of detected.gaps) gaps.push({ area: 'runtime', message: g })
     if (runtime.language !== 'shell' && program.kind === 'interpreted' && (runtime.app.kind === 'repl' || runtime.app.kind === 'unknown')) program.kind = 'elf'
@@ -121,7 +121,7 @@ async function inspect(rootfs: InspectFs, config: ImageConfig, opts: InspectOpti
   const needsOut = await collectNeeds({ rootfs, config, program, ...(info ? { elf: info } : {}), objects, closure: builder, ...(go ? { go } : {}), ...(runtime ? { runtime } : {}), scriptCommands: resolved.scriptCommands, readFile, open })
   gaps.push(...needsOut.gaps)
   findings.push(...needsOut.findings)
-  needsOut.needs.push(...(await scriptRuntimeNeeds(rootfs, resolved.scriptCommands, program, readFile, builder, gaps)))
+  needsOut.needs.push(...(await scriptRuntimeNeeds(rootfs, resolved.scriptCommands, program, builder, gaps)))
 
   // 6. The closure and what it could not resolve.
   const closure = builder.result()
@@ -168,10 +168,9 @@ function firstFew(items: readonly string[], sep: string, max = 5): string {
  * `exec nginx`): that runtime's library trees are needed too.
  */
 async function scriptRuntimeNeeds(
-  rootfs: RootFs,
+  rootfs: InspectFs,
   commands: ScriptCommand[],
   program: Inspection['program'],
-  readFile: (p: string) => Promise<Buffer>,
   builder: ClosureBuilder,
   gaps: Gap[],
 ): Promise<Need[]> {
@@ -184,7 +183,7 @@ async function scriptRuntimeNeeds(
     if (!proc) continue
     const libraries: Record<string, string> = {}
     for (const o of proc.objects) for (const n of o.names) libraries[n] = o.realPath
-    const d = await detectRuntime(language, { rootfs, path: c.found.path, realPath: c.found.realPath, argv: [c.name], env: program.env, cwd: program.workdir, readFile, needed: proc.main.info.needed, libraries })
+    const d = await detectRuntime(language, { rootfs, path: c.found.path, realPath: c.found.realPath, argv: [c.name], env: program.env, cwd: program.workdir, readFile: (p) => rootfs.readFile(p), open: (p) => rootfs.open(p), needed: proc.main.info.needed, libraries })
     for (const t of d.runtime.trees.filter((t) => t !== d.runtime.appDir)) {
       out.push({ kind: 'app-tree', paths: [t], present: true, reason: `${c.script} runs ${c.name} (${language}${d.runtime.version ? ` ${d.runtime.version}` : ''}), which loads code from ${t}`, evidence: [`${c.script}:${c.line}`], confidence: 'likely' })
     }

@@ -3,6 +3,7 @@
  * directory existence, walking trees for native extension modules, reading version strings.
  */
 import { posix } from 'node:path'
+import { matchesIn, type ByteSource } from '../../core/byte-source.js'
 import { packageIndex } from '../../layers/packages.js'
 import type { RootFs } from '../../layers/rootfs.js'
 import type { Runtime } from '../types.js'
@@ -19,6 +20,8 @@ export interface RuntimeInput {
   cwd: string
   /** Reads a whole file of the image (cached by the caller). */
   readFile: (path: string) => Promise<Buffer>
+  /** Random access to a file, by ranges when it is big (a runtime binary scanned for strings). */
+  open: (path: string) => Promise<ByteSource>
   /** DT_NEEDED of the runtime executable (libpython3.12.so.1.0, libnode.so.108, libruby-3.1.so.3.1). */
   needed: string[]
   /** The runtime's resolved library closure: requested name → real path (libnode.so.108 → ...). */
@@ -91,9 +94,10 @@ export function findNativeModules(rootfs: RootFs, dirs: string[], match: RegExp,
 }
 
 /** A version-looking NUL-terminated string in a binary, matching `re` (which must capture it). */
-export function versionInStrings(bytes: Buffer, re: RegExp): string | undefined {
-  const m = re.exec(bytes.toString('latin1'))
-  return m?.[1]
+export function versionInStrings(bytes: ByteSource, re: RegExp): string | undefined {
+  // The first match, found chunk by chunk when the file is read by ranges; then its group 1.
+  const first = matchesIn(bytes, new RegExp(re.source, 'g'))[0]
+  return first === undefined ? undefined : re.exec(first)?.[1]
 }
 
 /** What a detector returns (here, not in runtime.ts, so detectors do not import their dispatcher). */

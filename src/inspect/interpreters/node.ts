@@ -39,7 +39,7 @@ export async function detectNode(input: RuntimeInput): Promise<RuntimeDetection>
     const candidates = [input.realPath, ...input.needed.filter((n) => n.startsWith('libnode.so')).map((n) => input.libraries[n]).filter((p): p is string => p !== undefined)]
     for (const f of candidates) {
       if (!isFile(rootfs, f)) continue
-      const v = versionInStrings(await input.readFile(f), /\0v(\d+\.\d+\.\d+)\0/)
+      const v = versionInStrings(await input.open(f), /\0v(\d+\.\d+\.\d+)\0/)
       if (v) {
         version = v
         versionEvidence = `version string in ${f}`

@@ -23,7 +23,7 @@ export async function detectPython(input: RuntimeInput): Promise<RuntimeDetectio
   let versionEvidence = fromName ? `executable name ${posix.basename(input.realPath)}` : fromLib ? `NEEDED libpython${fromLib}` : fromDir ? `${prefix}/lib/python${fromDir}` : undefined
   // The full version string is in the binary (or in libpython), e.g. "3.11.2".
   try {
-    const full = versionInStrings(await input.readFile(input.realPath), new RegExp(`\\0(${minor ? minor.replace('.', '\\.') : '3\\.\\d+'}\\.\\d+(?:(?:a|b|rc)\\d+)?\\+?)\\0`))
+    const full = versionInStrings(await input.open(input.realPath), new RegExp(`\\0(${minor ? minor.replace('.', '\\.') : '3\\.\\d+'}\\.\\d+(?:(?:a|b|rc)\\d+)?\\+?)\\0`))
     if (full) {
       version = full
       versionEvidence = `version string in ${input.realPath}`
