@@ -147,3 +147,25 @@ export function matchesIn(src: ByteSource, pattern: RegExp, context = 256): stri
   }
   return found
 }
+
+/**
+ * The first match of `re` in the source read as latin1 text (null when none), chunk by chunk when
+ * the source is not in memory, with `context` bytes around each chunk as in matchesIn.
+ */
+export function firstMatchIn(src: ByteSource, re: RegExp, context = 256): RegExpExecArray | null {
+  const flags = re.flags.replace('g', '')
+  if (src.buffer) return new RegExp(re.source, flags).exec(src.buffer.toString('latin1'))
+  const g = new RegExp(re.source, `${flags}g`)
+  for (let at = 0; at < src.size; at += SCAN_CHUNK) {
+    const from = Math.max(0, at - context)
+    const text = src.read(from, Math.min(src.size, at + SCAN_CHUNK + context) - from).toString('latin1')
+    g.lastIndex = 0
+    for (let m = g.exec(text); m; m = g.exec(text)) {
+      const start = from + m.index
+      if (start >= at + SCAN_CHUNK) break
+      if (start >= at) return m
+      if (m[0] === '') g.lastIndex++
+    }
+  }
+  return null
+}

@@ -3,7 +3,7 @@
  * directory existence, walking trees for native extension modules, reading version strings.
  */
 import { posix } from 'node:path'
-import { matchesIn, type ByteSource } from '../../core/byte-source.js'
+import { firstMatchIn, type ByteSource } from '../../core/byte-source.js'
 import { packageIndex } from '../../layers/packages.js'
 import type { RootFs } from '../../layers/rootfs.js'
 import type { Runtime } from '../types.js'
@@ -95,9 +95,7 @@ export function findNativeModules(rootfs: RootFs, dirs: string[], match: RegExp,
 
 /** A version-looking NUL-terminated string in a binary, matching `re` (which must capture it). */
 export function versionInStrings(bytes: ByteSource, re: RegExp): string | undefined {
-  // The first match, found chunk by chunk when the file is read by ranges; then its group 1.
-  const first = matchesIn(bytes, new RegExp(re.source, 'g'))[0]
-  return first === undefined ? undefined : re.exec(first)?.[1]
+  return firstMatchIn(bytes, re)?.[1]
 }
 
 /** What a detector returns (here, not in runtime.ts, so detectors do not import their dispatcher). */

@@ -6,6 +6,7 @@
  * and OPENSSLDIR/certs, and SSL_CERT_FILE / SSL_CERT_DIR override both.
  */
 import { posix } from 'node:path'
+import { firstMatchIn } from '../../core/byte-source.js'
 import type { Confidence, Need } from '../types.js'
 import { exists, withChain, type NeedsInput } from './context.js'
 
@@ -106,8 +107,7 @@ export async function caCertificatesNeed(input: NeedsInput): Promise<Need | unde
 /** OPENSSLDIR compiled into libcrypto ("OPENSSLDIR: \"/usr/lib/ssl\""): OpenSSL reads cert.pem there. */
 async function opensslDirOf(input: NeedsInput, libcrypto: string): Promise<string | undefined> {
   try {
-    const text = (await input.readFile(libcrypto)).toString('latin1')
-    return /OPENSSLDIR: "([^"]+)"/.exec(text)?.[1]
+    return firstMatchIn(await input.open(libcrypto), /OPENSSLDIR: "([^"]+)"/)?.[1]
   } catch {
     return undefined
   }

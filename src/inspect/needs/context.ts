@@ -4,7 +4,7 @@
  * same loader rules. Plus small helpers about glibc the detectors share.
  */
 import { posix } from 'node:path'
-import type { ByteSource } from '../../core/byte-source.js'
+import { firstMatchIn, type ByteSource } from '../../core/byte-source.js'
 import type { ImageConfig } from '../../image/types.js'
 import type { RootFs } from '../../layers/rootfs.js'
 import type { ClosureBuilder } from '../closure/closure.js'
@@ -77,8 +77,8 @@ export function glibcVersion(input: NeedsInput): Promise<string | undefined> {
       const fromName = /libc-(\d+\.\d+)\.so$/.exec(libc.realPath)?.[1]
       if (fromName) return fromName
       try {
-        const text = (await input.readFile(libc.realPath)).toString('latin1')
-        return /GNU C Library [^\n\0]*?version (\d+\.\d+)/.exec(text)?.[1] ?? /\0glibc (\d+\.\d+)\0/.exec(text)?.[1]
+        const src = await input.open(libc.realPath)
+        return firstMatchIn(src, /GNU C Library [^\n\0]*?version (\d+\.\d+)/)?.[1] ?? firstMatchIn(src, /\0glibc (\d+\.\d+)\0/)?.[1]
       } catch {
         return undefined
       }

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { bufferSource, FileSource, matchesIn, sourceIndexOf } from '../../../src/core/byte-source.js'
+import { bufferSource, FileSource, firstMatchIn, matchesIn, sourceIndexOf, subSource } from '../../../src/core/byte-source.js'
 import { dlopenCandidates, parseElf } from '../../../src/inspect/elf/index.js'
 import { readGoBuildInfo } from '../../../src/inspect/gobuildinfo.js'
 import { readRustInfo } from '../../../src/inspect/rustinfo.js'
@@ -48,20 +48,26 @@ describe('chunked scans', () => {
   const MiB = 1024 * 1024
   const buf = Buffer.alloc(9 * MiB, 0x20)
   const marks = [4 * MiB - 3, 8 * MiB - 5, 123]
-  for (const at of marks) buf.write('\0libneedle.so.1\0', at, 'latin1')
+  marks.forEach((at, i) => buf.write(`\0libneedle.so.${[2, 3, 1][i]}\0`, at, 'latin1'))
   const path = `${process.env.TMPDIR ?? '/tmp'}/slim-ranges-${process.pid}`
   it('sourceIndexOf and matchesIn find what the in-memory search finds, across chunk boundaries', async () => {
     const { writeFileSync, rmSync } = await import('node:fs')
     writeFileSync(path, buf)
     try {
       withFile(path, (src) => {
-        const needle = Buffer.from('libneedle.so.1')
+        const needle = Buffer.from('libneedle.so.')
         expect(sourceIndexOf(src, needle)).toBe(buf.indexOf(needle))
         expect(sourceIndexOf(src, needle, 200)).toBe(4 * MiB - 2)
         expect(sourceIndexOf(src, needle, 4 * MiB)).toBe(8 * MiB - 4)
         const pattern = /(?<=\0)lib[a-z]+\.so\.\d(?=\0)/g
         expect(matchesIn(src, pattern)).toEqual(matchesIn(bufferSource(buf), pattern))
         expect(matchesIn(src, pattern)).toHaveLength(3)
+        // The first match with its groups, also when it lies past the first chunk.
+        const re = /lib(needle)\.so\.(\d)/
+        expect(firstMatchIn(src, re)?.slice(1)).toEqual(['needle', '1'])
+        expect(firstMatchIn(subSource(src, 200, src.size - 200), re)?.slice(1)).toEqual(['needle', '2'])
+        expect(firstMatchIn(subSource(src, 4 * MiB, src.size - 4 * MiB), re)?.slice(1)).toEqual(['needle', '3'])
+        expect(firstMatchIn(src, /libneedle\.so\.9/)).toBeNull()
       })
     } finally {
       rmSync(path, { force: true })
