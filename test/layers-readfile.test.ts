@@ -130,3 +130,34 @@ describe('readFile', () => {
     await expect(idx.readFile('/f')).rejects.toMatchObject({ kind: 'integrity', message: expect.stringMatching(/reads back different/) })
   })
 })
+
+describe('openFile (reading by ranges)', () => {
+  it('copies a big file from its layer into a temp file, shares the pass with readFile, and removes the copy on close', async () => {
+    const { liveTempPaths } = await import('../src/core/temp.js')
+    const big = Buffer.alloc(3 * 1024 * 1024)
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32BE(i, i)
+    const layer = makeTar([{ name: 'small', data: 's' }, { name: 'big', data: big }, { name: 'after', data: 'a' }])
+    const opened = { count: 0 }
+    const idx = await buildIndex(makeImage([bufferLayer(layer, 0, { opened, chunkSize: 64 * 1024 })]))
+    const before = opened.count
+    const [file, whole] = await Promise.all([idx.openFile('/big'), idx.readFile('/big')])
+    expect(opened.count - before).toBe(1)
+    expect(whole.equals(big)).toBe(true)
+    expect(file.size).toBe(big.length)
+    expect(file.read(2 * 1024 * 1024 + 4096, 8).equals(big.subarray(2 * 1024 * 1024 + 4096, 2 * 1024 * 1024 + 4104))).toBe(true)
+    expect(liveTempPaths()).toHaveLength(1)
+    await file.close()
+    expect(liveTempPaths()).toEqual([])
+  })
+
+  it('a copy past the temp budget fails with the flag to raise it, and leaves nothing', async () => {
+    const { liveTempPaths } = await import('../src/core/temp.js')
+    const { LayerIndex } = await import('../src/layers/layer-index.js')
+    const layer = makeTar([{ name: 'big', data: Buffer.alloc(2 * 1024 * 1024) }])
+    const idx = await buildIndex(makeImage([bufferLayer(layer, 0)]))
+    // The same index with a 1 MiB temp budget (buildIndex ties it to --max-expanded-size).
+    const tight = new LayerIndex({ image: idx.image, root: idx.root, layers: idx.layers, warnings: idx.warnings, dive: idx.dive, captured: new WeakMap(), heads: new WeakMap(), hashed: idx.hashed, indexPasses: [0], maxTempBytes: 1024 * 1024 })
+    await expect(tight.openFile('/big')).rejects.toMatchObject({ kind: 'limit', message: expect.stringMatching(/--max-expanded-size/) })
+    expect(liveTempPaths()).toEqual([])
+  })
+})
