@@ -27,8 +27,11 @@ import { Node, type Kind } from './tree.js'
 import type { FileHead } from './types.js'
 import { WarningSet } from './warnings.js'
 
-/** Bump whenever what the index pass records, or how it is written, changes. */
-/** 2: header fields read by image/archive/tar-header.ts (Go's rules for extended headers, malformed numbers refused or ignored). */
+/**
+ * Bump whenever what the index pass records, or how it is written, changes.
+ * 2: header fields read by image/archive/tar-header.ts (Go's rules for extended
+ * headers, malformed numbers refused or ignored).
+ */
 export const INDEX_FORMAT = 2
 
 export interface CacheKey {
