@@ -217,6 +217,8 @@ export class TarHeaderDecoder {
     this.paxBadSize = undefined
     if (size !== undefined && !(DECIMAL.test(size) && Number.isSafeInteger(Number(size)))) {
       this.paxBadSize = `has an invalid PAX size record (size=${size.slice(0, 40)})`
+    } else if (size !== undefined && splitsDifferently(text)) {
+      this.paxBadSize = 'has PAX records that tar readers split differently (a value with a line break) and a size'
     } else if (size === undefined && this.mergedPaxSize !== undefined) {
       this.paxBadSize = 'has two PAX headers and only the first sets its size (tar readers take different ones)'
     }
@@ -248,6 +250,17 @@ export class TarHeaderDecoder {
     if (header.size > 0 && HEADER_ONLY_TYPES.has(header.type)) return 'is a link or device with a body'
     return undefined
   }
+}
+
+/**
+ * Go reads PAX records by their length prefix, node-tar line by line: a record whose value holds a
+ * line break is one record for Go, and its lines may be records of their own for node-tar.
+ */
+function splitsDifferently(text: string): boolean {
+  return text
+    .replace(/\n$/, '')
+    .split('\n')
+    .some((line) => parseInt(line, 10) !== Buffer.byteLength(line) + 1)
 }
 
 /** The value of the last `key` record in PAX text, as written (undefined when absent). */

@@ -66,6 +66,15 @@ describe('TarHeaderDecoder: one reading of a header, with Go archive/tar rules',
     expect([h.size, h.badSize]).toEqual([700, undefined])
   })
 
+  it('refuses a size hidden in a record value with a line break (a record for node-tar, part of a path for Go)', () => {
+    const inner = '9 size=9'
+    const record = ` path=a\n${inner}`
+    const body = Buffer.from(`${record.length + 3}${record}\n`)
+    expect(body.length).toBe(Number(body.toString().split(' ')[0]))
+    const h = decodeAfter([['x', body]], tarHeader({ name: 'f' }, 3))
+    expect(h.badSize).toMatch(/split differently/)
+  })
+
   it('refuses a size the Parser and Go would take from different PAX headers', () => {
     const h = decodeAfter([['x', pax({ size: '700' })], ['x', pax({ path: 'f' })]], tarHeader({ name: 'f' }, 3))
     expect(h.badSize).toMatch(/two PAX headers and only the first sets its size/)
