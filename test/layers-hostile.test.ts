@@ -65,7 +65,9 @@ describe('malformed tars from other projects (shared/corpus section 5)', () => {
     [`${tarSplit}/issue10968.tar`, { error: NOT_A_TAR }],
     [`${tarSplit}/issue11169.tar`, { error: TRUNCATED }],
     [`${tarSplit}/issue12435.tar`, { error: NOT_A_TAR }],
-    [`${tarSplit}/neg-size.tar`, { error: NOT_A_TAR }],
+    // Go's fuzz case: a sound checksum, a base-256 mode node-tar cannot decode (its Parser would skip
+    // the block and read the body as headers): refused, naming the field.
+    [`${tarSplit}/neg-size.tar`, { error: ['format', /has a mode field that is not a readable number .*tar readers disagree/] }],
     [`${tarSplit}/writer-big.tar`, { error: TRUNCATED }], // 512 bytes claiming a 16 GiB file
     [`${tarSplit}/writer-big-long.tar`, { error: TRUNCATED }],
     [`${tarSplit}/gnu-sparse-big.tar`, { paths: ['/gnu-sparse 60000000000'], warn: [/sparse files/] }],

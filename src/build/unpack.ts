@@ -15,6 +15,7 @@
 import { chmodSync, closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeSync, type Stats } from 'node:fs'
 import { join } from 'node:path'
 import type { ReadEntry } from 'tar'
+import type { GuardEntry } from '../layers/tar-guard.js'
 import { SlimError } from '../core/errors.js'
 import type { TempHandle } from '../core/temp.js'
 import type { Image } from '../image/types.js'
@@ -134,8 +135,10 @@ export class RootWriter {
   }
 
   /** Applies one entry; consumes its data. */
-  apply(entry: ReadEntry): void {
-    const path = entry.path
+  apply(entry: ReadEntry, info: GuardEntry): void {
+    // Name, link and mode as the layer index read them (slim's header decoder), so the unpacked
+    // root holds the files the advice was computed from; the body comes from node-tar's entry.
+    const path = info.path
     const parts = tarPathParts(path)
     const base = parts?.[parts.length - 1] ?? ''
     if (parts && base.startsWith('.wh.')) {
@@ -151,7 +154,7 @@ export class RootWriter {
       entry.resume()
       return
     }
-    const mode = (entry.mode ?? 0o644) & 0o1777 // setuid/setgid dropped
+    const mode = (info.mode ?? 0o644) & 0o1777 // setuid/setgid dropped
     switch (entry.type) {
       case 'Directory': {
         entry.resume()
@@ -169,12 +172,12 @@ export class RootWriter {
       case 'SymbolicLink':
         entry.resume()
         this.clear(at.host)
-        symlinkSync(entry.linkpath ?? '', at.host)
+        symlinkSync(info.linkpath, at.host)
         break
       case 'Link': {
         entry.resume()
-        const target = tarPathParts(entry.linkpath ?? '')
-        const from = target && target.length > 0 ? this.place(entry.linkpath!) : undefined
+        const target = tarPathParts(info.linkpath)
+        const from = target && target.length > 0 ? this.place(info.linkpath) : undefined
         const st = from ? lstatOrUndefined(from.host) : undefined
         if (!from || !st || st.isDirectory()) {
           this.note('skipped hard links to a missing or outside target', path)
@@ -255,7 +258,7 @@ export async function unpackImage(image: Image, root: string, opts: UnpackOption
     w.startLayer()
     const what = `layer ${layer.index + 1} (${layer.digest.slice(0, 19)}…)`
     try {
-      await walkTar(await layer.uncompressed(), what, { onEntry: (entry) => w.apply(entry) })
+      await walkTar(await layer.uncompressed(), what, { onEntry: (entry, info) => w.apply(entry, info) })
     } catch (e) {
       if (e instanceof SlimError) throw e
       throw new SlimError('format', `${image.reference}: unpacking ${what} failed: ${(e as Error).message}`)

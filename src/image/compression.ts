@@ -2,6 +2,7 @@ import { PassThrough, Readable, type Transform } from 'node:stream'
 import * as zlib from 'node:zlib'
 import xzModule from 'xz-decompress'
 import { SlimError, describe, isSlimError } from '../core/errors.js'
+import { TAR_BLOCK, TarHeaderDecoder } from './archive/tar-header.js'
 import { DEFAULT_MAX_ZSTD_WINDOW, zstdDecompress } from './zstd.js'
 
 /**
@@ -26,24 +27,17 @@ export function detectCompression(head: Uint8Array): Compression {
 
 /**
  * True when `head` (the first bytes of an uncompressed stream) can start a tar archive: empty, a
- * zero block (an empty archive), or a header whose checksum is right. Used to reject placeholder or
- * garbage "layers" early with a clear message instead of a confusing tar parser error later.
+ * zero block (an empty archive), or a header whose checksum is right (as slim's tar header decoder
+ * reads it). Used to reject placeholder or garbage "layers" early with a clear message instead of
+ * a confusing tar parser error later.
  */
 export function looksLikeTar(head: Uint8Array): boolean {
   if (head.length === 0) return true
   if (head.every((x) => x === 0)) return true
-  if (head.length < 512) return false
-  const field = Buffer.from(head.subarray(148, 156)).toString('latin1').replace(/[\0 ]+$/g, '').trim()
-  if (!/^[0-7]+$/.test(field)) return false
-  const stored = parseInt(field, 8)
-  let unsigned = 0
-  let signed = 0
-  for (let i = 0; i < 512; i++) {
-    const v = i >= 148 && i < 156 ? 0x20 : head[i]
-    unsigned += v
-    signed += v > 127 ? v - 256 : v
-  }
-  return stored === unsigned || stored === signed
+  if (head.length < TAR_BLOCK) return false
+  const decoded = new TarHeaderDecoder().decode(Buffer.from(head.buffer, head.byteOffset, TAR_BLOCK))
+  if (decoded.kind === 'zero') return true
+  return decoded.kind === 'unreadable' ? decoded.checksumValid : decoded.header.checksumValid
 }
 
 export function hasNativeZstd(): boolean {

@@ -22,8 +22,13 @@ import { describe } from '../core/errors.js'
 import { ByteWriter, headerBytes, readHeader, readLayer, writeEntry, writeParent, type EntryHeader } from './index-cache-codec.js'
 import type { ParsedLayer } from './parse-layer.js'
 
-/** Bump whenever what the index pass records, or how it is written, changes. */
-export const INDEX_FORMAT = 2
+/**
+ * Bump whenever what the index pass records, or how it is written, changes.
+ * 2: the binary codec (index-cache-codec.ts).
+ * 3: header fields read by image/archive/tar-header.ts (Go's rules for extended headers,
+ *    malformed numbers refused or ignored).
+ */
+export const INDEX_FORMAT = 3
 
 /** Records are written out in pieces of about this size (the entry of a huge layer is never whole in memory). */
 const WRITE_CHUNK = 1024 * 1024

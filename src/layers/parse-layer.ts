@@ -155,8 +155,10 @@ class LayerParser {
   entry(entry: ReadEntry, info: GuardEntry, ordinal: number): void {
     this.out.entryCount++
     const kind = TYPE_KIND[entry.type] ?? Kind.Other
-    const header: HeaderFields = { mode: safeInt(entry.mode) & 0o7777, uid: safeInt(entry.uid), gid: safeInt(entry.gid), linkpath: entry.linkpath }
-    const rawPath = info.sparse && info.sparseName ? info.sparseName : entry.path
+    // Names, links and owners as slim's header decoder read them (Go's rules where node-tar's
+    // differ: the last of several PAX headers, GNU long names over PAX paths, no global records).
+    const header: HeaderFields = { mode: safeInt(info.mode) & 0o7777, uid: safeInt(info.uid), gid: safeInt(info.gid), linkpath: info.linkpath || undefined }
+    const rawPath = info.sparse && info.sparseName ? info.sparseName : info.path
     const node = this.record(rawPath, info, kind, header, ordinal)
     if (node) this.tapContent(entry, node, this.out.entries[this.out.entries.length - 1].path)
     else entry.resume()

@@ -2,30 +2,25 @@
  * Sits in front of node-tar's Parser and walks the same 512-byte block structure, so that slim knows
  * where the archive really ends. node-tar keeps accepting bytes after the end-of-archive marker (two
  * zero blocks) and its cost grows with the square of those bytes (shared/reference/known-hazards.md):
- * a 1 MB layer of compressed zeros would hang slim. The guard stops forwarding at the marker; the
- * rest is only counted (the caller still drains it, so the blob digest is verified over every byte).
+ * a 1 MB layer of compressed zeros would hang slim. node-tar has no hook to stop at the marker, so
+ * the guard finds it and forwards only the bytes before it; the rest is only counted (the caller
+ * still drains it, so the blob digest is verified over every byte).
  *
- * The guard decodes headers with node-tar's own Header and Pax classes and follows the Parser's
- * rules (which blocks are skipped as invalid, which entries carry a body, what a PAX or GNU long-name
- * header changes), so both agree on where every header is. It also queues what it expects the
- * Parser to emit; the indexer compares, so a disagreement becomes an error instead of a wrong index.
+ * Headers are decoded by slim's one decoder (image/archive/tar-header.ts, node-tar's own Header and
+ * Pax). To find the marker the guard must skip exactly the blocks the Parser skips, so it follows
+ * the Parser's public rules for which headers are invalid (bad checksum, no path, a link field
+ * where it does not belong: one block skipped, with a warning) and which carry a body. Where the
+ * Parser and Go's archive/tar (Docker, containerd) would disagree on where the next entry starts,
+ * the guard refuses the layer instead of choosing a reading. It also queues what it expects the
+ * Parser to emit; the walker compares, so a disagreement becomes an error instead of a wrong index.
  */
-import { Header, Pax } from 'tar'
+import { MAX_META_BYTES, TAR_BLOCK, TarHeaderDecoder, type TarHeader } from '../image/archive/tar-header.js'
 
-const BLOCK = 512
-/** node-tar's maxMetaEntrySize default: longer PAX/long-name bodies are skipped, not applied. */
-const MAX_META = 1024 * 1024
+const BLOCK = TAR_BLOCK
 /** Tar writers pad the archive to their record size after the marker (GNU: 10 KiB by default). */
 export const PADDING_ALLOWANCE = 64 * 1024
 
-const META_TYPES = new Set([
-  'NextFileHasLongLinkpath',
-  'NextFileHasLongPath',
-  'OldGnuLongPath',
-  'GlobalExtendedHeader',
-  'ExtendedHeader',
-  'OldExtendedHeader',
-])
+/** Entry types node-tar's Parser emits as 'entry'; others it emits as 'ignoredEntry'. */
 const ENTRY_TYPES = new Set([
   'File',
   'OldFile',
@@ -38,7 +33,6 @@ const ENTRY_TYPES = new Set([
   'ContiguousFile',
   'GNUDumpDir',
 ])
-const HEADER_ONLY_TYPES = new Set(['Link', 'SymbolicLink', 'CharacterDevice', 'BlockDevice', 'FIFO'])
 const LINK_RE = /^(Symbolic)?Link$/
 const EXT_RE = /^(Global)?ExtendedHeader$/
 
@@ -55,12 +49,13 @@ export interface GuardEntry {
   realSize?: number
   /** The Parser will emit this as 'ignoredEntry' (unknown type), not 'entry'. */
   ignored: boolean
+  linkpath: string
   mode?: number
   uid?: number
   gid?: number
+  /** Malformed header fields that do not move bytes, ignored (for a warning on the layer). */
+  ignoredFields: string[]
 }
-
-type Ex = Record<string, unknown>
 
 export class TarGuard {
   /** The end-of-archive marker has been seen; nothing more goes to the parser. */
@@ -85,16 +80,12 @@ export class TarGuard {
   private mode: 'header' | 'skip' | 'meta' = 'header'
   private remaining = 0
   private metaPadding = 0
-  private metaType = ''
+  private metaHeader: TarHeader | undefined
   private metaChunks: Buffer[] = []
   private readonly pending = Buffer.alloc(BLOCK)
   private pendingLen = 0
   private sawNull = false
-  private ex: Ex | undefined
-  private gex: Ex | undefined
-  private paxSparse: { name?: string; realSize?: number } | undefined
-  /** A PAX size record that is not a decimal number ("size=-1"): node-tar ignores it, Go rejects the archive. */
-  private badPaxSize: string | undefined
+  private readonly decoder = new TarHeaderDecoder()
   /** The entry whose body is being skipped, for the "truncated inside" message. */
   current: GuardEntry | undefined
 
@@ -168,7 +159,7 @@ export class TarGuard {
       const inPadding = this.mode === 'skip' && this.current && this.remaining <= paddingOf(this.current.size)
       if (!inPadding) {
         return {
-          truncatedEntry: this.current ?? { path: `(${this.metaType} header)`, type: this.metaType, size: 0, sparse: false, ignored: true },
+          truncatedEntry: this.current ?? { path: `(${this.metaHeader?.type} header)`, type: this.metaHeader?.type ?? '', size: 0, sparse: false, ignored: true, linkpath: '', ignoredFields: [] },
           missingBytes: this.remaining,
           partialBlock: 0,
           partialNonZero: false,
@@ -193,71 +184,75 @@ export class TarGuard {
   }
 
   private header(block: Buffer): void {
-    let h: Header
-    try {
-      h = new Header(block, 0, this.ex as never, this.gex as never)
-    } catch {
-      // The Parser warns and skips this one block, leaving its null-block state as it was.
-      this.firstBlockValid ??= false
+    const decoded = this.decoder.decode(block)
+    if (decoded.kind === 'unreadable') {
+      // node-tar's Header throws: the Parser warns and skips this one block, leaving its null-block
+      // state as it was. With a sound checksum it is a real header that Go reads (or rejects).
+      this.firstBlockValid ??= decoded.checksumValid
       this.invalid()
+      if (decoded.checksumValid) this.refuse({ path: decoded.path, type: decoded.type, why: `has a ${decoded.why}` })
       return
     }
-    if (h.nullBlock) {
+    if (decoded.kind === 'zero') {
       this.firstBlockValid ??= true
       if (this.sawNull) this.ended = true
       else this.sawNull = true
       return
     }
     this.sawNull = false
-    const type = h.type
+    const h = decoded.header
+    const { type } = h
     // A sound checksum makes it a tar header, even one the Parser then skips (no name, a link
     // without a target): those are warnings, not "this is not a tar".
-    this.firstBlockValid ??= h.cksumValid
-    if (!h.cksumValid || !h.path || (LINK_RE.test(type) && !h.linkpath) || (!LINK_RE.test(type) && !EXT_RE.test(type) && h.linkpath)) {
+    this.firstBlockValid ??= h.checksumValid
+    if (!h.checksumValid || !h.path || (LINK_RE.test(type) && !h.fieldLinkpath) || (!LINK_RE.test(type) && !EXT_RE.test(type) && h.fieldLinkpath)) {
       this.invalid()
+      if (!h.checksumValid) return
       // A well-formed header the Parser rejects while it declares a body: the Parser would read that
       // body as headers, other tar readers would skip it. Entries could be smuggled either way.
-      if (h.cksumValid && (h.size ?? 0) > 0 && !this.ambiguous) {
-        this.ambiguous = { path: h.path ?? '', type, why: h.path ? 'has a link target where none belongs, and a body' : 'has no name, and a body' }
-      }
+      if (h.size > 0) this.refuse({ path: h.path, type, why: h.path ? 'has a link target where none belongs, and a body' : 'has no name, and a body' })
+      // The Parser keeps pending extended headers for the next valid entry; Go gives them to this one.
+      if (this.decoder.pending) this.refuse({ path: h.path, type, why: 'is not a valid entry but follows an extended header' })
       return
     }
-    const size = h.size ?? 0
-    const blockSize = BLOCK * Math.ceil(size / BLOCK)
-    if (META_TYPES.has(type)) {
-      if (size > MAX_META) {
-        this.queue.push({ path: h.path, type, size, sparse: false, ignored: true })
+    if (h.badSize) this.refuse({ path: h.path, type, why: h.badSize })
+    const blockSize = BLOCK * Math.ceil(h.size / BLOCK)
+    if (h.meta) {
+      if (h.size > MAX_META_BYTES) {
+        this.queue.push({ path: h.path, type, size: h.size, sparse: false, ignored: true, linkpath: '', ignoredFields: [] })
         this.skip(blockSize)
-      } else if (size > 0) {
+      } else if (h.size > 0) {
         this.mode = 'meta'
-        this.metaType = type
+        this.metaHeader = h
         this.metaChunks = []
-        this.remaining = size
-        this.metaPadding = blockSize - size
+        this.remaining = h.size
+        this.metaPadding = blockSize - h.size
       }
       return
     }
-    this.ex = undefined
-    // Links, devices and FIFOs have no body for Go's archive/tar (what Docker and containerd use),
-    // but node-tar skips the bytes their size claims: the two would disagree on everything after.
-    if (size > 0 && HEADER_ONLY_TYPES.has(type) && !this.ambiguous) this.ambiguous = { path: h.path, type, why: 'is a link or device with a body' }
-    // A negative or unreadable size: node-tar reads it as 0, Go's archive/tar rejects the archive.
-    if (h.size === undefined && type !== 'Directory' && !this.ambiguous) this.ambiguous = { path: h.path, type, why: 'has a negative or unreadable size' }
-    if (this.badPaxSize !== undefined && !this.ambiguous) {
-      this.ambiguous = { path: h.path, type, why: `has an invalid PAX size record (size=${this.badPaxSize.slice(0, 40)})` }
+    this.decoder.endEntry()
+    const entry: GuardEntry = {
+      path: h.path,
+      type,
+      size: h.size,
+      sparse: h.sparse,
+      ignored: !ENTRY_TYPES.has(type),
+      linkpath: h.linkpath,
+      mode: h.mode,
+      uid: h.uid,
+      gid: h.gid,
+      ignoredFields: h.ignoredFields,
     }
-    this.badPaxSize = undefined
-    const sparse = type === 'SparseFile' || this.paxSparse !== undefined
-    const entry: GuardEntry = { path: h.path, type, size, sparse, ignored: !ENTRY_TYPES.has(type), mode: h.mode, uid: h.uid, gid: h.gid }
-    if (this.paxSparse) {
-      entry.sparseName = this.paxSparse.name
-      entry.realSize = this.paxSparse.realSize
-      this.paxSparse = undefined
-    }
-    if (type === 'SparseFile') entry.realSize = gnuRealSize(block)
+    if (h.sparseName !== undefined) entry.sparseName = h.sparseName
+    if (h.realSize !== undefined) entry.realSize = h.realSize
     this.queue.push(entry)
     this.current = entry
     this.skip(blockSize)
+  }
+
+  /** The first reason to refuse the layer wins (the walker throws it after this chunk). */
+  private refuse(why: { path: string; type: string; why: string }): void {
+    this.ambiguous ??= why
   }
 
   private skip(n: number): void {
@@ -268,26 +263,8 @@ export class TarGuard {
   }
 
   private applyMeta(): void {
-    const text = Buffer.concat(this.metaChunks).toString('utf8')
+    if (this.metaHeader) this.decoder.applyMeta(this.metaHeader, Buffer.concat(this.metaChunks))
     this.metaChunks = []
-    switch (this.metaType) {
-      case 'ExtendedHeader':
-      case 'OldExtendedHeader':
-        this.ex = Pax.parse(text, this.ex as never, false) as unknown as Ex
-        this.paxSparse = paxSparseInfo(text) ?? this.paxSparse
-        this.badPaxSize = invalidPaxSize(text) ?? this.badPaxSize
-        break
-      case 'GlobalExtendedHeader':
-        this.gex = Pax.parse(text, this.gex as never, true) as unknown as Ex
-        break
-      case 'NextFileHasLongPath':
-      case 'OldGnuLongPath':
-        this.ex = { ...(this.ex ?? {}), path: text.replace(/\0.*/s, '') }
-        break
-      case 'NextFileHasLongLinkpath':
-        this.ex = { ...(this.ex ?? {}), linkpath: text.replace(/\0.*/s, '') }
-        break
-    }
   }
 }
 
@@ -304,38 +281,4 @@ export function isZero(buf: Buffer): boolean {
     if (part.compare(ZEROS, 0, part.length) !== 0) return false
   }
   return true
-}
-
-/**
- * The value of a PAX `size` record that is not a plain decimal number (POSIX: "decimal"; Go's
- * archive/tar rejects anything else), e.g. "-1" or "1e9"; undefined when there is none or it is fine.
- */
-export function invalidPaxSize(text: string): string | undefined {
-  for (const m of text.matchAll(/^\d+ size=(.*)$/gm)) {
-    if (!/^\d{1,19}$/.test(m[1]) || !Number.isSafeInteger(Number(m[1]))) return m[1]
-  }
-  return undefined
-}
-
-/** GNU.sparse.* PAX records (formats 0.1 and 1.0) name the real file and its real size. */
-function paxSparseInfo(text: string): { name?: string; realSize?: number } | undefined {
-  if (!text.includes('GNU.sparse.')) return undefined
-  const rec = (key: string): string | undefined => new RegExp(`(?:^|\\n)\\d+ GNU\\.sparse\\.${key}=([^\\n]*)`).exec(text)?.[1]
-  const size = rec('realsize') ?? rec('size')
-  const n = size === undefined ? NaN : Number(size)
-  return { name: rec('name'), realSize: Number.isSafeInteger(n) && n >= 0 ? n : undefined }
-}
-
-/** Old GNU sparse headers keep the real size at offset 483 (12 bytes, octal or base-256). */
-function gnuRealSize(block: Buffer): number | undefined {
-  const field = block.subarray(483, 495)
-  if (field[0] === 0x80) {
-    // base-256, positive: big-endian in the remaining bytes
-    let n = 0
-    for (let i = 1; i < field.length; i++) n = n * 256 + field[i]
-    return Number.isSafeInteger(n) ? n : undefined
-  }
-  if (field[0] & 0x80) return undefined
-  const n = parseInt(field.toString('latin1').replace(/\0.*$/s, '').trim(), 8)
-  return Number.isSafeInteger(n) && n >= 0 ? n : undefined
 }

@@ -76,15 +76,26 @@ class TarWalk {
     try {
       let info = this.guard.next()
       while (info?.ignored) {
-        this.hooks.onIgnored?.(info)
+        this.ignored(info)
         info = this.guard.next()
       }
       if (!info || info.size !== (entry.header.size ?? 0)) throw this.ambiguousAt(entry.path, true)
+      this.warnAboutFields(info)
       this.hooks.onEntry(entry, info, this.ordinal++)
     } catch (e) {
       this.failure ??= e
       entry.resume()
     }
+  }
+
+  private ignored(info: GuardEntry): void {
+    this.warnAboutFields(info)
+    this.hooks.onIgnored?.(info)
+  }
+
+  /** Malformed numbers that do not move bytes (a mode, an owner, a time) are ignored, with a warning. */
+  private warnAboutFields(info: GuardEntry): void {
+    for (const field of info.ignoredFields) this.hooks.onWarn?.(`tar headers with an invalid ${fieldName(field)}, ignored${OWNERSHIP.test(field) ? ' (read as 0)' : ''}`, info.path)
   }
 
   /** Reads the stream chunk by chunk; returns true when shouldStop ended it early. */
@@ -185,7 +196,7 @@ class TarWalk {
     if (this.failure) throw wrap(this.failure, what)
     for (let info = guard.next(); info; info = guard.next()) {
       if (!info.ignored) throw this.ambiguousAt(info.path, false)
-      this.hooks.onIgnored?.(info)
+      this.ignored(info)
     }
     this.warnAboutTheEnd(end)
   }
@@ -216,6 +227,14 @@ class TarWalk {
   result(stoppedEarly: boolean): TarWalkResult {
     return { bytes: this.guard.bytes, trailingBytes: this.guard.trailingBytes, entries: this.ordinal, stoppedEarly }
   }
+}
+
+/** A header field (not a PAX record) holding mode, uid or gid: the entry gets 0 instead. */
+const OWNERSHIP = /^(mode|uid|gid) field/
+
+/** "uid field (\"12x\" is not octal)" → "uid field": the warning groups by field, the value is in the example. */
+function fieldName(field: string): string {
+  return field.replace(/ \(.*$/s, '')
 }
 
 function wrap(e: unknown, what: string): unknown {

@@ -3,13 +3,16 @@ import { open, type FileHandle } from 'node:fs/promises'
 import { posix } from 'node:path'
 import type { Readable } from 'node:stream'
 import { SlimError } from '../../core/errors.js'
+import { escapeControls } from '../../core/text-escape.js'
 import { readAllLimited } from '../read-all.js'
+import { MAX_META_BYTES, TAR_BLOCK, TarHeaderDecoder } from './tar-header.js'
 
 /**
  * An index of an outer tar file (a docker save, an OCI archive): entry name → byte range. Only the
  * 512-byte headers are read; blobs are later streamed straight from their offsets, so an archive
- * is never extracted to disk and its size does not matter. Handles ustar prefixes, GNU long
- * names/links and PAX path/linkpath/size records.
+ * is never extracted to disk and its size does not matter. Headers are decoded by ./tar-header.ts
+ * (ustar prefixes, GNU long names/links, PAX records); only names, types, sizes and link targets
+ * are used here, so a malformed mode, owner or time in an outer archive changes nothing.
  */
 
 export type TarEntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other'
@@ -24,11 +27,9 @@ export interface TarEntry {
   linkname?: string
 }
 
-const BLOCK = 512
+const BLOCK = TAR_BLOCK
 /** Outer archives of images have tens to thousands of entries; this only stops runaway input. */
 const MAX_ENTRIES = 1_000_000
-/** PAX and GNU long-name payloads are names, not data. */
-const MAX_META_BYTES = 1024 * 1024
 /** Symlink hops followed inside an archive, as Linux's limit. */
 const MAX_LINK_HOPS = 40
 
@@ -124,71 +125,18 @@ export class TarIndex {
   }
 }
 
-function cString(buf: Buffer, start: number, length: number): string {
-  const field = buf.subarray(start, start + length)
-  const nul = field.indexOf(0)
-  return field.subarray(0, nul >= 0 ? nul : field.length).toString('utf8')
-}
-
-/** Octal, or base-256 (GNU) when the high bit of the first byte is set. */
-function parseNumber(buf: Buffer, start: number, length: number): number {
-  const field = buf.subarray(start, start + length)
-  if (field[0] & 0x80) {
-    if (field[0] === 0xff) return -1 // negative base-256: invalid for sizes
-    let v = field[0] & 0x7f
-    for (let i = 1; i < field.length; i++) {
-      v = v * 256 + field[i]
-      if (v > Number.MAX_SAFE_INTEGER) return -1
-    }
-    return v
-  }
-  const s = field.toString('latin1').replace(/\0.*$/s, '').trim()
-  if (s === '') return 0
-  if (!/^[0-7]+$/.test(s)) return -1
-  return parseInt(s, 8)
-}
-
-function checksumOk(h: Buffer): boolean {
-  const stored = parseNumber(h, 148, 8)
-  let unsigned = 0
-  let signed = 0
-  for (let i = 0; i < BLOCK; i++) {
-    const v = i >= 148 && i < 156 ? 0x20 : h[i]
-    unsigned += v
-    signed += v > 127 ? v - 256 : v
-  }
-  return stored === unsigned || stored === signed
-}
-
-/** PAX records: "<len> <key>=<value>\n" repeated. */
-function parsePax(data: Buffer): Record<string, string> {
-  const out: Record<string, string> = {}
-  let pos = 0
-  while (pos < data.length) {
-    const space = data.indexOf(0x20, pos)
-    if (space < 0) break
-    const len = parseInt(data.subarray(pos, space).toString('latin1'), 10)
-    if (!Number.isSafeInteger(len) || len <= 0 || pos + len > data.length) break
-    const record = data.subarray(space + 1, pos + len - 1).toString('utf8')
-    const eq = record.indexOf('=')
-    if (eq > 0) out[record.slice(0, eq)] = record.slice(eq + 1)
-    pos += len
-  }
-  return out
-}
-
-function entryType(flag: string): TarEntryType {
-  switch (flag) {
-    case '0':
-    case '\0':
-    case '':
-    case '7': // contiguous file: a regular file everywhere that matters
+/** node-tar's type names → what the index distinguishes. */
+function entryType(type: string): TarEntryType {
+  switch (type) {
+    case 'File':
+    case 'OldFile':
+    case 'ContiguousFile': // a regular file everywhere that matters
       return 'file'
-    case '1':
+    case 'Link':
       return 'hardlink'
-    case '2':
+    case 'SymbolicLink':
       return 'symlink'
-    case '5':
+    case 'Directory':
       return 'dir'
     default:
       return 'other'
@@ -197,11 +145,8 @@ function entryType(flag: string): TarEntryType {
 
 async function scan(fh: FileHandle, fileSize: number, display: string): Promise<Map<string, TarEntry>> {
   const entries = new Map<string, TarEntry>()
-  const header = Buffer.alloc(BLOCK)
+  const block = Buffer.alloc(BLOCK)
   let pos = 0
-  let longName: string | undefined
-  let longLink: string | undefined
-  let pax: Record<string, string> = {}
   const notTar = (why: string): SlimError => new SlimError('format', `${display} is not a valid tar archive (${why})`)
 
   const readMeta = async (offset: number, size: number): Promise<Buffer> => {
@@ -212,6 +157,7 @@ async function scan(fh: FileHandle, fileSize: number, display: string): Promise<
     return buf
   }
 
+  const decoder = new TarHeaderDecoder()
   for (;;) {
     if (pos + BLOCK > fileSize) {
       // Real writers always end with zero blocks, but an archive that simply stops after a whole
@@ -220,54 +166,30 @@ async function scan(fh: FileHandle, fileSize: number, display: string): Promise<
       if (pos === 0) throw notTar('the file is smaller than one tar header')
       throw new SlimError('integrity', `${display} is truncated: it ends inside the header at offset ${pos}`)
     }
-    const { bytesRead } = await fh.read(header, 0, BLOCK, pos)
+    const { bytesRead } = await fh.read(block, 0, BLOCK, pos)
     if (bytesRead < BLOCK) throw notTar(`short read at offset ${pos}`)
-    if (header.every((b) => b === 0)) break // end-of-archive marker (the second zero block is optional)
-    if (!checksumOk(header)) throw notTar(`bad header checksum at offset ${pos}`)
-    const size = parseNumber(header, 124, 12)
-    if (size < 0) throw notTar(`invalid size field at offset ${pos}`)
+    const decoded = decoder.decode(block)
+    if (decoded.kind === 'zero') break // end-of-archive marker (the second zero block is optional)
+    if (decoded.kind === 'unreadable') throw notTar(`a ${decoded.why} at offset ${pos}`)
+    const h = decoded.header
+    if (!h.checksumValid) throw notTar(`bad header checksum at offset ${pos}`)
+    if (h.badSize) throw notTar(`the entry "${escapeControls(h.path)}" at offset ${pos} ${h.badSize}`)
     const dataOffset = pos + BLOCK
-    if (dataOffset + size > fileSize) {
-      throw new SlimError('integrity', `${display} is truncated: an entry at offset ${pos} claims ${size} bytes past the end of the file`)
+    if (dataOffset + h.size > fileSize) {
+      throw new SlimError('integrity', `${display} is truncated: an entry at offset ${pos} claims ${h.size} bytes past the end of the file`)
     }
-    const flag = String.fromCharCode(header[156])
-    const next = dataOffset + Math.ceil(size / BLOCK) * BLOCK
-
-    if (flag === 'L') longName = (await readMeta(dataOffset, size)).toString('utf8').replace(/\0+$/, '')
-    else if (flag === 'K') longLink = (await readMeta(dataOffset, size)).toString('utf8').replace(/\0+$/, '')
-    else if (flag === 'x') pax = parsePax(await readMeta(dataOffset, size)) // replaces, as Go's archive/tar does
-    else if (flag === 'g') {
-      // Global PAX headers only carry defaults slim does not use.
+    if (h.meta) {
+      decoder.applyMeta(h, await readMeta(dataOffset, h.size))
     } else {
-      const magic = header.subarray(257, 263).toString('latin1')
-      const prefix = magic.startsWith('ustar') ? cString(header, 345, 155) : ''
-      const headerName = prefix ? `${prefix}/${cString(header, 0, 100)}` : cString(header, 0, 100)
-      const rawName = pax.path ?? longName ?? headerName
-      const linkname = pax.linkpath ?? longLink ?? cString(header, 157, 100)
-      let realSize = size
-      if (pax.size !== undefined) {
-        const s = Number(pax.size)
-        if (!Number.isSafeInteger(s) || s < 0) throw notTar(`invalid PAX size at offset ${pos}`)
-        if (dataOffset + s > fileSize) {
-          throw new SlimError('integrity', `${display} is truncated: an entry at offset ${pos} claims ${s} bytes past the end of the file`)
-        }
-        realSize = s
-      }
-      let type = entryType(flag)
-      if (type === 'file' && rawName.endsWith('/')) type = 'dir' // old tars mark directories by name only
-      const name = normalizeEntryName(rawName)
+      decoder.endEntry()
+      const name = normalizeEntryName(h.path)
       if (name !== '') {
         if (entries.size >= MAX_ENTRIES && !entries.has(name)) throw notTar(`more than ${MAX_ENTRIES} entries`)
         // Later entries replace earlier ones with the same name, as extraction would.
-        entries.set(name, { name, type, offset: dataOffset, size: realSize, ...(linkname ? { linkname } : {}) })
+        entries.set(name, { name, type: entryType(h.type), offset: dataOffset, size: h.size, ...(h.linkpath ? { linkname: h.linkpath } : {}) })
       }
-      longName = undefined
-      longLink = undefined
-      pax = {}
-      pos = dataOffset + Math.ceil(realSize / BLOCK) * BLOCK
-      continue
     }
-    pos = next
+    pos = dataOffset + Math.ceil(h.size / BLOCK) * BLOCK
   }
   return entries
 }
