@@ -1,10 +1,12 @@
+import { gapText } from '../advise/gaps.js'
 import type { Advice } from '../advise/types.js'
 import type { Inspection } from '../inspect/types.js'
 import type { ImageSummary } from './image-summary.js'
 import type { LayersReport } from './layers-report.js'
 import { REPORT_SCHEMA_VERSION } from './schema.js'
 
-/** The `slim analyze --json` document (described by schema/analysis.schema.json). */
+/** The `slim analyze --json` document (described by schema/analysis.schema.json). The advice's
+ * gaps are written as their text (the schema's strings); the inspection's keep area and message. */
 export function analysisDocument(version: string, image: ImageSummary, layers: LayersReport, inspection: Inspection, advice: Advice) {
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -12,7 +14,7 @@ export function analysisDocument(version: string, image: ImageSummary, layers: L
     image,
     layers,
     inspection: { ...inspection, files: inspection.files },
-    advice,
+    advice: { ...advice, gaps: advice.gaps.map(gapText) },
   }
 }
 

@@ -1,5 +1,6 @@
 import { savedText } from '../advise/dockerfile.js'
 import { textLines } from '../core/text-escape.js'
+import { gapText } from '../advise/gaps.js'
 import type { Advice } from '../advise/types.js'
 import { humanBytes } from '../core/format.js'
 
@@ -40,7 +41,7 @@ export function renderAdviceSection(a: Advice, opts: { dockerfilePath?: string; 
   }
   if (a.gaps.length) {
     out.push('  not checked:')
-    for (const g of a.gaps) out.push(`    - ${g}`)
+    for (const g of a.gaps) out.push(`    - ${gapText(g)}`)
   }
   for (const l of a.lint) out.push(`  lint: line ${l.line}: ${l.rule} ${l.message}`)
   if (opts.dockerfilePath) out.push(`  Dockerfile written to ${opts.dockerfilePath}`)
