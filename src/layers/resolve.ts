@@ -30,7 +30,8 @@ export interface WalkRules {
   followFinal: boolean
   /** The last component must be a directory too (the walk looks for a directory). */
   finalIsDir: boolean
-  /** A symlink with an empty target: a missing entry (the kernel's ENOENT), or the directory the link is in. */
+  /** A symlink with an empty target (the tar reader drops those, so only defensively): a missing
+   * entry (the kernel's ENOENT), or the directory the link is in. */
   emptyTarget: 'missing' | 'here'
   /** The directory to enter where the path needs one and has none (`found` is missing or not a
    * directory); without it the path is missing. */
