@@ -44,7 +44,7 @@ describe('legacy advice: judgement without noise', () => {
     })
     insp.closure.unresolved.push({ name: 'libnss_db.so.2', neededBy: [`${T}/libc.so.6`], searched: [], skipped: [], via: 'dlopen' })
     const a = advise({ inspection: insp, image: sourceImage({ distro: DEBIAN12 }), catalogue: bases() })
-    expect(a.gaps.join('\n')).not.toMatch(/libnss_db/)
+    expect(a.gaps.map((g) => g.message).join('\n')).not.toMatch(/libnss_db/)
     expect(a.confidence).not.toBe('low')
     expect(a.confidenceWhy[0]).toMatch(/^(high|medium): /)
     // A real unresolved library still makes it low, and says which.

@@ -233,6 +233,17 @@ describe('symlinks are resolved inside the image root only', () => {
     expect(idx.stat('/l39')?.type).toBe('file') // 40 links followed
     expect(idx.stat('/l40')).toBeUndefined() // 41
   })
+
+  it('a later layer\'s entries go through the same walk: 40 parent links followed, the 41st is a loop', async () => {
+    const chain: TarEntrySpec[] = [{ name: 'dir/', type: '5' }]
+    for (let i = 0; i < 41; i++) chain.push({ name: `l${i}`, type: '2', linkname: i === 0 ? '/dir' : `l${i - 1}` })
+    const idx = await build(chain, [{ name: 'l39/ok', data: 'ok' }, { name: 'l40/no', data: 'no' }])
+    expect(await text(idx, '/dir/ok')).toBe('ok')
+    expect(idx.stat('/dir/no')).toBeUndefined()
+    expect(idx.layers[1].warnings.join('\n')).toMatch(/symlink loop \(more than 40 links\).*\/l40\/no/)
+    expect(idx.realpath('/l39/ok')).toMatchObject({ path: '/dir/ok' })
+    expect(idx.whyMissing('/l40/no')).toBe('loop')
+  })
 })
 
 describe('whiteout layers from other projects', () => {

@@ -66,7 +66,7 @@ const CASES: Case[] = [
     advice(a) {
       expect(a.plan!.user.spec).toBe('0:0')
       expect(a.plan!.base.tag).toBe('latest')
-      expect(a.gaps.join('\n')).not.toMatch(/libnss_db/)
+      expect(a.gaps.map((g) => g.message).join('\n')).not.toMatch(/libnss_db/)
     },
   },
   {

@@ -8,7 +8,7 @@
 import type { AccountEntry, Inspection } from '../inspect/types.js'
 import type { RootFs } from '../layers/rootfs.js'
 import type { Evaluated } from './decide.js'
-import type { Accounts, RuntimeUser } from './types.js'
+import type { Accounts, AdviceGap, RuntimeUser } from './types.js'
 
 /** What the merge reads (a slice of the plan's input), and where it says what it could not do. */
 interface AccountsInput {
@@ -28,7 +28,7 @@ function valid(e: AccountEntry, fields: number): boolean {
   return f.length === fields && f.every((x) => SAFE_FIELD.test(x)) && f[0] === e.name && /^\d+$/.test(f[2]!)
 }
 
-export function planAccounts(p: AccountsInput, out: { gaps: string[]; notes: string[] }): Accounts {
+export function planAccounts(p: AccountsInput, out: { gaps: AdviceGap[]; notes: string[] }): Accounts {
   const { insp, chosen, user } = p
   const users = new Map<string, AccountEntry>()
   const groups = new Map<string, AccountEntry>()
@@ -47,11 +47,11 @@ export function planAccounts(p: AccountsInput, out: { gaps: string[]; notes: str
     for (const e of list.values()) {
       if (has.some((b) => b.name === e.name)) continue
       if (!e.line) {
-        out.gaps.push(`${file}: "${e.name}" is named but not defined in the source image; add it by hand`)
+        out.gaps.push({ area: 'accounts', message: `${file}: "${e.name}" is named but not defined in the source image; add it by hand` })
         continue
       }
       if (!valid(e, fields)) {
-        out.gaps.push(`${file}: the source's entry for "${e.name}" has characters slim will not write into a Dockerfile; add it by hand`)
+        out.gaps.push({ area: 'accounts', message: `${file}: the source's entry for "${e.name}" has characters slim will not write into a Dockerfile; add it by hand` })
         continue
       }
       outList.push(e)
@@ -69,6 +69,6 @@ export function planAccounts(p: AccountsInput, out: { gaps: string[]; notes: str
   acc.viaSourceShell = !p.rootfs || (sh !== undefined && sh.type !== 'dir')
   const names = [...acc.users.map((u) => `user ${u.name}`), ...acc.groups.map((g) => `group ${g.name}`)].join(', ')
   if (acc.viaSourceShell) out.notes.push(`${names} from the source image are added to ${chosen.base.name}'s /etc/passwd and /etc/group (its own entries stay)`)
-  else out.gaps.push(`the source image has no /bin/sh to merge ${names} into ${chosen.base.name}'s /etc/passwd and /etc/group: add these lines by hand: ${[...acc.users, ...acc.groups].map((e) => e.line).join(' | ')}`)
+  else out.gaps.push({ area: 'accounts', message: `the source image has no /bin/sh to merge ${names} into ${chosen.base.name}'s /etc/passwd and /etc/group: add these lines by hand: ${[...acc.users, ...acc.groups].map((e) => e.line).join(' | ')}` })
   return acc
 }

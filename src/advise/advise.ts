@@ -11,9 +11,10 @@ import { baseSize, decide, type Evaluated } from './decide.js'
 import { formatBytes, renderDockerfile, savedText } from './dockerfile.js'
 import { lintDockerfile } from './lint.js'
 import { planCopies, type CopyPlan } from './plan.js'
+import { catalogueGaps, inspectionGaps, silentlySkipped } from './gaps.js'
 import { needsOf, requirementsOf, type Requirements } from './requirements.js'
 import { runtimeConfig } from './runtime-config.js'
-import type { Advice, AdviceConfidence, AdviseInput, Plan, Rejection, SizeEstimate, SourceImage } from './types.js'
+import type { Advice, AdviceConfidence, AdviceGap, AdviseInput, Plan, Rejection, SizeEstimate, SourceImage } from './types.js'
 import { accessProblems } from './access.js'
 import { chooseUser } from './user.js'
 import { END_OF_LIFE_OWN_RELEASE } from './rules.js'
@@ -83,7 +84,7 @@ export function advise(input: AdviseInput): Advice {
     copyPlan = planCopies({ insp, req, chosen, user, rootfs: input.rootfs, keep: options.keep ?? [] })
     access = { problems: [], checked: 0 }
   }
-  if (access.problems.length) copyPlan.gaps.push(...access.problems)
+  if (access.problems.length) copyPlan.gaps.push(...access.problems.map((message) => ({ area: 'access' as const, message })))
   else if (access.checked > 0) user = { ...user, note: `${user.note}; checked: it can read and write the ${access.checked} copied paths it uses` }
   const runtime = runtimeConfig({ insp, chosen, config: image.config, copies: copyPlan.copies, ldLibraryPath: copyPlan.ldLibraryPath })
   const plan: Plan = {
@@ -96,8 +97,8 @@ export function advise(input: AdviseInput): Advice {
     accounts: copyPlan.accounts,
     notes: [...chosen.candidate.notes.filter((n) => !chosen.warnings.includes(n) && !chosen.fills.some((f) => f.note === n)), ...copyPlan.notes],
   }
-  gaps.push(...copyPlan.gaps, ...chosen.warnings, ...catalogueGaps(chosen.base, req))
-  if (plan.estimate.baseBytes === undefined) gaps.push(`${chosen.base.name}: its size is not in the catalogue, so the estimate has no total`)
+  gaps.push(...copyPlan.gaps, ...chosen.warnings.map((message) => ({ area: 'base' as const, message })), ...catalogueGaps(chosen.base, req))
+  if (plan.estimate.baseBytes === undefined) gaps.push({ area: 'base', message: `${chosen.base.name}: its size is not in the catalogue, so the estimate has no total` })
   const { level: confidence, why: confidenceWhy } = confidenceOf(gaps, insp, chosen)
   const reasons = reasonsFor(req, chosen, forced, insp, decision.ranking)
   if (lenient) {
@@ -138,36 +139,8 @@ export function advise(input: AdviseInput): Advice {
   }
 }
 
-function inspectionGaps(insp: Inspection): string[] {
-  const gaps = insp.gaps.map((g) => `${g.area}: ${g.message}`)
-  if (insp.program.stopped) gaps.push(`entrypoint: stopped at ${insp.program.stopped.at}: ${insp.program.stopped.reason}`)
-  for (const u of insp.closure.unresolved) if (!silentlySkipped(insp, u.name)) gaps.push(`closure: ${u.name} (needed by ${u.neededBy[0] ?? '?'}) is not in the image`)
-  for (const n of insp.needs) {
-    if (n.kind === 'dlopen' && (!n.present || n.confidence === 'possible')) gaps.push(`dlopen: ${n.reason}${n.paths.length ? ` (${n.paths.join(', ')})` : ''}`)
-  }
-  return [...new Set(gaps)]
-}
-
-/** An NSS module nsswitch.conf names but the image lacks (libnss_db): glibc skips it without a
- * word, so it is a note in the needs, not a gap. */
-function silentlySkipped(insp: Inspection, name: string): boolean {
-  return insp.needs.some((n) => n.kind === 'nss-module' && !n.present && n.confidence === 'possible' && n.evidence[0]?.startsWith(`${name} `))
-}
-
-/** Catalogue facts the choice rests on that nobody checked against a real image. */
-function catalogueGaps(base: Base, req: Requirements): string[] {
-  const relevant = new Set<string>(['provides.libc', 'provides.sonames', 'provides.interpreters'])
-  if (needsOf(req, 'ca-certificates').length) relevant.add('provides.caBundle')
-  if (needsOf(req, 'tzdata').length) relevant.add('provides.tzdata')
-  if (needsOf(req, 'user').length) relevant.add('provides.users')
-  if (req.glibc) relevant.add('provides.glibcCeiling')
-  if (req.glibcxx) relevant.add('provides.glibcxxCeiling')
-  if (req.runtime) relevant.add('runtime')
-  return base.checks.filter((c) => c.status === 'unverified' && relevant.has(c.fact)).map((c) => `catalogue: ${base.name} ${c.fact.replace(/^provides\./, '')} is unverified (${c.how})`)
-}
-
 /** The level and why it was chosen (recorded in the JSON): "high" only when every need was understood. */
-function confidenceOf(gaps: string[], insp: Inspection, chosen?: Evaluated): { level: AdviceConfidence; why: string[] } {
+function confidenceOf(gaps: AdviceGap[], insp: Inspection, chosen?: Evaluated): { level: AdviceConfidence; why: string[] } {
   const why: string[] = []
   const unresolved = insp.closure.unresolved.filter((u) => !silentlySkipped(insp, u.name))
   if (unresolved.length) why.push(`low: ${unresolved.length} unresolved ${unresolved.length === 1 ? 'library' : 'libraries'} (${unresolved.map((u) => u.name).slice(0, 3).join(', ')})`)

@@ -23,7 +23,8 @@ import {
   volumeInstruction,
   workdirArg,
 } from './dockerfile-escape.js'
-import type { Copy, Plan, Rejection, SourceImage } from './types.js'
+import { gapText } from './gaps.js'
+import type { AdviceGap, Copy, Plan, Rejection, SourceImage } from './types.js'
 
 export interface DockerfileInput {
   source: SourceImage
@@ -34,7 +35,7 @@ export interface DockerfileInput {
   otherRejections?: number
   forced: boolean
   confidence: string
-  gaps: string[]
+  gaps: AdviceGap[]
 }
 
 const STAGE = 'source'
@@ -172,7 +173,7 @@ function header(input: DockerfileInput): string[] {
   const more = (input.otherRejections ?? 0) + Math.max(0, input.rejected.length - MAX_REJECTED)
   if (more > 0) out.push(`  (${more} ${input.rejected.length ? 'other ' : ''}bases rejected too; 'slim dockerfile --json' lists why)`)
   out.push(`  confidence: ${input.confidence}${input.gaps.length ? '' : ' (no gaps)'}`)
-  for (const g of input.gaps) out.push(`  gap: ${g}`)
+  for (const g of input.gaps) out.push(`  gap: ${gapText(g)}`)
   const total = est.totalBytes !== undefined ? `about ${formatBytes(est.totalBytes)}` : 'unknown'
   const saved = est.savedPercent !== undefined ? `, ${savedText(est.savedPercent)}` : ''
   out.push(`  size: ${total} (base ${formatBytes(est.baseBytes)} + copied ${formatBytes(est.copiedBytes)}) vs ${formatBytes(est.todayBytes)} today${saved}`)

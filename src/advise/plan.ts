@@ -12,12 +12,13 @@ import { posix } from 'node:path'
 import { SlimError } from '../core/errors.js'
 import type { Inspection, Need, NeedKind } from '../inspect/types.js'
 import type { RootFs } from '../layers/rootfs.js'
+import { isShellName } from '../layers/shells.js'
 import type { Base } from './catalogue/types.js'
 import type { Evaluated } from './decide.js'
 import { canonicalParent, isInside, pathFacts } from './files.js'
-import type { Requirements } from './requirements.js'
+import { isShellFile, type Requirements } from './requirements.js'
 import { planAccounts } from './accounts.js'
-import type { Accounts, Copy, CopyKind, RuntimeUser } from './types.js'
+import type { Accounts, AdviceGap, Copy, CopyKind, RuntimeUser } from './types.js'
 import { BASE_OWNED_DIRS } from './user.js'
 
 export interface PlanInput {
@@ -33,7 +34,7 @@ export interface CopyPlan {
   copies: Copy[]
   ldLibraryPath: string[]
   notes: string[]
-  gaps: string[]
+  gaps: AdviceGap[]
   /** passwd/group lines of the image to add to the base's files (never replacing them). */
   accounts: Accounts
 }
@@ -118,8 +119,8 @@ function addProgram(p: PlanInput, copies: Copies): void {
   const wrapper = insp.needs.find((n) => n.kind === 'shell' && n.replaceable)?.replaceable
   if (wrapper) {
     skip.add(wrapper.script)
-    for (const exe of insp.program.executables) if (exe !== insp.program.realPath && /^(sh|dash|bash|ash|busybox)$/.test(basename(exe))) skip.add(exe)
-    for (const l of insp.program.symlinks) if (/^(sh|dash|bash|ash)$/.test(basename(l))) skip.add(l)
+    for (const exe of insp.program.executables) if (exe !== insp.program.realPath && isShellFile(exe)) skip.add(exe)
+    for (const l of insp.program.symlinks) if (isShellName(basename(l))) skip.add(l)
   }
   for (const link of insp.program.symlinks) {
     if (!used.has(link) || skip.has(link)) continue
@@ -193,7 +194,7 @@ const NEED_HANDLERS: Partial<Record<NeedKind, NeedHandler>> = {
   writable: (need, p, copies, out) => {
     for (const path of need.paths) {
       if (BASE_OWNED_DIRS.has(path) && p.chosen.base.family !== 'scratch') {
-        if (p.user.uid !== 0) out.gaps.push(`${path} must be writable (${need.reason.replace(/\.$/, '')}), but the base already has it, owned by root; COPY cannot change that, so ${p.user.spec} cannot write there`)
+        if (p.user.uid !== 0) out.gaps.push({ area: 'copy', message: `${path} must be writable (${need.reason.replace(/\.$/, '')}), but the base already has it, owned by root; COPY cannot change that, so ${p.user.spec} cannot write there` })
         continue
       }
       // A directory a service user owns in the image keeps that owner (the program, or the user
@@ -300,7 +301,7 @@ function closeLinks(p: PlanInput, copies: Copies, out: CopyPlan): void {
     for (const [link, target] of facts?.outsideLinks ?? []) {
       if (copies.list.some((o) => isInside(target, canonicalParent(p.rootfs, o.source)))) continue
       if (++added > MAX_LINK_TARGETS) {
-        out.gaps.push(`more than ${MAX_LINK_TARGETS} symlinks in copied trees point outside them; the rest may dangle`)
+        out.gaps.push({ area: 'copy', message: `more than ${MAX_LINK_TARGETS} symlinks in copied trees point outside them; the rest may dangle` })
         return
       }
       copies.add(target, 'link-target', `${target}: target of the symlink ${link}`)

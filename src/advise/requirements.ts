@@ -6,6 +6,7 @@
  */
 import type { Platform } from '../image/types.js'
 import type { Inspection, Need, NeedKind, ResolvedLibrary, Runtime } from '../inspect/types.js'
+import { isShellName } from '../layers/shells.js'
 import type { Arch } from './catalogue/types.js'
 import type { SourceImage } from './types.js'
 
@@ -150,8 +151,7 @@ export function bareVersion(v: string): string {
 function withoutReplacedWrapper(insp: Inspection, replaced: boolean): ResolvedLibrary[] {
   const libs = insp.closure.libraries
   if (!replaced) return libs
-  const shell = /\/(sh|dash|bash|ash|busybox)$/
-  const kept = new Set(insp.program.executables.filter((e) => e === insp.program.realPath || !shell.test(e)))
+  const kept = new Set(insp.program.executables.filter((e) => e === insp.program.realPath || !isShellFile(e)))
   for (const n of insp.needs) if (n.kind === 'dlopen') for (const p of n.paths) kept.add(p)
   const out = new Set<ResolvedLibrary>()
   for (let grew = true; grew; ) {
@@ -164,4 +164,11 @@ function withoutReplacedWrapper(insp: Inspection, replaced: boolean): ResolvedLi
     }
   }
   return libs.filter((l) => out.has(l))
+}
+
+/** An executable (absolute path) that may be the shell a replaced wrapper ran: a shell, or
+ * busybox, whose sh applet it may have been. */
+export function isShellFile(path: string): boolean {
+  const name = path.slice(path.lastIndexOf('/') + 1)
+  return name === 'busybox' || isShellName(name)
 }

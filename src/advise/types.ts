@@ -5,7 +5,7 @@
  * the report stage only lays it out.
  */
 import type { ContainerConfig, Platform } from '../image/types.js'
-import type { AccountEntry, Inspection } from '../inspect/types.js'
+import type { AccountEntry, Gap, Inspection } from '../inspect/types.js'
 import type { RootFs } from '../layers/rootfs.js'
 import type { Base } from './catalogue/types.js'
 import type { Mirrors } from './config.js'
@@ -219,8 +219,8 @@ export interface Advice {
   confidence: AdviceConfidence
   /** Why that level, one line per reason ("low: 1 unresolved library (libfoo.so.1)"). */
   confidenceWhy: string[]
-  /** What slim could not check, each with where it comes from. */
-  gaps: string[]
+  /** What slim could not check, each with where it comes from (gapText renders one). */
+  gaps: AdviceGap[]
   /** Viable bases, best first; the first is the choice (or the forced base). */
   ranking: Candidate[]
   rejected: Rejection[]
@@ -231,6 +231,16 @@ export interface Advice {
   dockerfile?: string
   /** Our own rule checks run on `dockerfile` (all pass for a well-formed result). */
   lint: LintFinding[]
+}
+
+/**
+ * What slim could not check, kept as data until a report renders it (gapText). The inspection's
+ * areas carry over; the advice adds what its own checks could not settle: dlopen'd libraries,
+ * unverified catalogue facts, and the plan's copy, accounts, access and base problems.
+ */
+export interface AdviceGap {
+  area: Gap['area'] | 'dlopen' | 'catalogue' | 'copy' | 'accounts' | 'access' | 'base'
+  message: string
 }
 
 export interface LintFinding {

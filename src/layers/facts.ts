@@ -7,6 +7,7 @@
 import { DPKG_STATUS, DPKG_STATUS_D, OS_RELEASE_FILES, RPM_OTHER, RPM_SQLITE } from './facts-files.js'
 import type { LayerIndex } from './layer-index.js'
 import { packageIndex } from './packages.js'
+import { SHELL_NAMES } from './shells.js'
 import { countSqliteRows } from './sqlite-count.js'
 import { Kind } from './tree.js'
 
@@ -50,7 +51,6 @@ export interface ImageFacts {
   secrets: SecretFile[]
 }
 
-const SHELL_NAMES = ['sh', 'bash', 'ash', 'dash', 'zsh', 'ksh', 'mksh', 'busybox']
 const SHELL_DIRS = ['/bin', '/usr/bin', '/usr/local/bin', '/sbin', '/usr/sbin']
 
 export async function collectFacts(index: LayerIndex): Promise<ImageFacts> {
@@ -165,7 +165,8 @@ function shells(index: LayerIndex): Shell[] {
     const realDir = index.realpath(dir)?.path
     if (!realDir || dirsSeen.has(realDir)) continue
     dirsSeen.add(realDir)
-    for (const name of SHELL_NAMES) {
+    // busybox counts as a shell here: an image with it has one, whatever its applet links are.
+    for (const name of [...SHELL_NAMES, 'busybox']) {
       const path = `${dir}/${name}`
       const l = index.lstat(path)
       if (!l) continue

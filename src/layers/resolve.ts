@@ -1,7 +1,8 @@
 /**
  * Path lookup in the merged tree with symlinks resolved the way the kernel resolves them inside a
  * chroot: an absolute target restarts at the image root, '..' never climbs above it, at most 40
- * links are followed (Linux's MAXSYMLINKS). Nothing here can reach the host.
+ * links are followed (Linux's MAXSYMLINKS). Nothing here can reach the host. One walker serves the
+ * read-only lookups below and the layer merge, which creates missing directories (parent-dir.ts).
  */
 import { splitPath } from './paths.js'
 import { Kind, type Node } from './tree.js'
@@ -23,6 +24,64 @@ export interface Unresolved {
   at?: string
 }
 
+/** How a walk treats the last component, empty link targets and what it finds missing. */
+export interface WalkRules {
+  /** Follow a symlink in the last component (stat) or stop at it (lstat); earlier links are always followed. */
+  followFinal: boolean
+  /** The last component must be a directory too (the walk looks for a directory). */
+  finalIsDir: boolean
+  /** A symlink with an empty target (the tar reader drops those, so only defensively): a missing
+   * entry (the kernel's ENOENT), or the directory the link is in. */
+  emptyTarget: 'missing' | 'here'
+  /** The directory to enter where the path needs one and has none (`found` is missing or not a
+   * directory); without it the path is missing. */
+  enter?: (dir: Node, name: string, found: Node | undefined) => Node
+}
+
+export interface Walked {
+  /** The physical ancestors of where the walk ended, root first, and that node last. */
+  dirs: Node[]
+  /** Absolute paths of the symlinks followed, in order. */
+  chain: string[]
+}
+
+/** Walks `path` (an index path) from `root`, following symlinks inside the root. */
+export function walkPath(root: Node, path: string, rules: WalkRules): Walked | Unresolved {
+  let parts = splitPath(path)
+  let i = 0
+  // The physical ancestors of the current directory, root first, so '..' after a followed link
+  // goes to the directory's real parent, as in the kernel.
+  const dirs: Node[] = [root]
+  const chain: string[] = []
+  while (i < parts.length) {
+    const name = parts[i++]
+    if (name === '..') {
+      if (dirs.length > 1) dirs.pop()
+      continue
+    }
+    const cur = dirs[dirs.length - 1]
+    const last = i === parts.length
+    let next = cur.children?.get(name)
+    if (next?.kind === Kind.Symlink && (!last || rules.followFinal)) {
+      const at = `/${joinNames(dirs, name)}`
+      if (chain.length >= MAX_SYMLINK_HOPS) return { failure: 'loop', at }
+      chain.push(at)
+      const target = typeof next.link === 'string' ? next.link : ''
+      if (target === '' && rules.emptyTarget === 'missing') return { failure: 'missing' }
+      if (target.startsWith('/')) dirs.length = 1
+      parts = [...splitPath(target), ...parts.slice(i)]
+      i = 0
+      continue
+    }
+    if (!next || (!next.isDir && (!last || rules.finalIsDir))) {
+      if (!rules.enter) return { failure: 'missing' }
+      next = rules.enter(cur, name, next)
+    }
+    dirs.push(next)
+  }
+  return { dirs, chain }
+}
+
 /** `followFinal` false: the last component is returned as is (lstat); intermediate links are always followed. */
 export function resolvePath(root: Node, path: string, followFinal: boolean): Resolved | undefined {
   const r = resolvePathOrWhy(root, path, followFinal)
@@ -31,39 +90,10 @@ export function resolvePath(root: Node, path: string, followFinal: boolean): Res
 
 /** As resolvePath, but says why when the path leads nowhere. */
 export function resolvePathOrWhy(root: Node, path: string, followFinal: boolean): Resolved | Unresolved {
-  const missing: Unresolved = { failure: 'missing' }
-  let parts = splitPath(path)
-  let i = 0
-  // The physical ancestors of the current directory, root first, so '..' after a followed link
-  // goes to the directory's real parent, as in the kernel.
-  const dirs: Node[] = [root]
-  const chain: string[] = []
-  let hops = 0
-  while (i < parts.length) {
-    const name = parts[i++]
-    const cur = dirs[dirs.length - 1]
-    if (name === '..') {
-      if (dirs.length > 1) dirs.pop()
-      continue
-    }
-    const next = cur.children?.get(name)
-    if (!next) return missing
-    if (next.kind === Kind.Symlink && (i < parts.length || followFinal)) {
-      if (++hops > MAX_SYMLINK_HOPS) return { failure: 'loop', at: `/${joinNames(dirs, name)}` }
-      chain.push(`/${joinNames(dirs, name)}`)
-      const target = typeof next.link === 'string' ? next.link : ''
-      if (target === '') return missing
-      if (target.startsWith('/')) dirs.length = 1
-      parts = [...splitPath(target), ...parts.slice(i)]
-      i = 0
-      continue
-    }
-    if (i < parts.length && !next.children) return missing // a file in the middle of a path
-    dirs.push(next)
-  }
-  const node = dirs[dirs.length - 1]
-  dirs.pop()
-  return { node, path: node === root ? '' : joinNames(dirs, node.name), chain }
+  const w = walkPath(root, path, { followFinal, finalIsDir: false, emptyTarget: 'missing' })
+  if ('failure' in w) return w
+  const node = w.dirs.pop()!
+  return { node, path: node === root ? '' : joinNames(w.dirs, node.name), chain: w.chain }
 }
 
 function joinNames(dirs: Node[], last: string): string {

@@ -1,5 +1,6 @@
 import { savedText } from '../advise/dockerfile.js'
 import { textLines } from '../core/text-escape.js'
+import { gapText } from '../advise/gaps.js'
 import type { Advice } from '../advise/types.js'
 import { humanBytes } from '../core/format.js'
 import { pushBounded } from './table.js'
@@ -41,7 +42,7 @@ export function renderAdviceSection(a: Advice, opts: { dockerfilePath?: string; 
   }
   if (a.gaps.length) {
     out.push('  not checked:')
-    pushBounded(out, a.gaps, (g) => `    - ${g}`, '    ')
+    pushBounded(out, a.gaps, (g) => `    - ${gapText(g)}`, '    ')
   }
   pushBounded(out, a.lint, (l) => `  lint: line ${l.line}: ${l.rule} ${l.message}`)
   if (opts.dockerfilePath) out.push(`  Dockerfile written to ${opts.dockerfilePath}`)

@@ -6,6 +6,7 @@
  * `docker run --entrypoint` does.
  */
 import type { ContainerConfig } from '../../image/types.js'
+import { isShellName } from '../../layers/shells.js'
 import type { Program } from '../types.js'
 
 /** Docker's PATH when the image sets none (moby's oci.DefaultPathEnv for Linux). */
@@ -39,7 +40,7 @@ export function pathDirs(env: Record<string, string>): { dirs: string[]; source:
 
 /** Is this argv a shell-form command ("/bin/sh -c STRING")? Returns the shell and the string. */
 export function shellForm(argv: string[]): { shell: string; script: string; rest: string[] } | undefined {
-  if (argv.length >= 3 && /(^|\/)(sh|bash|dash|ash|zsh|ksh|mksh)$/.test(argv[0]!) && argv[1] === '-c') {
+  if (argv.length >= 3 && isShellName(argv[0]!.slice(argv[0]!.lastIndexOf('/') + 1)) && argv[1] === '-c') {
     return { shell: argv[0]!, script: argv[2]!, rest: argv.slice(3) }
   }
   return undefined

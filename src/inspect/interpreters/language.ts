@@ -2,6 +2,7 @@
  * Which language runtime an executable is, by the names it is invoked and installed under
  * (python3 → python3.11, /usr/bin/java → /usr/lib/jvm/.../bin/java, busybox's sh applet).
  */
+import { SHELL_NAMES } from '../../layers/shells.js'
 import type { RuntimeLanguage } from '../types.js'
 
 const PATTERNS: [RuntimeLanguage, RegExp][] = [
@@ -12,7 +13,7 @@ const PATTERNS: [RuntimeLanguage, RegExp][] = [
   ['php', /^php(?:-fpm|-cgi)?(?:\d+(?:\.\d+)?)?(?:-fpm)?$/],
   ['perl', /^perl(?:5(?:\.\d+)*)?$/],
   // busybox is a shell only when invoked as one (its sh/ash applet): the caller passes the applet name.
-  ['shell', /^(?:sh|bash|dash|ash|zsh|ksh|mksh|ksh93)$/],
+  ['shell', new RegExp(`^(?:${SHELL_NAMES.join('|')})$`)],
 ]
 
 /** The language of a runtime executable; `names` are its invoked and real base names, in that order. */
@@ -22,9 +23,4 @@ export function runtimeLanguage(...names: string[]): RuntimeLanguage | undefined
     for (const [lang, re] of PATTERNS) if (re.test(n)) return lang
   }
   return undefined
-}
-
-/** Shell names (the executable runs shell scripts and `-c` strings). */
-export function isShellName(name: string): boolean {
-  return /^(?:sh|bash|dash|ash|zsh|ksh|mksh|ksh93)$/.test(name)
 }

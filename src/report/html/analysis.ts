@@ -3,6 +3,7 @@
  * fetched) from the analysis JSON document plus the filesystem tree the document does not carry.
  * Complete without JavaScript; the script adds zoom, search and the copy button.
  */
+import { gapText } from '../../advise/gaps.js'
 import type { analysisDocument } from '../document.js'
 import { humanBytes, percent } from '../../core/format.js'
 import { CSS, SCRIPT } from './assets.js'
@@ -168,7 +169,7 @@ function needsSection(doc: AnalysisDocument): string {
     (n) =>
       `<tr><td><b>${esc(n.kind)}</b>${n.port ? ` ${esc(n.port)}` : ''}</td><td>${n.paths.map((p) => `<code>${esc(p)}</code>`).join('<br>')}</td><td>${n.present ? (n.providedBy === 'runtime' ? 'runtime provides' : 'yes') : '<span class="sev-warning">missing</span>'}</td><td>${esc(n.reason)}</td><td><ul class="plain">${n.evidence.map((e) => `<li>${esc(e)}</li>`).join('')}</ul></td><td>${esc(n.confidence)}</td></tr>`,
   )
-  const gaps = doc.inspection.gaps.map((g) => `${g.area}: ${g.message}`)
+  const gaps = doc.inspection.gaps.map(gapText)
   return `<section id="needs"><h2>Runtime needs</h2>
 ${rows.length ? `<table><thead><tr><th>need</th><th>paths</th><th>present</th><th>reason</th><th>evidence</th><th>confidence</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>` : '<p>None found beyond the program and its libraries.</p>'}
 ${list('What slim could not see', gaps)}

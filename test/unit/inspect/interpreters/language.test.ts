@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { upstreamVersion } from '../../../../src/inspect/interpreters/common.js'
-import { isShellName, runtimeLanguage } from '../../../../src/inspect/interpreters/language.js'
+import { runtimeLanguage } from '../../../../src/inspect/interpreters/language.js'
+import { isShellName } from '../../../../src/layers/shells.js'
 
 describe('runtime names', () => {
   it('by the invoked name, then the real name', () => {
