@@ -40,9 +40,9 @@ export function parsePlatform(s: string): Platform {
   return normalizePlatform({ os, architecture, ...(variant ? { variant } : {}) }, { keepDefaultVariant: true })
 }
 
-export function formatPlatform(p: Pick<Platform, 'os' | 'architecture' | 'variant'>): string {
-  const os = p.os || '?'
-  const arch = p.architecture || '?'
+export function formatPlatform(p: Pick<Platform, 'os' | 'architecture' | 'variant'>, unknown = '?'): string {
+  const os = p.os || unknown
+  const arch = p.architecture || unknown
   return p.variant ? `${os}/${arch}/${p.variant}` : `${os}/${arch}`
 }
 

@@ -1,4 +1,5 @@
-import type { Image, Platform } from '../image/types.js'
+import { formatPlatform } from '../image/platform.js'
+import type { Image } from '../image/types.js'
 
 /** What `slim analyze` reports about the image itself (issue 2's first form of the command). */
 export interface ImageSummary {
@@ -31,10 +32,6 @@ export interface ImageSummary {
   warnings: string[]
 }
 
-export function formatPlatform(p: Platform): string {
-  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`
-}
-
 export function summarizeImage(image: Image): ImageSummary {
   const c = image.config.config ?? {}
   return {
@@ -47,7 +44,8 @@ export function summarizeImage(image: Image): ImageSummary {
     manifestMediaType: image.manifestMediaType,
     configDigest: image.configDigest,
     configMediaType: image.manifest.config.mediaType,
-    platform: formatPlatform(image.platform),
+    // The documents have always written an unknown os or architecture as empty ("/").
+    platform: formatPlatform(image.platform, ''),
     created: image.config.created,
     config: {
       entrypoint: c.Entrypoint,
