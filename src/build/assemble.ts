@@ -119,3 +119,18 @@ export function assemble(input: AssembleInput): Assembled {
   const manifestBytes = Buffer.from(canonicalJson(manifest))
   return { config: configBytes, configDigest, manifest: manifestBytes, manifestDigest: digestOf(manifestBytes), layers }
 }
+
+/**
+ * An OCI image index over several platforms' manifests (image-spec image-index.md: each entry a
+ * manifest descriptor with its platform), written with sorted keys like the manifests.
+ */
+export function assembleIndex(images: { platform: Platform; assembled: Assembled }[]): { bytes: Buffer; digest: string } {
+  const manifests = images.map(({ platform, assembled: a }) => ({
+    mediaType: MediaType.ociManifest,
+    digest: a.manifestDigest,
+    size: a.manifest.length,
+    platform: { os: platform.os, architecture: platform.architecture, ...(platform.variant ? { variant: platform.variant } : {}) },
+  }))
+  const bytes = Buffer.from(canonicalJson({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }))
+  return { bytes, digest: digestOf(bytes) }
+}

@@ -7,11 +7,10 @@
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { create as createTar } from 'tar'
-import { digestOf } from '../core/digest.js'
 import { SlimError, describe } from '../core/errors.js'
 import { parseReference } from '../image/reference.js'
 import { MediaType, type Descriptor, type ImageIndex, type Platform } from '../image/types.js'
-import type { Assembled } from './assemble.js'
+import { assembleIndex, type Assembled } from './assemble.js'
 
 export type Destination = { transport: 'oci' | 'oci-archive' | 'docker-archive'; path: string; tag?: string }
 
@@ -72,9 +71,9 @@ async function writeLayout(dir: string, blobs: string, images: BuiltPlatform[], 
   }
   let top = manifests[0]
   if (images.length > 1) {
-    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }))
-    top = { mediaType: MediaType.ociIndex, digest: digestOf(index), size: index.length }
-    await putBlob(blobs, dir, top.digest, index)
+    const index = assembleIndex(images)
+    top = { mediaType: MediaType.ociIndex, digest: index.digest, size: index.bytes.length }
+    await putBlob(blobs, dir, top.digest, index.bytes)
   }
   const indexFile = join(dir, 'index.json')
   const existing = await readFile(indexFile, 'utf8').then((t) => JSON.parse(t) as ImageIndex, () => undefined)

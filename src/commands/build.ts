@@ -5,15 +5,20 @@ import { adviceFlags, analyzeOptionsFromFlags } from '../cli/pipeline.js'
 import { progressWanted } from '../cli/progress.js'
 import { writeOutput } from '../cli/write-output.js'
 import { humanBytes } from '../core/format.js'
-import { buildSlim } from '../build/build.js'
+import { assembleIndex } from '../build/assemble.js'
+import { buildPlatforms, type PlatformBuild } from '../build/platforms.js'
 import { parseDestination, writeDestination } from '../build/output.js'
 import { pushImage } from '../build/push.js'
 import { renderSbom } from '../build/sbom.js'
 import { withTempDir } from '../build/temp.js'
-import { analyzeImage } from '../pipeline/index.js'
 import { verifyFlags, verifyOptionsFromFlags, verifyText } from '../cli/verify.js'
-import { NOT_VIABLE_EXIT, verifySlim } from '../build/verify.js'
+import { NOT_VIABLE_EXIT, verifySlim, type VerifyOptions } from '../build/verify.js'
 import { openImage } from '../image/open.js'
+import { formatPlatform, hostPlatform, platformMatches } from '../image/platform.js'
+import type { OpenOptions, Platform } from '../image/types.js'
+import { SlimError } from '../core/errors.js'
+import { parseBytes } from '../core/format.js'
+import { escapeControls } from '../core/text-escape.js'
 
 export default class Build extends SlimCommand {
   static override description = 'Build the slim image of IMAGE without Docker: the chosen base\'s layers plus one reproducible layer with exactly the files the program needs.'
@@ -21,6 +26,7 @@ export default class Build extends SlimCommand {
   static override examples = [
     '<%= config.bin %> build registry.example.com/app:2 --output oci:./slim-layout:app',
     '<%= config.bin %> build oci:./layout:v1 --output docker-archive:app-slim.tar:app:slim --sbom app.cdx.json',
+    '<%= config.bin %> build registry.example.com/app:2 --all-platforms --output docker://registry.example.com/app:2-slim',
   ]
 
   static override args = {
@@ -35,6 +41,9 @@ export default class Build extends SlimCommand {
     'sbom-format': Flags.string({ description: 'SBOM format.', options: ['cyclonedx', 'spdx'], default: 'cyclonedx' }),
     quiet: Flags.boolean({ char: 'q', description: 'No progress output.', default: false }),
     verify: Flags.boolean({ description: 'After building, run `slim verify` on the original and the written image (the report goes to stderr; exit 4 when not viable).', default: false, helpGroup: 'VERIFY' }),
+    'all-platforms': Flags.boolean({ description: 'Build every platform of a multi-platform IMAGE, each analysed on its own, into one OCI image index (not for docker-archive). A platform that cannot be built fails the build unless --skip-failed-platforms.', default: false, exclusive: ['platform'] }),
+    'skip-failed-platforms': Flags.boolean({ description: 'With --all-platforms: write the platforms that built and name the others on stderr, instead of failing.', default: false, dependsOn: ['all-platforms'] }),
+    'chunk-size': Flags.string({ description: 'docker:// output: upload blobs larger than this in chunks of this size (PATCH with Content-Range), e.g. 8MiB. Default 32MiB.' }),
     ...verifyFlags,
   }
 
@@ -42,45 +51,87 @@ export default class Build extends SlimCommand {
     const { args, flags } = await this.parse(Build)
     const push = flags.output.startsWith('docker://') ? flags.output.slice('docker://'.length) : undefined
     const dest = push === undefined ? parseDestination(flags.output) : undefined
+    const all = flags['all-platforms']
+    if (all && dest?.transport === 'docker-archive') throw new SlimError('usage', `--output ${flags.output}: a docker archive holds one platform; use oci:, oci-archive: or docker:// with --all-platforms`)
+    const chunkBytes = parseChunkSize(flags['chunk-size'])
     const open = await openOptionsFromFlags(flags, this.debugLog)
     const options = analyzeOptionsFromFlags(open, flags, { progress: progressWanted(flags) })
     const verifyOptions = flags.verify ? verifyOptionsFromFlags(flags, options.maxExpandedBytes) : undefined
-    const a = await analyzeImage(args.image, options)
-    try {
-      await withTempDir('build', async (work) => {
-        const built = await buildSlim(a, open, work)
-        if (dest) await writeDestination(dest, work, [{ platform: a.image.platform, assembled: built.assembled }], work)
-        else {
-          const pushed = await pushImage(push!, work, built.assembled, built.baseReference, { ...open.registry, log: this.debugLog })
-          if (!flags.quiet) process.stderr.write(`slim: pushed: ${pushed.uploaded} blob(s) uploaded, ${pushed.mounted} mounted from the base's repository, ${pushed.existing} already there\n`)
-        }
-        if (flags.sbom) {
-          const format = flags['sbom-format'] === 'spdx' ? 'spdx' : 'cyclonedx'
-          await writeOutput(flags.sbom, renderSbom(format, { analysis: a, built }), '--sbom')
-        }
-        const out = flags.quiet ? () => {} : (l: string) => process.stderr.write(`slim: ${l}\n`)
-        out(`${a.advice.summary}`)
-        out(`built ${built.assembled.manifestDigest} on ${built.plan.base.publicRef}: ${built.entries.length} entries (${humanBytes(built.fileBytes)} of files), ${humanBytes(built.compressedBytes)} compressed in all`)
-        out(`kept package metadata of ${built.packages.length} package(s); ${built.unownedFiles} copied file(s) belong to no package`)
-        out(`written to ${flags.output}`)
-        process.stdout.write(`${built.assembled.manifestDigest}\n`)
-      })
-      if (verifyOptions) {
-        // The image as written, opened by its reference like any other image.
-        const written = await openImage(flags.output, { ...open, platform: a.image.platform })
-        try {
-          const report = await verifySlim(a, written, verifyOptions)
-          process.stderr.write(verifyText(report).map((l) => `slim: verify: ${l}\n`).join(''))
-          if (!report.verified) {
-            process.stderr.write('slim: verify: the image was written, but it is not viable; rebuild with the --keep shown above\n')
-            process.exitCode = NOT_VIABLE_EXIT
+    const out = flags.quiet ? () => {} : (l: string) => process.stderr.write(`slim: ${escapeControls(l)}\n`)
+    let builds: PlatformBuild[] = []
+    await withTempDir('build', async (work) => {
+      const result = await buildPlatforms(args.image, options, work, all)
+      try {
+        builds = result.builds
+        if (result.failures.length > 0) {
+          const list = result.failures.map((f) => `${formatPlatform(f.platform)} (${f.reason})`).join('; ')
+          if (!flags['skip-failed-platforms'] || builds.length === 0) {
+            throw new SlimError('unsupported', `${args.image}: ${result.failures.length} of ${result.failures.length + builds.length} platform(s) could not be built, nothing was written: ${list}; fix them, build one with --platform, or pass --skip-failed-platforms to write the others`)
           }
-        } finally {
-          await written.close()
+          process.stderr.write(`slim: warning: skipped ${result.failures.length} platform(s): ${escapeControls(list)}\n`)
         }
+        const images = builds.map((b) => ({ platform: b.platform, assembled: b.built.assembled, baseRef: b.built.baseReference }))
+        if (dest) await writeDestination(dest, work, images, work)
+        else {
+          const pushed = await pushImage(push!, work, images, { ...open.registry, log: this.debugLog, chunkBytes })
+          const chunked = pushed.chunked ? ` (${pushed.chunked} in chunks${pushed.recoveries ? `, ${pushed.recoveries} failed chunk(s) recovered` : ''})` : ''
+          if (!flags.quiet) process.stderr.write(`slim: pushed: ${pushed.uploaded} blob(s) uploaded${chunked}, ${pushed.mounted} mounted from the base's repository, ${pushed.existing} already there\n`)
+        }
+        for (const { analysis: a, built, platform } of builds) {
+          if (flags.sbom) {
+            const format = flags['sbom-format'] === 'spdx' ? 'spdx' : 'cyclonedx'
+            const file = builds.length > 1 ? sbomPathFor(flags.sbom, platform) : flags.sbom
+            await writeOutput(file, renderSbom(format, { analysis: a, built }), '--sbom')
+          }
+          const on = builds.length > 1 ? `${formatPlatform(platform)}: ` : ''
+          out(`${on}${a.advice.summary}`)
+          out(`${on}built ${built.assembled.manifestDigest} on ${built.plan.base.publicRef}: ${built.entries.length} entries (${humanBytes(built.fileBytes)} of files), ${humanBytes(built.compressedBytes)} compressed in all`)
+          out(`${on}kept package metadata of ${built.packages.length} package(s); ${built.unownedFiles} copied file(s) belong to no package`)
+        }
+        out(`written to ${flags.output}${builds.length > 1 ? ` as an OCI image index of ${builds.length} platforms` : ''}`)
+        process.stdout.write(`${builds.length > 1 ? assembleIndex(images).digest : builds[0].built.assembled.manifestDigest}\n`)
+        if (verifyOptions) await this.verifyWritten(flags.output, builds, open, verifyOptions)
+      } finally {
+        await result.close()
       }
-    } finally {
-      await a.image.close()
+    })
+  }
+
+  /** `--verify`: each platform this host can run, against the image as written (opened by its reference like any other). */
+  private async verifyWritten(output: string, builds: PlatformBuild[], open: OpenOptions, verifyOptions: VerifyOptions): Promise<void> {
+    const host = hostPlatform()
+    for (const { analysis: a, platform } of builds) {
+      const label = builds.length > 1 ? `verify: ${formatPlatform(platform)}: ` : 'verify: '
+      if (builds.length > 1 && !platformMatches(host, platform)) {
+        process.stderr.write(`slim: ${label}not verified: this host (${formatPlatform(host)}) cannot run it\n`)
+        continue
+      }
+      const written = await openImage(output, { ...open, platform: a.image.platform })
+      try {
+        const report = await verifySlim(a, written, verifyOptions)
+        process.stderr.write(verifyText(report).map((l) => `slim: ${label}${l}\n`).join(''))
+        if (!report.verified) {
+          process.stderr.write(`slim: ${label}the image was written, but it is not viable; rebuild with the --keep shown above\n`)
+          process.exitCode = NOT_VIABLE_EXIT
+        }
+      } finally {
+        await written.close()
+      }
     }
   }
+}
+
+/** app.cdx.json -> app.linux-arm64.cdx.json: one SBOM per platform of an index. */
+function sbomPathFor(file: string, platform: Platform): string {
+  const slash = file.lastIndexOf('/') + 1
+  const dot = file.indexOf('.', slash + 1)
+  const tag = formatPlatform(platform).replace(/\//g, '-')
+  return dot < 0 ? `${file}.${tag}` : `${file.slice(0, dot)}.${tag}${file.slice(dot)}`
+}
+
+function parseChunkSize(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = parseBytes(value)
+  if (!n || n < 1024) throw new SlimError('usage', `--chunk-size "${value}" is not a size of at least 1KiB; use e.g. 8MiB`)
+  return n
 }

@@ -214,6 +214,13 @@ export class RegistryClient {
     return out
   }
 
+  /** Waits the client's backoff before the `attempt`-th retry of something larger than one request (an upload). */
+  async pause(attempt: number, what: string): Promise<void> {
+    const wait = backoffMs(attempt, this.http.backoffMs)
+    this.http.log(`${what}: retrying in ${wait} ms`)
+    await this.http.sleep(wait)
+  }
+
   async close(): Promise<void> {
     await this.http.close()
   }
