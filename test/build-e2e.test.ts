@@ -129,7 +129,7 @@ describe('slim build', () => {
 })
 
 describe('slim build --output docker://', () => {
-  it.skipIf(!has('skopeo'))('pushes to a plain registry (the base layer mounted from the base repository, then found on a re-push) and to a token registry with credentials', async () => {
+  it.skipIf(!has('skopeo'))('pushes to a plain registry (the base layer mounted from the base repository, then found on a re-push) and to a token registry with credentials, in chunks', async () => {
     const dest = `${bases.reg.host}/slim/c-glibc:1`
     const r1 = await runCli(['build', fx.refs['c-glibc'], '--output', `docker://${dest}`, '--no-cache', ...bases.flags], { timeoutMs: 300_000 })
     expect(r1.code, r1.stderr).toBe(0)
@@ -145,13 +145,14 @@ describe('slim build --output docker://', () => {
     const denied = await runCli(['build', fx.refs['c-glibc'], '--output', `docker://${tdest}`, '--no-cache', '-q', ...bases.flags], { timeoutMs: 300_000 })
     expect(denied.code).not.toBe(0)
     expect(denied.stderr.trim().split('\n')).toHaveLength(1)
-    const ok = await runCli(['build', fx.refs['c-glibc'], '--output', `docker://${tdest}`, '--username', token.username!, '--password-stdin', '--no-cache', ...bases.flags], {
+    // Chunked: every blob above 64 KiB goes as PATCH chunks (the pull-back below checks every digest).
+    const ok = await runCli(['build', fx.refs['c-glibc'], '--output', `docker://${tdest}`, '--chunk-size', '64KiB', '--username', token.username!, '--password-stdin', '--no-cache', ...bases.flags], {
       input: token.password!,
       timeoutMs: 300_000,
     })
     expect(ok.code, ok.stderr).toBe(0)
     expect(ok.stderr).not.toContain(token.password!)
-    expect(ok.stderr).toMatch(/pushed: 3 blob\(s\) uploaded/)
+    expect(ok.stderr).toMatch(/pushed: 3 blob\(s\) uploaded \(2 in chunks\)/)
     const back = await runCli(['analyze', `docker://${tdest}`, '--json', '-q', '--no-cache', '--username', token.username!, '--password-stdin'], { input: token.password! })
     expect(back.code, back.stderr).toBe(0)
     expect((JSON.parse(back.stdout) as { image: { manifestDigest: string } }).image.manifestDigest).toBe(ok.stdout.trim())

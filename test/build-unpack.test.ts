@@ -92,7 +92,7 @@ describe('unpackImage', () => {
 
 describe('verify helpers', () => {
   it('recognises loader and runtime failures', async () => {
-    const { failuresIn, chooseProbe, normaliseOutput } = await import('../src/build/verify.js')
+    const { failuresIn, chooseProbe, exposedTcpPorts, normaliseOutput } = await import('../src/build/verify.js')
     expect(failuresIn('/usr/sbin/nginx: error while loading shared libraries: libpcre2-8.so.0: cannot open shared object file: No such file or directory').map((f) => f.what)).toEqual(['libpcre2-8.so.0'])
     expect(failuresIn('Error loading shared library libz.so.1: No such file or directory (needed by /app/x)').map((f) => f.what)).toEqual(['libz.so.1'])
     expect(failuresIn('bwrap: execvp /app/hello: No such file or directory').map((f) => f.what)).toEqual(['/app/hello'])
@@ -100,10 +100,19 @@ describe('verify helpers', () => {
     expect(failuresIn('panic: unknown time zone Europe/Paris').map((f) => f.what)).toEqual(['time zone Europe/Paris'])
     expect(failuresIn('nginx: [emerg] getpwnam("www-data") failed').map((f) => f.what)).toEqual(['user www-data'])
     expect(failuresIn('all good')).toEqual([])
-    expect(chooseProbe('/usr/sbin/nginx', true, { timeoutSeconds: 20 })).toMatchObject({ mode: 'args', args: ['-t'] })
-    expect(chooseProbe('/usr/bin/redis-server', false, { timeoutSeconds: 20 })).toMatchObject({ mode: 'server', seconds: 3 })
-    expect(chooseProbe('/app/hello', false, { timeoutSeconds: 20 })).toMatchObject({ mode: 'args', args: ['--version'] })
-    expect(chooseProbe('/usr/sbin/nginx', true, { probe: ['-v'], timeoutSeconds: 20 })).toMatchObject({ mode: 'args', args: ['-v'], why: '--probe' })
+    expect(chooseProbe('/usr/sbin/nginx', [80], { timeoutSeconds: 20 })).toMatchObject({ mode: 'args', args: ['-t'] })
+    // A server is ready when its port accepts: EXPOSE first, else the program's usual port; attempts are counted (10 s / 200 ms).
+    expect(chooseProbe('/usr/sbin/nginx', [80], { timeoutSeconds: 20, serve: true })).toMatchObject({ mode: 'server', ready: { ports: [80], attempts: 50, intervalMs: 200 } })
+    expect(chooseProbe('/usr/bin/redis-server', [], { timeoutSeconds: 20, readySeconds: 2 })).toMatchObject({ mode: 'server', ready: { ports: [6379], attempts: 10 } })
+    expect(chooseProbe('/usr/bin/redis-server', [7000], { timeoutSeconds: 20, ports: [7001] })).toMatchObject({ mode: 'server', ready: { ports: [7001] } })
+    // No port known, or no way to reach the sandbox's network: "still running", and the probe says why.
+    const blind = chooseProbe('/app/daemon', [], { timeoutSeconds: 20, serve: true })
+    expect(blind).toMatchObject({ mode: 'server', seconds: 3, noPortWhy: 'no port known (no EXPOSE; give --port N)' })
+    expect(blind.why).toMatch(/"started" only means still running after 3s/)
+    expect(chooseProbe('/usr/bin/redis-server', [6379], { timeoutSeconds: 20 }, 'nsenter (util-linux) is not installed')).toMatchObject({ mode: 'server', seconds: 3, noPortWhy: 'nsenter (util-linux) is not installed' })
+    expect(chooseProbe('/app/hello', [], { timeoutSeconds: 20 })).toMatchObject({ mode: 'args', args: ['--version'] })
+    expect(chooseProbe('/usr/sbin/nginx', [80], { probe: ['-v'], timeoutSeconds: 20 })).toMatchObject({ mode: 'args', args: ['-v'], why: '--probe' })
+    expect(exposedTcpPorts({ '80/tcp': {}, '53/udp': {}, '8080': {}, '99999/tcp': {} })).toEqual([80, 8080])
     expect(normaliseOutput('2026/12/04 20:37:19 [emerg] 2#2: x\n')).toBe(normaliseOutput('2025/01/01 01:02:03 [emerg] 17#17: x'))
   })
 })

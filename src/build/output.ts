@@ -58,8 +58,8 @@ async function putBlob(blobs: string, layout: string, digest: string, bytes?: Bu
   else await copyFile(blobPath(blobs, digest), to)
 }
 
-/** Writes (or adds to) an OCI layout at `dir`; one platform is tagged as is, several go through an index. */
-async function writeLayout(dir: string, blobs: string, images: BuiltPlatform[], tag: string | undefined): Promise<Descriptor> {
+/** Writes (or adds to) an OCI layout at `dir`; one platform is tagged as is (unless `asIndex`), several go through an index. */
+async function writeLayout(dir: string, blobs: string, images: BuiltPlatform[], tag: string | undefined, asIndex: boolean): Promise<Descriptor> {
   await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true })
   await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}')
   const manifests: Descriptor[] = []
@@ -70,7 +70,7 @@ async function writeLayout(dir: string, blobs: string, images: BuiltPlatform[], 
     manifests.push({ mediaType: MediaType.ociManifest, digest: a.manifestDigest, size: a.manifest.length, platform })
   }
   let top = manifests[0]
-  if (images.length > 1) {
+  if (asIndex || images.length > 1) {
     const index = assembleIndex(images)
     top = { mediaType: MediaType.ociIndex, digest: index.digest, size: index.bytes.length }
     await putBlob(blobs, dir, top.digest, index.bytes)
@@ -102,16 +102,16 @@ function familiarTag(tag: string): string {
 }
 
 /** Writes the images to `dest`, using `work` (a private temp dir) for archives' staging. */
-export async function writeDestination(dest: Destination, blobs: string, images: BuiltPlatform[], work: string): Promise<void> {
+export async function writeDestination(dest: Destination, blobs: string, images: BuiltPlatform[], work: string, asIndex = false): Promise<void> {
   try {
     if (dest.transport === 'oci') {
-      await writeLayout(dest.path, blobs, images, dest.tag)
+      await writeLayout(dest.path, blobs, images, dest.tag, asIndex)
       return
     }
     const stage = join(work, 'stage')
     await rm(stage, { recursive: true, force: true })
     if (dest.transport === 'oci-archive') {
-      await writeLayout(stage, blobs, images, dest.tag)
+      await writeLayout(stage, blobs, images, dest.tag, asIndex)
     } else {
       if (images.length !== 1) throw new SlimError('usage', `--output ${dest.transport}:${dest.path}: a docker archive holds one platform; use oci: or oci-archive: with --all-platforms`)
       await writeDockerArchive(stage, blobs, images[0], dest.tag)

@@ -27,6 +27,8 @@ export interface PlatformFailure {
 export interface PlatformsResult {
   builds: PlatformBuild[]
   failures: PlatformFailure[]
+  /** The source is an image index (so the output is one too, with --all-platforms). */
+  index: boolean
   /** Closes every analysed image (call once the outputs are written). */
   close(): Promise<void>
 }
@@ -38,7 +40,8 @@ export async function buildPlatforms(ref: string, options: AnalyzeOptions, blobs
   const close = async (): Promise<void> => {
     await Promise.all(builds.map((b) => b.analysis.image.close().catch(() => {})))
   }
-  const wanted: (Platform | undefined)[] = all ? (await listImagePlatforms(ref, options.open)).platforms : [options.open.platform]
+  const listed = all ? await listImagePlatforms(ref, options.open) : undefined
+  const wanted: (Platform | undefined)[] = listed ? listed.platforms : [options.open.platform]
   try {
     for (const platform of wanted) {
       const open = { ...options.open, platform }
@@ -58,5 +61,5 @@ export async function buildPlatforms(ref: string, options: AnalyzeOptions, blobs
     await close()
     throw e
   }
-  return { builds, failures, close }
+  return { builds, failures, index: listed?.index ?? false, close }
 }

@@ -36,6 +36,8 @@ export interface PushOptions extends RegistryOptions {
   log?: (m: string) => void
   /** Blobs larger than this are uploaded in chunks of this size (default DEFAULT_CHUNK_BYTES). */
   chunkBytes?: number
+  /** Push an index even for one platform (--all-platforms of a multi-platform source). */
+  asIndex?: boolean
 }
 
 /** A blob of the build directory (read a chunk at a time) or already in memory (config). */
@@ -113,7 +115,7 @@ export async function pushImage(dest: string, blobs: string, images: PushImage[]
       await discard(res)
       if (said && said !== digest) throw new SlimError('integrity', `${what}: the registry stored the ${mediaType === MediaType.ociIndex ? 'index' : 'manifest'} as ${said}, not ${digest}`)
     }
-    if (images.length === 1) {
+    if (images.length === 1 && !opts.asIndex) {
       const a = images[0].assembled
       await putManifest(ref.tag, a.manifest, MediaType.ociManifest, a.manifestDigest)
     } else {

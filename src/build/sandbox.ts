@@ -6,10 +6,11 @@
  * namespaces) + chroot. A timeout kills the whole sandbox (bwrap --die-with-parent follows its
  * parent; the process group is killed).
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SlimError } from '../core/errors.js'
+import { startProber, type ReadyCheck, type Readiness } from './readiness.js'
 import { RootWriter } from './unpack.js'
 
 export interface SandboxRun {
@@ -21,6 +22,8 @@ export interface SandboxRun {
   env: string[]
   network: boolean
   timeoutMs: number
+  /** A server: connect to these ports inside the sandbox's network until one accepts (bwrap only), then stop it. */
+  ready?: ReadyCheck
 }
 
 export interface SandboxResult {
@@ -31,6 +34,8 @@ export interface SandboxResult {
   /** True when the timeout ended it (a server still running). */
   timedOut: boolean
   tool: 'bwrap' | 'unshare+chroot'
+  /** With `ready`: whether a port accepted a connection, on which attempt (the sandbox was stopped then). */
+  readiness?: Readiness
 }
 
 const MAX_OUTPUT = 256 * 1024
@@ -114,6 +119,8 @@ function commandLine(run: SandboxRun, tool: 'bwrap' | 'unshare+chroot'): { argv:
     args.push('--die-with-parent', '--new-session')
     args.push('--bind', run.root, '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp')
     args.push('--chdir', run.workdir || '/', '--clearenv')
+    // The sandboxed process's pid (in the host's pid namespace) goes to fd 3: the port prober joins its network.
+    if (run.ready) args.push('--info-fd', '3')
     for (const [k, v] of envPairs) args.push('--setenv', k, v)
     return { argv: ['bwrap', ...args, '--', ...run.argv], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }
   }
@@ -136,29 +143,51 @@ export async function runSandboxed(run: SandboxRun): Promise<SandboxResult> {
     if (probe.status !== 0) throw new SlimError('unsupported', `bwrap cannot create a sandbox here (${String(probe.stderr).trim() || 'no namespaces'}): enable unprivileged user namespaces or run slim verify as root`)
   }
   return await new Promise<SandboxResult>((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env })
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', ...(run.ready ? (['pipe'] as const) : [])], detached: true, env })
     let output = ''
     const take = (b: Buffer): void => {
       if (output.length < MAX_OUTPUT) output += b.toString('utf8').slice(0, MAX_OUTPUT - output.length)
     }
-    child.stdout.on('data', take)
-    child.stderr.on('data', take)
+    child.stdout!.on('data', take)
+    child.stderr!.on('data', take)
     let timedOut = false
-    const timer = setTimeout(() => {
-      timedOut = true
+    const stop = (): void => {
       try {
         process.kill(-child.pid!, 'SIGKILL')
       } catch {
         child.kill('SIGKILL')
       }
+    }
+    const timer = setTimeout(() => {
+      timedOut = true
+      stop()
     }, run.timeoutMs)
+    let readiness: Readiness | undefined
+    let prober: ChildProcess | undefined
+    if (run.ready) {
+      let info = ''
+      const fd3 = child.stdio[3] as NodeJS.ReadableStream | null
+      fd3?.on('data', (b: Buffer) => {
+        info += b.toString('utf8')
+        const pid = /"child-pid":\s*(\d+)/.exec(info)?.[1]
+        if (pid && !prober) {
+          prober = startProber(Number(pid), run.ready!, run.network, (r) => {
+            readiness = r
+            // Ready, or given up: either way the server has been watched long enough.
+            stop()
+          })
+        }
+      })
+    }
     child.on('error', (e) => {
       clearTimeout(timer)
+      prober?.kill('SIGKILL')
       reject(new SlimError('unsupported', `starting ${argv[0]} failed: ${e.message}`))
     })
     child.on('close', (code, signal) => {
       clearTimeout(timer)
-      resolve({ code, signal, output, timedOut, tool })
+      prober?.kill('SIGKILL')
+      resolve({ code, signal, output, timedOut, tool, ...(readiness ? { readiness } : {}) })
     })
   })
 }

@@ -12,7 +12,8 @@ import { SlimError } from '../core/errors.js'
 import { DEFAULT_MAX_TEMP_BYTES, trackTemp } from '../core/temp.js'
 import type { Image } from '../image/types.js'
 import type { Analysis } from '../pipeline/analyze.js'
-import { runSandboxed, type SandboxResult } from './sandbox.js'
+import { readinessUnavailable, type ReadyCheck } from './readiness.js'
+import { runSandboxed, sandboxTool, type SandboxResult } from './sandbox.js'
 import { RootWriter, unpackImage } from './unpack.js'
 
 /** Exit code of `slim verify` when the slim image is not viable. */
@@ -26,12 +27,26 @@ export interface VerifyOptions {
   timeoutSeconds: number
   network: boolean
   maxBytes?: number
+  /** Start the program as a server even where a configuration check exists (--serve). */
+  serve?: boolean
+  /** TCP ports that mean "ready" (--port); default: the original's EXPOSE, else the server's usual port. */
+  ports?: number[]
+  /** Seconds a server may take to accept a connection (counted as attempts READY_INTERVAL_MS apart). */
+  readySeconds?: number
 }
+
+/** Time between two rounds of connection attempts to a starting server. */
+export const READY_INTERVAL_MS = 200
+export const DEFAULT_READY_SECONDS = 10
 
 export type Probe =
   | { mode: 'args'; args: string[]; why: string }
-  /** Run ENTRYPOINT+CMD; started = still running when the window ends, with no failure seen. */
-  | { mode: 'server'; seconds: number; why: string }
+  /**
+   * Run ENTRYPOINT+CMD. With `ready`: started = a port accepted a TCP connection inside the
+   * sandbox within the counted attempts. Without (no port known, or no way to join the sandbox's
+   * network): started = still running when the window ends, with no failure seen.
+   */
+  | { mode: 'server'; seconds: number; why: string; ready?: ReadyCheck; noPortWhy?: string }
 
 export interface Missing {
   /** What the failure message names (a soname, a path, "CA certificates"...). */
@@ -62,17 +77,59 @@ const KNOWN_PROBES: Record<string, string[]> = {
   haproxy: ['-c', '-f', '/etc/haproxy/haproxy.cfg'],
   lighttpd: ['-tt', '-f', '/etc/lighttpd/lighttpd.conf'],
 }
-const SERVERS = new Set(['redis-server', 'postgres', 'mysqld', 'mariadbd', 'httpd', 'apache2', 'memcached', 'mongod', 'caddy', 'traefik', 'valkey-server', 'envoy'])
+/** Known servers and the TCP port they listen on when nothing else is configured. */
+const SERVERS: Record<string, number> = {
+  'redis-server': 6379,
+  'valkey-server': 6379,
+  postgres: 5432,
+  mysqld: 3306,
+  mariadbd: 3306,
+  httpd: 80,
+  apache2: 80,
+  memcached: 11211,
+  mongod: 27017,
+  caddy: 80,
+  traefik: 80,
+  envoy: 10000,
+}
 
-/** The probe for a program: --probe, a known config check, a start window for servers, else --version. */
-export function chooseProbe(programPath: string | undefined, exposesPorts: boolean, opts: Pick<VerifyOptions, 'probe' | 'timeoutSeconds'>): Probe {
+/** TCP port numbers of an image's ExposedPorts ("80/tcp", "53/udp" left out). */
+export function exposedTcpPorts(exposed: Record<string, unknown> | undefined): number[] {
+  const out: number[] = []
+  for (const key of Object.keys(exposed ?? {})) {
+    const m = /^(\d{1,5})(?:\/tcp)?$/i.exec(key)
+    if (m && Number(m[1]) > 0 && Number(m[1]) < 65536) out.push(Number(m[1]))
+  }
+  return [...new Set(out)].sort((a, b) => a - b)
+}
+
+/**
+ * The probe for a program: --probe, a known config check (unless --serve), a start for servers
+ * (ready when a port accepts a connection), else --version. `readyUnavailable` says why ports
+ * cannot be probed on this machine (then a server only has to be still running).
+ */
+export function chooseProbe(
+  programPath: string | undefined,
+  exposedPorts: number[],
+  opts: Pick<VerifyOptions, 'probe' | 'timeoutSeconds' | 'serve' | 'ports' | 'readySeconds'>,
+  readyUnavailable?: string,
+): Probe {
   if (opts.probe) return { mode: 'args', args: opts.probe, why: '--probe' }
   const name = basename(programPath ?? '')
-  if (KNOWN_PROBES[name]) return { mode: 'args', args: KNOWN_PROBES[name], why: `${name}'s configuration check` }
-  if (SERVERS.has(name) || exposesPorts) {
-    return { mode: 'server', seconds: Math.min(3, opts.timeoutSeconds), why: `${name || 'the server'} started with its ENTRYPOINT/CMD; "started" = still running after the window with no loader or runtime error` }
+  if (KNOWN_PROBES[name] && !opts.serve) return { mode: 'args', args: KNOWN_PROBES[name], why: `${name}'s configuration check` }
+  const isServer = opts.serve || name in SERVERS || exposedPorts.length > 0 || (opts.ports?.length ?? 0) > 0
+  if (!isServer) return { mode: 'args', args: ['--version'], why: 'a --version run (no known probe for this program; use --probe ARGS for a better one)' }
+  const who = name || 'the server'
+  const ports = opts.ports?.length ? opts.ports : exposedPorts.length ? exposedPorts : SERVERS[name] ? [SERVERS[name]] : []
+  const source = opts.ports?.length ? '--port' : exposedPorts.length ? 'EXPOSE' : `${name}'s usual port`
+  const noPortWhy = ports.length === 0 ? 'no port known (no EXPOSE; give --port N)' : readyUnavailable
+  if (noPortWhy) {
+    const seconds = Math.min(3, opts.timeoutSeconds)
+    return { mode: 'server', seconds, noPortWhy, why: `${who} started with its ENTRYPOINT/CMD; ${noPortWhy}, so "started" only means still running after ${seconds}s with no loader or runtime error` }
   }
-  return { mode: 'args', args: ['--version'], why: 'a --version run (no known probe for this program; use --probe ARGS for a better one)' }
+  const readySeconds = Math.min(opts.readySeconds ?? DEFAULT_READY_SECONDS, opts.timeoutSeconds)
+  const ready = { ports, attempts: Math.max(1, Math.ceil((readySeconds * 1000) / READY_INTERVAL_MS)), intervalMs: READY_INTERVAL_MS }
+  return { mode: 'server', seconds: opts.timeoutSeconds, ready, why: `${who} started with its ENTRYPOINT/CMD; ready = a TCP connection to ${ports.map((p) => `${p}`).join(' or ')} (${source}) accepted inside the sandbox within ${ready.attempts} attempts ${READY_INTERVAL_MS} ms apart` }
 }
 
 const FAILURES: { re: RegExp; what: (m: RegExpMatchArray) => string }[] = [
@@ -155,7 +212,8 @@ async function runProbe(label: 'original' | 'slim', image: Image, root: string, 
   const timeoutMs = (probe.mode === 'server' ? probe.seconds : opts.timeoutSeconds) * 1000
   // A runtime creates a missing WorkingDir; so does verify (inside the root, links resolved there).
   if (c.WorkingDir) new RootWriter(root).resolveDir(c.WorkingDir.split('/').filter(Boolean))
-  const r = await runSandboxed({ root, argv, user: c.User, workdir: c.WorkingDir, env: c.Env ?? [], network: opts.network, timeoutMs })
+  const ready = probe.mode === 'server' ? probe.ready : undefined
+  const r = await runSandboxed({ root, argv, user: c.User, workdir: c.WorkingDir, env: c.Env ?? [], network: opts.network, timeoutMs, ready })
   // The sandbox itself failing is an error, not a verdict; only the slim image's exec of a
   // missing file (the program or its interpreter) is a finding.
   const tool = /^(?:\S*\/)?(bwrap|unshare|chroot): (.*)$/m.exec(r.output)
@@ -163,7 +221,8 @@ async function runProbe(label: 'original' | 'slim', image: Image, root: string, 
   if (tool && (label === 'original' || !missingExec)) {
     throw new SlimError('unsupported', `the sandbox (${r.tool}) could not run ${image.reference}'s program: ${tool[0]}`)
   }
-  return { ...r, argv, started: probe.mode === 'server' ? r.timedOut : undefined }
+  const started = probe.mode !== 'server' ? undefined : probe.ready ? r.readiness?.ready === true : r.timedOut
+  return { ...r, argv, started }
 }
 
 /** Unpacks `image` into a fresh registered temp directory; returns it and the unpack notes. */
@@ -184,8 +243,9 @@ async function unpackTemp(image: Image, label: string, maxBytes: number): Promis
 export async function verifySlim(analysis: Analysis, slim: Image, opts: VerifyOptions): Promise<VerifyReport> {
   const programPath = analysis.inspection.program.path
   if (!programPath && !opts.probe) throw new SlimError('unsupported', `${analysis.image.reference}: slim found no program to verify (${analysis.advice.summary})`)
-  const exposes = Object.keys(analysis.image.config.config?.ExposedPorts ?? {}).length > 0
-  const probe = chooseProbe(programPath, exposes, opts)
+  const exposed = exposedTcpPorts(analysis.image.config.config?.ExposedPorts)
+  const unavailable = sandboxTool() === 'bwrap' ? readinessUnavailable() : 'the unshare+chroot sandbox has no loopback network to connect to'
+  const probe = chooseProbe(programPath, exposed, opts, unavailable)
   const max = opts.maxBytes ?? DEFAULT_MAX_TEMP_BYTES
   const orig = await unpackTemp(analysis.image, 'original', max)
   try {
@@ -213,8 +273,13 @@ function interpreterInstead(analysis: Analysis, slimRoot: string, f: { what: str
   return present ? { what: interp, message: `${f.message} (the program is there: its interpreter ${interp} is not)` } : f
 }
 
-function outcome(r: VerifyRun): string {
-  if (r.started !== undefined) return r.started ? 'still running at the end of the window (started)' : `exited ${r.code ?? r.signal} before the window ended`
+export function outcome(r: VerifyRun): string {
+  if (r.readiness) {
+    if (r.readiness.ready) return `ready (port ${r.readiness.port} accepted a connection on attempt ${r.readiness.attempts})`
+    if (r.readiness.attempts > 0) return `not ready (${r.readiness.reason} after ${r.readiness.attempts} attempts; still running)`
+    return `not ready (${r.readiness.reason})`
+  }
+  if (r.started !== undefined) return r.started ? 'still running at the end of the window (started)' : `exited ${r.code ?? r.signal}${r.timedOut ? '' : ' before it was ready'}`
   return r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`
 }
 
@@ -232,8 +297,12 @@ function judge(analysis: Analysis, roots: { original: string; slim: string }, pr
   if (expect !== undefined && probe.mode === 'args' && original.code !== expect) {
     throw new SlimError('unsupported', `the original image itself does not pass the probe (${outcome(original)}, expected ${expect}): ${firstLine(original.output)}`)
   }
-  // A "server" that exits by itself is compared like a probe: by its exit code.
-  const sameEnd = original.code === slim.code && original.timedOut === slim.timedOut
+  // A server that never became ready while still running: the original itself fails the probe.
+  if (original.readiness && !original.readiness.ready) {
+    throw new SlimError('unsupported', `the original image itself is ${outcome(original)}${original.output ? `: ${firstLine(lastFailure(original.output))}` : ''}; give the port it listens on with --port, more time with --ready-timeout, or another probe with --probe ARGS`)
+  }
+  // A server that became ready is judged by readiness; one that exits by itself, like a probe, by its exit code.
+  const sameEnd = original.readiness?.ready ? slim.readiness?.ready === true : original.code === slim.code && original.timedOut === slim.timedOut
   if (!sameEnd) findings.push(`not viable: the slim image ${outcome(slim)}, the original ${outcome(original)}${slim.output ? `: ${firstLine(lastFailure(slim.output))}` : ''}`)
   if (expect !== undefined && probe.mode === 'args' && slim.code !== expect) findings.push(`not viable: the slim image gave exit ${slim.code}, --expect-exit ${expect}`)
   const verified = findings.length === 0

@@ -71,26 +71,27 @@ export default class Build extends SlimCommand {
           process.stderr.write(`slim: warning: skipped ${result.failures.length} platform(s): ${escapeControls(list)}\n`)
         }
         const images = builds.map((b) => ({ platform: b.platform, assembled: b.built.assembled, baseRef: b.built.baseReference }))
-        if (dest) await writeDestination(dest, work, images, work)
+        const asIndex = all && result.index
+        if (dest) await writeDestination(dest, work, images, work, asIndex)
         else {
-          const pushed = await pushImage(push!, work, images, { ...open.registry, log: this.debugLog, chunkBytes })
+          const pushed = await pushImage(push!, work, images, { ...open.registry, log: this.debugLog, chunkBytes, asIndex })
           const chunked = pushed.chunked ? ` (${pushed.chunked} in chunks${pushed.recoveries ? `, ${pushed.recoveries} failed chunk(s) recovered` : ''})` : ''
           if (!flags.quiet) process.stderr.write(`slim: pushed: ${pushed.uploaded} blob(s) uploaded${chunked}, ${pushed.mounted} mounted from the base's repository, ${pushed.existing} already there\n`)
         }
         for (const { analysis: a, built, platform } of builds) {
           if (flags.sbom) {
             const format = flags['sbom-format'] === 'spdx' ? 'spdx' : 'cyclonedx'
-            const file = builds.length > 1 ? sbomPathFor(flags.sbom, platform) : flags.sbom
+            const file = all ? sbomPathFor(flags.sbom, platform) : flags.sbom
             await writeOutput(file, renderSbom(format, { analysis: a, built }), '--sbom')
           }
-          const on = builds.length > 1 ? `${formatPlatform(platform)}: ` : ''
+          const on = all ? `${formatPlatform(platform)}: ` : ''
           out(`${on}${a.advice.summary}`)
           out(`${on}built ${built.assembled.manifestDigest} on ${built.plan.base.publicRef}: ${built.entries.length} entries (${humanBytes(built.fileBytes)} of files), ${humanBytes(built.compressedBytes)} compressed in all`)
           out(`${on}kept package metadata of ${built.packages.length} package(s); ${built.unownedFiles} copied file(s) belong to no package`)
         }
-        out(`written to ${flags.output}${builds.length > 1 ? ` as an OCI image index of ${builds.length} platforms` : ''}`)
-        process.stdout.write(`${builds.length > 1 ? assembleIndex(images).digest : builds[0].built.assembled.manifestDigest}\n`)
-        if (verifyOptions) await this.verifyWritten(flags.output, builds, open, verifyOptions)
+        out(`written to ${flags.output}${asIndex ? ` as an OCI image index of ${builds.length} platform(s)` : ''}`)
+        process.stdout.write(`${asIndex ? assembleIndex(images).digest : builds[0].built.assembled.manifestDigest}\n`)
+        if (verifyOptions) await this.verifyWritten(flags.output, builds, open, verifyOptions, all)
       } finally {
         await result.close()
       }
@@ -98,11 +99,11 @@ export default class Build extends SlimCommand {
   }
 
   /** `--verify`: each platform this host can run, against the image as written (opened by its reference like any other). */
-  private async verifyWritten(output: string, builds: PlatformBuild[], open: OpenOptions, verifyOptions: VerifyOptions): Promise<void> {
+  private async verifyWritten(output: string, builds: PlatformBuild[], open: OpenOptions, verifyOptions: VerifyOptions, all: boolean): Promise<void> {
     const host = hostPlatform()
     for (const { analysis: a, platform } of builds) {
-      const label = builds.length > 1 ? `verify: ${formatPlatform(platform)}: ` : 'verify: '
-      if (builds.length > 1 && !platformMatches(host, platform)) {
+      const label = all ? `verify: ${formatPlatform(platform)}: ` : 'verify: '
+      if (all && !platformMatches(host, platform)) {
         process.stderr.write(`slim: ${label}not verified: this host (${formatPlatform(host)}) cannot run it\n`)
         continue
       }
