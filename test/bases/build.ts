@@ -261,7 +261,7 @@ async function buildAll(dir: string, debDir: string): Promise<Stamp> {
 }
 
 /** Unpacks a package and records it the way distroless does (status.d, no dpkg database). */
-async function installPackage(root: string, deb: DebFile): Promise<void> {
+export async function installPackage(root: string, deb: DebFile): Promise<void> {
   const statusd = join(root, 'var/lib/dpkg/status.d')
   mkdirSync(statusd, { recursive: true })
   if (deb.name !== 'ca-certificates') await extractDeb(deb.path, root)
@@ -374,7 +374,7 @@ function treeBytes(root: string): number {
 }
 
 /** One layer from the rootfs, the base config, and the :nonroot twin that differs only in USER/WORKDIR. */
-async function packImage(dir: string, layout: string, name: string, root: string): Promise<BuiltSize> {
+export async function packImage(dir: string, layout: string, name: string, root: string): Promise<BuiltSize> {
   const tag = layoutTag(name)
   const tarFile = join(dir, `${tag}.tar`)
   await run('tar', ['--numeric-owner', '--xattrs', '--sort=name', '-C', root, '-cf', tarFile, '.'])

@@ -1,5 +1,6 @@
 /**
- * A real registry serving the distroless-equivalent test bases (test/bases) under the names the
+ * A real registry serving the distroless-equivalent test bases (test/bases, and the python3 one of
+ * test/bases/python.ts) under the names the
  * catalogue uses once gcr.io and docker.io are mirrored to it, plus a slim config file pinning
  * their digests and excluding the bases it does not serve (as test/advise-e2e.test.ts sets up).
  */
@@ -9,17 +10,20 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { builtinBases } from '../../src/advise/catalogue/load.js'
 import { ensureBases, layoutTag } from '../bases/build.js'
+import { PYTHON_BASE, ensurePythonBase } from '../bases/python.js'
 import { pushLayout, startRegistry, type RunningRegistry } from '../infra/registry.js'
 
 const exec = promisify(execFile)
 
 /** The test bases a registry serves, by catalogue name: the layout tags and the repository. */
-export const SERVED_BASES: Record<string, { layoutTags: Record<string, string>; repo: string }> = {
+export const SERVED_BASES: Record<string, { layoutTags: Record<string, string>; repo: string; python?: true }> = {
   'distroless/static-debian12': { layoutTags: { latest: 'static-debian12', nonroot: 'static-debian12-nonroot' }, repo: 'distroless/static-debian12' },
   'distroless/base-nossl-debian12': { layoutTags: { latest: 'base-nossl-debian12', nonroot: 'base-nossl-debian12-nonroot' }, repo: 'distroless/base-nossl-debian12' },
   'distroless/base-debian12': { layoutTags: { latest: 'base-debian12', nonroot: 'base-debian12-nonroot' }, repo: 'distroless/base-debian12' },
   'distroless/cc-debian12': { layoutTags: { latest: 'cc-debian12', nonroot: 'cc-debian12-nonroot' }, repo: 'distroless/cc-debian12' },
   'alpine:3.10': { layoutTags: { '3.10': layoutTag('alpine:3.10') }, repo: 'library/alpine' },
+  // Built in its own layout (test/bases/python.ts).
+  'distroless/python3-debian12': { layoutTags: { latest: layoutTag(PYTHON_BASE), nonroot: `${layoutTag(PYTHON_BASE)}-nonroot` }, repo: 'distroless/python3-debian12', python: true },
 }
 
 export interface BaseRegistry {
@@ -41,15 +45,17 @@ export interface ServedBase {
  */
 export async function pushServedBases(reg: RunningRegistry, names: string[] = Object.keys(SERVED_BASES)): Promise<ServedBase[]> {
   const tb = await ensureBases()
+  const py = names.some((n) => SERVED_BASES[n]?.python) ? await ensurePythonBase() : undefined
   const out: ServedBase[] = []
   for (const name of names) {
     const served = SERVED_BASES[name]!
+    const layout = served.python ? py!.layout : tb.layout
     const base = builtinBases().find((b) => b.name === name)!
     const tags = []
     for (const t of base.tags) {
       const layoutRef = served.layoutTags[t.tag]
       if (!layoutRef) continue
-      await pushLayout(tb.layout, layoutRef, `${served.repo}:${t.tag}`, reg, { all: false })
+      await pushLayout(layout, layoutRef, `${served.repo}:${t.tag}`, reg, { all: false })
       tags.push({ ...t, digests: { amd64: await digestOf(`${reg.host}/${served.repo}:${t.tag}`) } })
     }
     out.push({ name, tags })

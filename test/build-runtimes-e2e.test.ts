@@ -1,0 +1,54 @@
+/**
+ * `slim build --verify` for the two fixtures the served test bases could not build before: the
+ * Debian Python app on the python3-debian12 test base (test/bases/python.ts), and the dynamic musl
+ * program on the corpus's alpine 3.10 (named with --base: the advice rejects it on its own as end of
+ * life, and the corpus holds no supported alpine). The Python case shows the verify-and-rebuild
+ * loop: the base has /usr/bin/python3.11 but not the /usr/bin/python3 the app's command names, so
+ * verify says "not viable" with the --keep that fixes it, and the rebuild with it verifies.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startBaseRegistry, type BaseRegistry } from './helpers/base-registry.js'
+import { runCli } from './helpers/cli.js'
+import { ensureFixtures, type Fixtures } from './fixtures/index.js'
+
+const usable = existsSync('/usr/bin/bwrap') && existsSync('/usr/bin/skopeo')
+
+let work: string
+let fx: Fixtures
+let bases: BaseRegistry
+
+beforeAll(async () => {
+  if (!usable) return
+  work = mkdtempSync(join(tmpdir(), 'slim-build-runtimes-'))
+  ;[fx, bases] = await Promise.all([ensureFixtures(['debian-python', 'c-musl-dynamic']), startBaseRegistry(mkdtempSync(join(tmpdir(), 'slim-build-runtimes-cfg-')))])
+}, 900_000)
+
+afterAll(async () => {
+  await bases?.reg.stop()
+  if (work) rmSync(work, { recursive: true, force: true })
+})
+
+const build = (name: string, extra: string[]) => runCli(['build', fx.refs[name], '--output', `oci:${join(work, name)}:slim`, '--no-cache', '-q', '--verify', ...extra, ...bases.flags], { timeoutMs: 600_000 })
+
+describe.skipIf(!usable)('slim build --verify on runtime bases', () => {
+  it('debian-python on python3-debian12: verify names the missing /usr/bin/python3 (exit 4); rebuilt with that --keep, it verifies', async () => {
+    const first = await build('debian-python', [])
+    expect(first.code, first.stderr).toBe(4)
+    expect(first.stderr).toMatch(/^slim: verify: probe: \/usr\/bin\/python3 --version/m)
+    expect(first.stderr).toMatch(/^slim: verify: not viable: missing \/usr\/bin\/python3 \(\/usr\/bin\/python3 in the original; add --keep \/usr\/bin\/python3\)/m)
+    const again = await build('debian-python', ['--keep', '/usr/bin/python3'])
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stderr).toMatch(/^slim: verify: slim: exit 0 — Python 3\.11\./m)
+    expect(again.stderr).toMatch(/^slim: verify: verified/m)
+  }, 900_000)
+
+  it('c-musl-dynamic on alpine:3.10 (named): built and verified', async () => {
+    const r = await build('c-musl-dynamic', ['--base', 'alpine:3.10'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toMatch(/^slim: verify: slim: exited 0 before it was ready — hello from c-musl-dynamic/m)
+    expect(r.stderr).toMatch(/^slim: verify: verified/m)
+  }, 600_000)
+})
