@@ -122,3 +122,17 @@ describe.skipIf(!skopeo)('chunked blob upload to a real registry', () => {
     proxy.clearFaults()
   }, 60_000)
 })
+
+describe('upload and readiness parsing', () => {
+  it('reads the Range a registry reports, and the port prober\'s verdict', async () => {
+    const { rangeEnd } = await import('../src/image/registry/upload.js')
+    const { parseProberOutput } = await import('../src/build/readiness.js')
+    expect(rangeEnd('0-262143')).toBe(262143)
+    expect(rangeEnd('bytes=0-99')).toBe(99)
+    expect(rangeEnd('5-9')).toBeUndefined()
+    expect(rangeEnd(undefined)).toBeUndefined()
+    expect(parseProberOutput('ready 6379 3\n')).toEqual({ ready: true, port: 6379, attempts: 3 })
+    expect(parseProberOutput('not-ready 50\n')).toEqual({ ready: false, attempts: 50, reason: 'nothing accepted a connection' })
+    expect(parseProberOutput('')).toBeUndefined()
+  })
+})

@@ -58,11 +58,10 @@ export default class Build extends SlimCommand {
     const options = analyzeOptionsFromFlags(open, flags, { progress: progressWanted(flags) })
     const verifyOptions = flags.verify ? verifyOptionsFromFlags(flags, options.maxExpandedBytes) : undefined
     const out = flags.quiet ? () => {} : (l: string) => process.stderr.write(`slim: ${escapeControls(l)}\n`)
-    let builds: PlatformBuild[] = []
     await withTempDir('build', async (work) => {
       const result = await buildPlatforms(args.image, options, work, all)
       try {
-        builds = result.builds
+        const builds = result.builds
         if (result.failures.length > 0) {
           const list = result.failures.map((f) => `${formatPlatform(f.platform)} (${f.reason})`).join('; ')
           if (!flags['skip-failed-platforms'] || builds.length === 0) {
