@@ -54,8 +54,8 @@ function verifiedCell(stderr: string): string {
   const ready = /slim: verify: slim: (ready \(port \d+)/.exec(stderr)?.[1]
   const what = probe ? `\`${probe[1].split('/').at(-1)}${probe[2]}\`${ready ? `, ${ready})` : ''}` : ''
   if (/slim: verify: verified/.test(stderr)) return `yes (${what})`
-  const finding = /slim: verify: (not viable: [^\n]*)/.exec(stderr)?.[1]
-  if (finding) return `no (${what}): ${cell(finding).slice(0, 140)}`
+  const finding = /slim: verify: (not viable: missing [^\n]*)/.exec(stderr)?.[1] ?? /slim: verify: (slim: [^\n]*)/.exec(stderr)?.[1]
+  if (finding) return `no (${what}): ${cell(finding).slice(0, 160)}`
   const error = /slim: error: ([^\n]*)/.exec(stderr)?.[1]
   return error ? `error: ${cell(error).slice(0, 140)}` : '?'
 }

@@ -111,7 +111,8 @@ export default class Build extends SlimCommand {
         const report = await verifySlim(a, written, verifyOptions)
         process.stderr.write(verifyText(report).map((l) => `slim: ${label}${l}\n`).join(''))
         if (!report.verified) {
-          process.stderr.write(`slim: ${label}the image was written, but it is not viable; rebuild with the --keep shown above\n`)
+          const fix = report.missing.some((m) => m.path) ? 'rebuild with the --keep shown above' : 'the lines above say what failed (no file to --keep was found for it)'
+          process.stderr.write(`slim: ${label}the image was written, but it is not viable; ${fix}\n`)
           process.exitCode = NOT_VIABLE_EXIT
         }
       } finally {
