@@ -172,6 +172,9 @@ export async function runSandboxed(run: SandboxRun): Promise<SandboxResult> {
         const pid = /"child-pid":\s*(\d+)/.exec(info)?.[1]
         if (pid && !prober) {
           prober = startProber(Number(pid), run.ready!, run.network, (r) => {
+            // A prober that could not even join the namespace because the program already exited
+            // says nothing: the exit (close, below) is the result.
+            if (!r.ready && r.attempts === 0 && !existsSync(`/proc/${pid}/ns/net`)) return
             readiness = r
             // Ready, or given up: either way the server has been watched long enough.
             stop()
