@@ -187,10 +187,22 @@ export async function runSandboxed(run: SandboxRun): Promise<SandboxResult> {
       prober?.kill('SIGKILL')
       reject(new SlimError('unsupported', `starting ${argv[0]} failed: ${e.message}`))
     })
-    child.on('close', (code, signal) => {
+    let settled = false
+    const finish = (code: number | null, signal: string | null): void => {
+      if (settled) return
+      settled = true
       clearTimeout(timer)
       prober?.kill('SIGKILL')
       resolve({ code, signal, output, timedOut, tool, ...(readiness ? { readiness } : {}) })
+    }
+    child.on('close', finish)
+    // A process of the sandbox that outlived bwrap could hold its pipes open, and 'close' would
+    // never come: once bwrap itself has exited, give the output a moment, then stop waiting.
+    child.on('exit', (code, signal) => {
+      setTimeout(() => {
+        for (const s of child.stdio) s?.destroy()
+        finish(code, signal)
+      }, 2000).unref()
     })
   })
 }
