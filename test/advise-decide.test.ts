@@ -225,33 +225,40 @@ describe('interpreted apps', () => {
     expect(a.lint).toEqual([])
   })
 
-  it('Python 3.11 from Debian 12 -> a clear verdict: keep a slim Debian base', () => {
+  it('Python 3.11 from Debian 12 -> the interpreter, stdlib and app copied onto a distroless base of the same release', () => {
     const { insp } = py('3.11.2')
     const a = run(insp, { distro: DEBIAN12, config: { Cmd: ['python3', '/app/main.py'] } })
     expect(rejection(a, 'distroless/python3-debian13')).toBe('python 3.13.5, the app has 3.11.2 (Python must match major.minor)')
     expect(rejection(a, 'distroless/python3-debian12')).toBe('retired by its publisher (tags are no longer rebuilt)')
-    expect(rejection(a, 'distroless/cc-debian12')).toBe('no python runtime; a python app needs its interpreter and library trees')
-    expect(a.plan!.base.name).toBe('debian:12-slim')
-    expect(a.summary).toMatch(/^no distroless runtime for Python 3\.11: keep a slim Debian base \(debian:12-slim\)/)
+    expect(rejection(a, 'distroless/static-debian12')).toMatch(/^needs glibc/)
+    expect(a.plan!.base.name).toMatch(/^distroless\/(base-nossl|base|cc)-debian12$/)
+    expect(a.ranking.map((c) => c.name)).toContain('debian:12-slim')
+    expect(a.summary).toMatch(/^no distroless runtime for Python 3\.11: copy the interpreter, its standard library and the app's packages onto gcr\.io\/distroless\//)
     expect(a.plan!.copies.map((c) => c.source)).toEqual(expect.arrayContaining(['/usr/bin/python3', '/app', '/usr/lib/python3.11']))
   })
 
-  it('a Debian 12 Python app needing the CA bundle still gets a Dockerfile: the best viable option, with its cost', () => {
+  it('a Debian 12 Python app needing the CA bundle gets a base that ships one (no retired base, nothing frozen)', () => {
     const { insp } = py('3.11.2')
     insp.needs.push(need('ca-certificates', ['/etc/ssl/certs/ca-certificates.crt'], { reason: 'the app verifies TLS peers', evidence: ['import ssl'] }))
     const a = run(insp, { distro: DEBIAN12, config: { Cmd: ['python3', '/app/main.py'] } })
-    expect(a.verdict).not.toBe('keep')
-    expect(a.dockerfile).toBeDefined()
-    expect(a.reasons[0]).toMatch(/^no base fits as is \(.*\); the best viable option costs: /)
-    // Either the retired matching runtime (with its warning) or a Debian base with the CA bundle copied.
-    const retired = a.plan!.base.name === 'distroless/python3-debian12'
-    if (retired) expect(a.gaps.filter((g) => g.area === 'base').map((g) => g.message).join('\n')).toMatch(/retired by its publisher/)
-    else expect(a.plan!.copies.map((c) => c.source)).toContain('/etc/ssl/certs/ca-certificates.crt')
+    expect(a.verdict).toBe('slim')
+    expect(a.plan!.base.name).toMatch(/^distroless\/(base-nossl|base|cc)-debian12$/)
+    expect(a.plan!.copies.map((c) => c.source)).not.toContain('/etc/ssl/certs/ca-certificates.crt')
+    expect(rejection(a, 'debian:12-slim')).toMatch(/^has no CA bundle/)
   })
 
-  it('Python 3.9 -> "no distroless runtime for Python 3.9"', () => {
+  it('Python 3.9 -> "no distroless runtime for Python 3.9", the interpreter copied', () => {
     const { insp } = py('3.9.18')
-    expect(run(insp).summary).toMatch(/^no distroless runtime for Python 3\.9: keep a slim Debian base/)
+    expect(run(insp).summary).toMatch(/^no distroless runtime for Python 3\.9: copy the interpreter/)
+  })
+
+  it('a JRE 17.0.21 app on the 17.0.20 runtime image: the older patch release is said', () => {
+    const java = glibcProgram(['libz.so.1'], { path: '/usr/lib/jvm/java-17-openjdk-amd64/bin/java' })
+    java.program = { ...java.program, kind: 'interpreted', command: ['java', '-jar', '/app.jar'], argv: ['java', '-jar', '/app.jar'] }
+    java.runtime = { language: 'java', executable: '/usr/lib/jvm/java-17-openjdk-amd64/bin/java', version: '17.0.21', home: '/usr/lib/jvm/java-17-openjdk-amd64', app: { kind: 'jar', path: '/app.jar' }, appDir: '/', trees: [] }
+    const a = run(java, { distro: DEBIAN12 })
+    expect(a.plan!.base.name).toBe('distroless/java17-debian13')
+    expect(a.reasons.join('\n')).toMatch(/built with java 17\.0\.21; distroless\/java17-debian13 has 17\.0\.20, an older patch release than the app's \(without its fixes\): test it on that version/)
   })
 
   it('Node 22 and Java 17 -> the matching runtime, checked with semver', () => {

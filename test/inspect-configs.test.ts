@@ -11,6 +11,7 @@ import { memcachedReader } from '../src/inspect/configs/memcached.js'
 import { nginxReader, parseNginx } from '../src/inspect/configs/nginx.js'
 import { redisReader } from '../src/inspect/configs/redis.js'
 import { readerFor } from '../src/inspect/configs/index.js'
+import { evaluate, newState } from '../src/inspect/needs/env-script.js'
 import { ensureFixtures } from './fixtures/index.js'
 import { DirRootFs } from './helpers/dir-rootfs.js'
 
@@ -60,17 +61,35 @@ describe('config readers on Debian 12 configs', () => {
     expect(f.gaps).toEqual([])
   })
 
-  it('lighttpd: username/groupname www-data, mod_*.so from /usr/lib/lighttpd, document root, include_shell named as gaps', async () => {
+  it('lighttpd: username/groupname www-data, mod_*.so from /usr/lib/lighttpd, document root, include_shell as start commands (their output a gap)', async () => {
     const f = (await lighttpdReader.read({ rootfs: fs, argv: ['/usr/sbin/lighttpd', '-D', '-f', '/etc/lighttpd/lighttpd.conf'], workdir: '/' }))!
     expect(f.files).toEqual(['/etc/lighttpd/lighttpd.conf', '/etc/lighttpd/conf-enabled/99-unconfigured.conf'])
     expect(f.users.map((u) => u.name)).toEqual(['www-data'])
     expect(f.groups.map((g) => g.name)).toEqual(['www-data'])
     // mod_indexfile, mod_access, mod_alias, mod_redirect, mod_staticfile are built in; mod_dirlisting is a module file.
     expect(paths(f.modules)).toEqual(['/usr/lib/lighttpd/mod_dirlisting.so'])
-    expect(paths(f.read)).toEqual(expect.arrayContaining(['/var/www/html', '/usr/share/lighttpd/create-mime.conf.pl']))
+    expect(paths(f.read)).toContain('/var/www/html')
     expect(paths(f.write)).toEqual(expect.arrayContaining(['/var/log/lighttpd', '/run', '/var/cache/lighttpd/uploads']))
+    expect(f.startCommands.map((c) => [c.command, c.shell])).toEqual([['/usr/share/lighttpd/use-ipv6.pl ', '/bin/sh'], ['/usr/share/lighttpd/create-mime.conf.pl', '/bin/sh']])
     expect(f.gaps).toHaveLength(2)
-    expect(f.gaps[0]).toMatch(/lighttpd\.conf:\d+ include_shell .*use-ipv6\.pl.*slim does not run it/)
+    expect(f.gaps[0]).toMatch(/lighttpd\.conf:\d+ include_shell .*use-ipv6\.pl.*carries what the command runs on but does not run it/)
+  })
+
+  it("Debian's /etc/apache2/envvars evaluates as apache2ctl sources it: APACHE_* exported, SUFFIX empty, HOME unset", async () => {
+    const st = newState()
+    st.vars.set('HOME', '/root')
+    const text = (await fs.readFile('/etc/apache2/envvars')).toString('utf8')
+    expect(await evaluate(text.split('\n'), st, async () => false)).toBe(true)
+    expect(Object.fromEntries(st.exported.map((k) => [k, st.vars.get(k)]))).toEqual({
+      APACHE_RUN_USER: 'www-data', APACHE_RUN_GROUP: 'www-data', APACHE_PID_FILE: '/var/run/apache2/apache2.pid',
+      APACHE_RUN_DIR: '/var/run/apache2', APACHE_LOCK_DIR: '/var/lock/apache2', APACHE_LOG_DIR: '/var/log/apache2', LANG: 'C',
+    })
+    expect(st.vars.has('HOME')).toBe(false)
+    // With APACHE_CONFDIR=/etc/apache2-two (a second instance) the same file gives the suffixed dirs.
+    const two = newState()
+    two.vars.set('APACHE_CONFDIR', '/etc/apache2-two')
+    expect(await evaluate(text.split('\n'), two, async () => false)).toBe(true)
+    expect(two.vars.get('APACHE_RUN_DIR')).toBe('/var/run/apache2-two')
   })
 
   it('apache2: User/Group from /etc/apache2/envvars, LoadModule lines of mods-enabled, logs', async () => {
@@ -95,6 +114,27 @@ describe('config readers on Debian 12 configs', () => {
     expect(readerFor(['/usr/bin/redis-server'])?.program).toBe('redis')
     expect(readerFor([undefined, '/usr/sbin/apache2'])?.program).toBe('apache')
     expect(readerFor(['/usr/bin/python3'])).toBeUndefined()
+  })
+})
+
+describe('the wrapper-script evaluator (needs/env-script.ts)', () => {
+  const run = async (lines: string[]) => {
+    const st = newState()
+    const other: string[] = []
+    const ok = await evaluate(lines, st, async (l) => (other.push(l), /^mkdir|^exec/.test(l)))
+    return { ok, st, other }
+  }
+  it('exports, expansions and a one-level if; other lines go to the caller', async () => {
+    const r = await run(['set -eu', 'A=/srv', 'export B="${A}/x" C=${A:-no}', 'if [ -z "$D" ]; then', '  export E=empty', 'else', '  export E=set', 'fi', 'mkdir -p "$B"', 'exec "$@"'])
+    expect(r.ok).toBe(true)
+    expect(r.st.exported).toEqual(['B', 'C', 'E'])
+    expect([r.st.vars.get('B'), r.st.vars.get('C'), r.st.vars.get('E')]).toEqual(['/srv/x', '/srv', 'empty'])
+    expect(r.other).toEqual(['mkdir -p "$B"', 'exec "$@"'])
+  })
+  it('what it cannot evaluate is not understood (the shell stays)', async () => {
+    for (const line of ['export A=$(hostname)', 'export A=`id -u`', 'A=*', 'for x in a; do :; done', 'if [ -f /x ]; then', 'export A="unterminated']) {
+      expect((await run([line, 'fi'])).ok, line).toBe(false)
+    }
   })
 })
 

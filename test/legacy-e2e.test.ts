@@ -24,16 +24,21 @@ import { buildIndex, collectFacts } from '../src/layers/index.js'
 import { ensureBases, type TestBases } from './bases/build.js'
 import { ensureFixtures, type Fixtures } from './fixtures/index.js'
 import { LEGACY_IMAGES } from './fixtures/units/legacy.js'
+import { LEGACY_APP_IMAGES } from './fixtures/units/legacy-apps.js'
 import { pushLayout, startRegistry, type RunningRegistry } from './infra/registry.js'
 import { buildahIn, pushServedBases } from './helpers/base-registry.js'
+import { runCli } from './helpers/cli.js'
 
 const exec = promisify(execFile)
 
 /** The bases these cases may use: the distroless ones (no alpine: no musl program here). */
 const SERVED = ['distroless/static-debian12', 'distroless/base-nossl-debian12', 'distroless/base-debian12', 'distroless/cc-debian12']
 
+/** The image and its check, from either fixture unit. */
+const SPECS: Record<string, { check: string[]; slimCheck?: string[]; up?: number }> = { ...LEGACY_IMAGES, ...LEGACY_APP_IMAGES }
+
 interface Case {
-  image: keyof typeof LEGACY_IMAGES
+  image: string
   /** The issue-9 item the case proves, and what the advice must say. */
   item: string
   advice(a: Advice): void
@@ -90,12 +95,55 @@ const CASES: Case[] = [
       expect(a.plan!.copies.map((c) => c.source)).not.toEqual(expect.arrayContaining([expect.stringMatching(/\/(sh|dash|mkdir)$|docker-entrypoint/)]))
     },
   },
+  {
+    image: 'legacy-lighttpd',
+    item: '1: include_shell needs /bin/sh, perl, its modules and the files the scripts read: carried onto a shell-less base; www-data merged',
+    advice(a) {
+      const sources = a.plan!.copies.map((c) => c.source)
+      expect(sources).toEqual(expect.arrayContaining(['/bin/sh', '/usr/bin/perl', '/usr/share/lighttpd/create-mime.conf.pl', '/etc/mime.types', '/usr/lib/x86_64-linux-gnu/perl-base']))
+      expect(a.plan!.accounts!.users.map((u) => u.name)).toContain('www-data')
+      expect(a.plan!.user.spec).toBe('0:0')
+      expect(a.gaps.join('\n')).toMatch(/include_shell .*carries what the command runs on but does not run it/)
+    },
+  },
+  {
+    image: 'legacy-apache',
+    item: '1 and 3: the wrapper sources envvars (APACHE_* become ENV) and makes the run dirs (copied from an empty dir, no RUN)',
+    advice(a) {
+      const env = Object.fromEntries(a.plan!.runtime.env)
+      expect(env).toMatchObject({ APACHE_RUN_USER: 'www-data', APACHE_RUN_DIR: '/var/run/apache2', APACHE_LOG_DIR: '/var/log/apache2' })
+      expect(a.plan!.runtime.entrypoint).toEqual(['/usr/sbin/apache2', '-D', 'FOREGROUND'])
+      expect(a.plan!.copies.find((c) => c.dest === '/var/run/apache2')?.type).toBe('dir')
+      expect(a.plan!.accounts!.users.map((u) => u.name)).toContain('www-data')
+      expect(a.dockerfile).not.toMatch(/^RUN .*mkdir -p \/run/m)
+    },
+  },
+  {
+    image: 'legacy-python',
+    item: '4: a Debian 12 Python 3.11 app: the interpreter, stdlib and packages copied onto a distroless base (no Python 3.11 runtime image is supported)',
+    advice(a) {
+      expect(a.plan!.base.name).toMatch(/^distroless\/(base|base-nossl|cc)-debian12$/)
+      expect(a.plan!.copies.map((c) => c.source)).toEqual(expect.arrayContaining(['/usr/bin/python3', '/usr/lib/python3.11', '/app']))
+      expect(a.summary).toMatch(/copy the interpreter, its standard library and the app's packages onto gcr.io\/distroless\//)
+    },
+  },
+  {
+    image: 'legacy-java',
+    item: '4: a Debian 12 JRE 17 app: the JRE copied onto a distroless base, the launcher named by its real path (it finds JAVA_HOME from it)',
+    advice(a) {
+      expect(a.plan!.base.name).toMatch(/^distroless\/(base|base-nossl|cc)-debian12$/)
+      expect(a.plan!.runtime.entrypoint![0]).toBe('/usr/lib/jvm/java-17-openjdk-amd64/bin/java')
+      expect(a.plan!.copies.map((c) => c.source)).toContain('/usr/lib/jvm/java-17-openjdk-amd64/lib')
+    },
+  },
 ]
 
 /** Checks adjusted for running here: tests share the host's network, so redis listens on a unix
  * socket in /tmp only (with no port and no socket it exits: "not listening anywhere"). */
-const CHECKS: Record<string, { check: string[] }> = {
-  'legacy-redis': { check: [...LEGACY_IMAGES['legacy-redis']!.check, '--unixsocket', '/tmp/redis-check.sock'] },
+const CHECKS: Record<string, { check?: string[]; slimFromConfig?: boolean }> = {
+  // `java` on PATH in the original; the slim image names the launcher by its real path: each runs its own ENTRYPOINT.
+  'legacy-java': { slimFromConfig: true },
+  'legacy-redis': { check: [...SPECS['legacy-redis']!.check, '--unixsocket', '/tmp/redis-check.sock'] },
 }
 
 let work: string
@@ -105,6 +153,8 @@ let tb: TestBases
 let catalogue: Base[]
 let mirrors: Record<string, string>
 let buildah: (args: string[], timeout?: number) => Promise<string>
+/** The same catalogue as a config file, for the built CLI. */
+let configFile: string
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'slim-legacy-e2e-'))
@@ -114,6 +164,8 @@ beforeAll(async () => {
   const overrides = await pushServedBases(reg, SERVED)
   const exclude = builtinBases().map((b) => b.name).filter((n) => !SERVED.includes(n))
   catalogue = resolveBases(parseConfig({ mirrors: {}, exclude, bases: overrides }, join(work, 'e2e-config.json')))
+  configFile = join(work, 'slim-config.json')
+  writeFileSync(configFile, JSON.stringify({ mirrors: { 'gcr.io': reg.host, 'docker.io': reg.host }, exclude, bases: overrides }))
   for (const c of CASES) await pushLayout(fx.layout, c.image, `src/${c.image}:1`, reg, { all: false })
 }, 900_000)
 
@@ -129,15 +181,16 @@ interface Mounted {
   container: string
   user: string
   env: Record<string, string>
+  command: string[]
 }
 
 async function mounted(image: string): Promise<Mounted> {
-  const info = JSON.parse(await buildah(['inspect', '--type', 'image', image])) as { OCIv1: { config: { User?: string; Env?: string[] } } }
+  const info = JSON.parse(await buildah(['inspect', '--type', 'image', image])) as { OCIv1: { config: { User?: string; Env?: string[]; Entrypoint?: string[]; Cmd?: string[] } } }
   const container = (await buildah(['from', '--pull-never', image])).trim()
   const mount = (await buildah(['mount', container])).trim()
   const cfg = info.OCIv1.config
   const env = Object.fromEntries((cfg.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
-  return { mount, container, user: cfg.User || '0:0', env }
+  return { mount, container, user: cfg.User || '0:0', env, command: [...(cfg.Entrypoint ?? []), ...(cfg.Cmd ?? [])] }
 }
 
 /** The numeric uid:gid of a USER in a root (chroot --userspec resolves names on the host otherwise). */
@@ -191,11 +244,12 @@ describe('legacy apps: slim Dockerfiles pass each program\'s own check as the im
       await buildah(['bud', '-q', '--isolation', 'chroot', '--tls-verify=false', '-f', join(ctx, 'Dockerfile'), '-t', slim, ctx], 600_000)
       await buildah(['pull', '-q', '--tls-verify=false', `docker://${src}`])
       const [orig, built] = [await mounted(`docker://${src}`.replace('docker://', '')), await mounted(slim)]
-      const spec = { ...LEGACY_IMAGES[c.image]!, ...CHECKS[c.image] }
+      const spec = { ...SPECS[c.image]!, ...CHECKS[c.image] }
       const a = await runInside(orig, await numericUser(orig.mount, orig.user), spec.check, spec.up)
-      const b = await runInside(built, await numericUser(built.mount, built.user), spec.check, spec.up)
+      const slimCheck = 'slimFromConfig' in spec && spec.slimFromConfig ? built.command : (spec.slimCheck ?? spec.check)
+      const b = await runInside(built, await numericUser(built.mount, built.user), slimCheck, spec.up)
       const sizes = await Promise.all([orig.mount, built.mount].map(async (m) => Number((await exec('du', ['-sb', '--exclude=./proc', '--exclude=./dev', m])).stdout.split('\t')[0])))
-      console.log(`${c.image}: ${advice.plan!.base.publicRef} USER ${built.user}; check ${spec.check.join(' ')} -> original ${a.status}, slim ${b.status}; ${sizes[0]} B -> ${sizes[1]} B (${((1 - sizes[1]! / sizes[0]!) * 100).toFixed(1)}% smaller); confidence ${advice.confidence}`)
+      console.log(`${c.image}: ${advice.plan!.base.publicRef} USER ${built.user}; check ${spec.check.join(' ')}${slimCheck !== spec.check ? ` (slim: ${slimCheck.join(' ')})` : ''} -> original ${a.status}, slim ${b.status}; ${sizes[0]} B -> ${sizes[1]} B (${((1 - sizes[1]! / sizes[0]!) * 100).toFixed(1)}% smaller); confidence ${advice.confidence}`)
       expect(b.status, `slim: ${b.out}\noriginal: ${a.out}`).toBe(a.status)
       expect(b.out).toBe(a.out)
       expect(a.status === 0 || a.status === 'up', a.out).toBe(true)
@@ -203,4 +257,28 @@ describe('legacy apps: slim Dockerfiles pass each program\'s own check as the im
       for (const m of [orig, built]) await buildah(['umount', m.container])
     }, 900_000)
   }
+})
+
+describe('item 3 through the built CLI: a replaced wrapper\'s mkdir -p directories exist in the slim image', () => {
+  it('legacy-lookup: /tmp/lookup is made by COPY (no RUN), owned by the runtime user', async () => {
+    const src = `${reg.host}/src/legacy-lookup:1`
+    const r = await runCli(['dockerfile', `docker://${src}`, '--config', configFile, '--no-cache', '-q'], { timeoutMs: 300_000 })
+    expect(r.code, r.stderr).toBe(0)
+    const copy = /^COPY --from=source --chown=(\d+:\d+) (\/\S+) \/tmp\/lookup$/m.exec(r.stdout)
+    expect(copy, r.stdout).not.toBeNull()
+    expect(r.stdout).not.toMatch(/^RUN .*\/tmp\/lookup/m)
+    const user = /^USER (\d+:\d+)$/m.exec(r.stdout)![1]
+    expect(copy![1]).toBe(user)
+    const ctx = join(work, 'ctx', 'cli-lookup')
+    mkdirSync(ctx, { recursive: true })
+    writeFileSync(join(ctx, 'Dockerfile'), r.stdout)
+    const slim = 'localhost/slim-legacy/cli-lookup:1'
+    await buildah(['bud', '-q', '--isolation', 'chroot', '--tls-verify=false', '-f', join(ctx, 'Dockerfile'), '-t', slim, ctx], 600_000)
+    const m = await mounted(slim)
+    const st = statSync(join(m.mount, 'tmp/lookup'))
+    console.log(`cli legacy-lookup: /tmp/lookup from ${copy![2]}: dir ${st.isDirectory()}, owner ${st.uid}:${st.gid}, mode ${(st.mode & 0o7777).toString(8)}; USER ${user}`)
+    expect(st.isDirectory()).toBe(true)
+    expect(`${st.uid}:${st.gid}`).toBe(user)
+    await buildah(['umount', m.container])
+  }, 900_000)
 })

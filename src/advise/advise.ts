@@ -7,6 +7,7 @@
 import type { Platform } from '../image/types.js'
 import type { Inspection } from '../inspect/types.js'
 import type { Base } from './catalogue/types.js'
+import { alternativeLine, alternativesOf, patchBehind, rankBySize, type Sized } from './alternatives.js'
 import { baseSize, decide, type Evaluated } from './decide.js'
 import { formatBytes, renderDockerfile, savedText } from './dockerfile.js'
 import { lintDockerfile } from './lint.js'
@@ -14,7 +15,7 @@ import { planCopies, type CopyPlan } from './plan.js'
 import { catalogueGaps, inspectionGaps, silentlySkipped } from './gaps.js'
 import { needsOf, requirementsOf, type Requirements } from './requirements.js'
 import { runtimeConfig } from './runtime-config.js'
-import type { Advice, AdviceConfidence, AdviceGap, AdviseInput, Plan, Rejection, SizeEstimate, SourceImage } from './types.js'
+import type { Advice, AdviceConfidence, AdviceGap, AdviseInput, Alternative, Plan, Rejection, SizeEstimate, SourceImage } from './types.js'
 import { accessProblems } from './access.js'
 import { chooseUser } from './user.js'
 import { END_OF_LIFE_OWN_RELEASE } from './rules.js'
@@ -72,6 +73,17 @@ export function advise(input: AdviseInput): Advice {
     }
   }
 
+  // Interpreted apps: rank the viable bases by the planned final image (runtime image, interpreter
+  // copied onto a smaller base, or a base with a shell), not by the base alone.
+  const interpreted = !!req.runtime && req.runtime.language !== 'shell' && !forced && !!input.rootfs
+  const planFor = (e: Evaluated) => planCopies({ insp, req, chosen: e, user, rootfs: input.rootfs, keep: options.keep ?? [] })
+  let sized: Sized[] = []
+  const bySize = (d: typeof decision) => {
+    const s = interpreted ? rankBySize(d.ranking, req, planFor) : undefined
+    sized = s ?? []
+    return s ? { ...d, ranking: [...s.map((x) => x.e), ...d.ranking.filter((e) => !s.some((x) => x.e === e))] } : d
+  }
+  decision = bySize(decision)
   let chosen = decision.ranking[0]
   let copyPlan = planCopies({ insp, req, chosen, user, rootfs: input.rootfs, keep: options.keep ?? [] })
   // Prove the user can read what the program reads and write what it writes; nonroot that cannot
@@ -79,7 +91,7 @@ export function advise(input: AdviseInput): Advice {
   let access = accessProblems(copyPlan.copies, user, input.rootfs)
   if (access.problems.length && user.source === 'base-nonroot') {
     user = { uid: 0, gid: 0, spec: '0:0', source: 'root-kept', note: `stays root: ${access.problems[0]}${access.problems.length > 1 ? ` (and ${access.problems.length - 1} more)` : ''}` }
-    decision = lenient ? { ...decide(req, catalogue, { uid: 0, userFromImage: true, mirrors: options.mirrors, lenient: true }), rejected: decision.rejected } : decideFor(user)
+    decision = bySize(lenient ? { ...decide(req, catalogue, { uid: 0, userFromImage: true, mirrors: options.mirrors, lenient: true }), rejected: decision.rejected } : decideFor(user))
     chosen = decision.ranking[0] ?? chosen
     copyPlan = planCopies({ insp, req, chosen, user, rootfs: input.rootfs, keep: options.keep ?? [] })
     access = { problems: [], checked: 0 }
@@ -108,17 +120,26 @@ export function advise(input: AdviseInput): Advice {
   reasons.push(...ownReleaseEndOfLife(decision.rejected, req))
   const rt = req.runtime
   if (rt?.version && chosen.base.runtime?.version && chosen.base.runtime.language === rt.language && chosen.base.runtime.version !== rt.version) {
-    reasons.push(`the app was built with ${rt.language} ${rt.version}; ${chosen.base.name} has ${chosen.base.runtime.version}: test it on that version`)
+    const behind = patchBehind(rt.version, chosen.base.runtime.version) ? ', an older patch release than the app\'s (without its fixes)' : ''
+    reasons.push(`the app was built with ${rt.language} ${rt.version}; ${chosen.base.name} has ${chosen.base.runtime.version}${behind}: test it on that version`)
+  }
+  let alternatives: Alternative[] | undefined
+  if (interpreted) {
+    // A runtime image found only with relaxed rules (a retired one) is still worth naming, with its warning.
+    const relaxed = sized.some((s) => s.e.base.runtime) || lenient ? [] : decide(req, catalogue, { uid: user.uid, userFromImage: user.source === 'image' || user.source === 'root-kept', mirrors: options.mirrors, lenient: true }).ranking.filter((e) => e.base.runtime).slice(0, 1)
+    const extra = relaxed.map((e) => rankBySize([e], req, planFor)[0]!)
+    const base = inspectionGaps(insp)
+    alternatives = alternativesOf(chosen, sized, extra, req, (s) => confidenceOf([...base, ...s.plan.gaps, ...s.e.warnings.map((message) => ({ area: 'base' as const, message })), ...catalogueGaps(s.e.base, req)], insp, s.e).level)
   }
   const smaller = smallerRejections(decision.rejected, catalogue, chosen)
-  const dockerfile = renderDockerfile({ source: image, plan, reasons, rejected: smaller, otherRejections: decision.rejected.length - smaller.length, forced, confidence, gaps })
+  const dockerfile = renderDockerfile({ source: image, plan, reasons, rejected: smaller, otherRejections: decision.rejected.length - smaller.length, forced, confidence, gaps, alternatives: alternatives?.map(alternativeLine) })
   const lint = lintDockerfile(dockerfile, { baseShell: !!chosen.base.provides.shell })
   const est = plan.estimate
   const size = est.totalBytes !== undefined ? `, about ${formatBytes(est.totalBytes)} vs ${formatBytes(est.todayBytes)}${est.savedPercent !== undefined ? ` (${savedText(est.savedPercent)})` : ''}` : ''
   // An image that is already minimal (a scratch image with just the program, say) would grow on
   // any real base: say so instead of advising a bigger image as if it were a slimmer one.
   // A runtime verdict ("no distroless runtime for Python 3.9: keep a slim Debian base") says more.
-  const runtimeLine = runtimeVerdict(req, chosen)
+  const runtimeLine = runtimeVerdict(req, chosen, alternatives)
   const alreadySmall = !forced && !runtimeLine && est.totalBytes !== undefined && est.totalBytes >= est.todayBytes
   const verdictLine = alreadySmall
     ? `already small: ${formatBytes(est.todayBytes)} today; the best base that fits, ${chosen.candidate.publicRef}, would make it about ${formatBytes(est.totalBytes!)}, so slim advises no Dockerfile (\`slim dockerfile --harden\` writes one that only hardens it: pinned base, numeric non-root USER)`
@@ -131,6 +152,7 @@ export function advise(input: AdviseInput): Advice {
     confidenceWhy,
     gaps,
     ranking: decision.ranking.map((e) => e.candidate),
+    ...(alternatives ? { alternatives } : {}),
     rejected: decision.rejected,
     forced,
     plan,
@@ -219,12 +241,17 @@ function whyFirst(chosen: Evaluated, ranking: Evaluated[], req: Requirements): s
 }
 
 /** "no distroless runtime for Python 3.9: keep a slim Debian base" when that is what happened. */
-function runtimeVerdict(req: Requirements, chosen: Evaluated): string | undefined {
+function runtimeVerdict(req: Requirements, chosen: Evaluated, alternatives: Alternative[] = []): string | undefined {
   const rt = req.runtime
   if (!rt || chosen.base.runtime || rt.language === 'shell') return undefined
   const names: Record<string, string> = { python: 'Python', node: 'Node.js', java: 'Java', ruby: 'Ruby', php: 'PHP', perl: 'Perl' }
   const lang = names[rt.language] ?? rt.language
-  return `no distroless runtime for ${lang}${rt.version ? ` ${rt.version.split('.').slice(0, 2).join('.')}` : ''}: keep a slim ${chosen.base.family === 'debian' ? 'Debian' : chosen.base.family} base (${chosen.candidate.publicRef}) with the interpreter copied`
+  const version = rt.version ? ` ${rt.version.split('.').slice(0, rt.language === 'java' ? 1 : 2).join('.')}` : ''
+  const image = alternatives.find((a) => a.kind === 'runtime-image')
+  if (image) return `use ${chosen.candidate.publicRef} with the app's own ${lang}${version} interpreter copied (ranked above the runtime image ${image.base}, which is an alternative)`
+  const line = `no distroless runtime for ${lang}${version}`
+  if (chosen.base.provides.shell) return `${line}: keep a slim ${chosen.base.family === 'debian' ? 'Debian' : chosen.base.family} base (${chosen.candidate.publicRef}) with the interpreter copied`
+  return `${line}: copy the interpreter, its standard library and the app's packages onto ${chosen.candidate.publicRef}`
 }
 
 /** The rejections that answer "why not something smaller?": bases smaller than the choice. */

@@ -9,8 +9,10 @@
  *   4. fewer copied libraries (a library the base ships is patched when the base is; a copied one
  *      is frozen at the source's version), so libssl in the closure picks `base` over `base-nossl`;
  *   5. for runtime images, the language version closest to the app's;
- *   6. smaller estimated size (base + copied libraries; unknown sizes last);
- *   7. name, so the order never depends on the catalogue's.
+ *   6. for interpreted apps, a runtime image before a base that gets the interpreter copied (the
+ *      base's size here leaves the interpreter out; advise re-ranks by the planned size);
+ *   7. smaller estimated size (base + copied libraries; unknown sizes last);
+ *   8. name, so the order never depends on the catalogue's.
  */
 import semver from 'semver'
 import { SlimError } from '../core/errors.js'
@@ -162,12 +164,19 @@ const REJECTION_ORDER: RuleName[] = [
 const STATUS_ORDER: Record<Base['status'], number> = { supported: 0, eol: 1, retired: 2 }
 
 export function compareCandidates(a: Candidate, b: Candidate, req: Requirements): number {
+  const interpreted = !!req.runtime && req.runtime.language !== 'shell'
+  // Copies from the source's release onto another: its libraries, or (no runtime in the base) the interpreter.
+  const acrossReleases = (c: Candidate) => Number((c.copiedLibraries.length > 0 || c.runtimeDistance === undefined) && !c.sameDistro)
   const keys: [number, number][] = [
-    req.usesDistroLibraries ? [Number(b.sameDistro), Number(a.sameDistro)] : [0, 0],
+    // An interpreted app on its runtime image copies nothing of the source's release: it only matters for copies.
+    req.usesDistroLibraries ? (interpreted ? [acrossReleases(a), acrossReleases(b)] : [Number(b.sameDistro), Number(a.sameDistro)]) : [0, 0],
     [Number(a.idleShell), Number(b.idleShell)],
     [STATUS_ORDER[a.status], STATUS_ORDER[b.status]],
     [a.copiedLibraries.length, b.copiedLibraries.length],
     [a.runtimeDistance ?? 0, b.runtimeDistance ?? 0],
+    // Here a base's size leaves out the interpreter a base without the runtime gets copied, so
+    // the runtime image goes first (advise re-ranks by planned size when it has the filesystem).
+    interpreted ? [Number(a.runtimeDistance === undefined), Number(b.runtimeDistance === undefined)] : [0, 0],
     [a.estimatedBytes ?? Number.MAX_SAFE_INTEGER, b.estimatedBytes ?? Number.MAX_SAFE_INTEGER],
   ]
   for (const [x, y] of keys) if (x !== y) return x - y

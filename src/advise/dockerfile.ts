@@ -36,6 +36,8 @@ export interface DockerfileInput {
   forced: boolean
   confidence: string
   gaps: AdviceGap[]
+  /** Other viable options, one line each (alternatives.ts). */
+  alternatives?: string[]
 }
 
 const STAGE = 'source'
@@ -172,6 +174,7 @@ function header(input: DockerfileInput): string[] {
   }
   const more = (input.otherRejections ?? 0) + Math.max(0, input.rejected.length - MAX_REJECTED)
   if (more > 0) out.push(`  (${more} ${input.rejected.length ? 'other ' : ''}bases rejected too; 'slim dockerfile --json' lists why)`)
+  if (input.alternatives?.length) out.push('  alternatives:', ...input.alternatives.map((a) => `    - ${a}`))
   out.push(`  confidence: ${input.confidence}${input.gaps.length ? '' : ' (no gaps)'}`)
   for (const g of input.gaps) out.push(`  gap: ${gapText(g)}`)
   const total = est.totalBytes !== undefined ? `about ${formatBytes(est.totalBytes)}` : 'unknown'

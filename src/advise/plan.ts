@@ -49,7 +49,7 @@ class Copies {
   constructor(private readonly fs: RootFs | undefined) {}
 
   /** Adds a path (deduplicated by where it lands; a later chown/chmod wins over none). */
-  add(source: string, kind: CopyKind, why: string, o: { bytes?: number; chown?: string; chmod?: string; type?: 'file' | 'dir'; keepOwner?: boolean } = {}): Copy | undefined {
+  add(source: string, kind: CopyKind, why: string, o: { bytes?: number; chown?: string; chmod?: string; type?: 'file' | 'dir'; keepOwner?: boolean; dest?: string } = {}): Copy | undefined {
     const facts = this.fs ? pathFacts(this.fs, source) : undefined
     if (this.fs && !facts) return undefined // not in the image: nothing to copy (the need says so)
     if (o.keepOwner && !o.chown) {
@@ -57,7 +57,8 @@ class Copies {
       const st = this.fs?.stat(source)
       if (st && (st.uid !== 0 || st.gid !== 0)) o = { ...o, chown: `${st.uid}:${st.gid}` }
     }
-    const key = canonicalParent(this.fs, source)
+    const dest = o.dest ?? source
+    const key = canonicalParent(this.fs, dest)
     const old = this.keys.get(key)
     if (old) {
       old.chown ??= o.chown
@@ -66,7 +67,7 @@ class Copies {
     }
     const copy: Copy = {
       source,
-      dest: source,
+      dest,
       type: o.type ?? facts?.type ?? 'file',
       bytes: facts?.bytes ?? o.bytes,
       ...(o.chown ? { chown: o.chown } : {}),
@@ -107,6 +108,12 @@ function linkTarget(insp: Inspection, fs: RootFs | undefined, link: string): str
   return at === link ? undefined : at
 }
 
+/** A runtime launcher inside its home (JAVA_HOME/bin/java) finds the home from its own real path,
+ * so a copy under another name (/usr/bin/java) would look for it in the wrong place. */
+export function launcherInHome(rt: NonNullable<Inspection['runtime']>): boolean {
+  return !!rt.home && rt.home !== '/' && isInside(rt.executable, rt.home)
+}
+
 function addProgram(p: PlanInput, copies: Copies): void {
   const { insp, chosen, rootfs } = p
   // On a runtime image the interpreter is the base's: the program's own path, its symlinks and
@@ -115,6 +122,7 @@ function addProgram(p: PlanInput, copies: Copies): void {
   const skip = new Set(onRuntime ? [insp.runtime!.executable, insp.program.path, insp.program.realPath, ...insp.program.symlinks].filter((x): x is string => !!x) : [])
   const used = namesUsed(insp)
   const covered = new Set<string>()
+  if (!onRuntime && insp.runtime && launcherInHome(insp.runtime)) for (const l of insp.program.symlinks) skip.add(l)
   // A replaced wrapper (it only exports and execs) is not copied, nor the shell that ran it.
   const wrapper = insp.needs.find((n) => n.kind === 'shell' && n.replaceable)?.replaceable
   if (wrapper) {
@@ -151,7 +159,8 @@ function addLibraries(p: PlanInput, copies: Copies, out: CopyPlan): void {
     }
     const via = lib.rule === 'rpath' || lib.rule === 'runpath' ? ` via ${lib.rule.toUpperCase()}` : ''
     const by = lib.neededBy[0] ? `, needed by ${lib.neededBy[0]}` : ''
-    copies.add(lib.path, 'library', `${lib.name}${via}${by}; ${chosen.base.name} does not ship it`, { bytes: lib.size })
+    // RPATH $ORIGIN/../lib gives ".../bin/../lib/libjli.so": COPY takes normalised paths only.
+    copies.add(posix.normalize(lib.path), 'library', `${lib.name}${via}${by}; ${chosen.base.name} does not ship it`, { bytes: lib.size })
   }
   // Without an ld.so.cache that lists them, directories from ld.so.conf are not searched on the base.
   const defaults = new Set(p.insp.closure.searchPath.defaults)
@@ -183,7 +192,11 @@ const NEED_HANDLERS: Partial<Record<NeedKind, NeedHandler>> = {
   gconv: unlessBase((b, path) => b.provides.modules.some((m) => isInside(m, path) || m === path)),
   dlopen: unlessBase(sonameOf, 'library'),
   'program-data': copyPaths('need', { keepOwner: true }),
-  'script-command': copyPaths('program'),
+  // A command a script or config runs: a base with its own POSIX shell keeps it (never copy what the base has).
+  'script-command': (need, p, copies) => {
+    const shell = p.chosen.base.provides.shell
+    for (const path of need.paths) if (!(shell && /^\/(usr\/)?bin\/sh$/.test(path) && p.rootfs?.lstat(path)?.type === 'symlink')) copies.add(path, 'program', `${path}: ${need.reason}`)
+  },
   'app-tree': (need, p, copies) => {
     const home = p.chosen.base.runtime ? p.insp.runtime?.home : undefined
     for (const path of need.paths) {
@@ -315,12 +328,59 @@ function prune(list: Copy[]): Copy[] {
   return list.filter((c) => !dirs.some((d) => d !== c && isInside(c.dest, d.dest) && d.chown === c.chown && d.chmod === c.chmod))
 }
 
+/** Empty directories a Debian-like image has (root-owned, 0755): COPY of one makes a new
+ * directory in the final image without a RUN (the final base may have no shell). */
+const EMPTY_DIR_CANDIDATES = ['/srv', '/mnt', '/media', '/opt', '/home', '/usr/src', '/usr/local/src', '/usr/local/games', '/usr/games', '/var/opt', '/var/local', '/var/mail']
+
+export function emptyDirOf(fs: RootFs): string | undefined {
+  return EMPTY_DIR_CANDIDATES.find((d) => {
+    const st = fs.lstat(d)
+    return st?.type === 'dir' && st.uid === 0 && st.gid === 0 && (st.mode & 0o7777) === 0o755 && fs.readdir(d).length === 0
+  })
+}
+
+/**
+ * The directories a replaced wrapper made with `mkdir -p` before exec'ing the program: the final
+ * image starts the program directly, so they are made at build time. The wrapper ran as the
+ * image's USER, so a directory it created belongs to that user (now the runtime user); one the
+ * image already has is copied with its owner.
+ */
+function addWrapperDirs(p: PlanInput, copies: Copies, out: CopyPlan): void {
+  const wrapper = p.insp.needs.find((n) => n.kind === 'shell' && n.replaceable)?.replaceable
+  if (!wrapper?.mkdir.length) return
+  const chown = p.user.uid === 0 ? undefined : p.user.spec
+  for (const dir of wrapper.mkdir) {
+    if (BASE_OWNED_DIRS.has(dir) || dir === '/tmp') continue
+    const why = `${dir}: ${wrapper.script} makes it (mkdir -p) before it execs the program`
+    const st = p.rootfs?.stat(dir)
+    if (st?.type === 'dir') {
+      copies.add(dir, 'writable', why, { keepOwner: true })
+      continue
+    }
+    if (!p.rootfs) {
+      out.gaps.push({ area: 'copy', message: `${why}; without the image's filesystem slim cannot plan it: create it in the final image` })
+      continue
+    }
+    if (st) {
+      out.gaps.push({ area: 'copy', message: `${why}, but in the image it is a ${st.type}: the wrapper would fail there too` })
+      continue
+    }
+    const empty = emptyDirOf(p.rootfs)
+    if (!empty) {
+      out.gaps.push({ area: 'copy', message: `${why}; the image has no empty directory to COPY it from, so the final image lacks it: add it with a RUN on a base with a shell, or point the program elsewhere` })
+      continue
+    }
+    copies.add(empty, 'writable', `${why}; made by copying the image's empty ${empty}${chown ? `, owned by ${chown} (the wrapper made it as the image's user)` : ''}`, { chown, dest: dir, type: 'dir' })
+  }
+}
+
 export function planCopies(p: PlanInput): CopyPlan {
   const out: CopyPlan = { copies: [], ldLibraryPath: [], notes: [], gaps: [], accounts: { users: [], groups: [] } }
   const copies = new Copies(p.rootfs)
   addProgram(p, copies)
   addLibraries(p, copies, out)
   addNeeds(p, copies, out)
+  addWrapperDirs(p, copies, out)
   addKeep(p, copies)
   closeLinks(p, copies, out)
   out.copies = prune(copies.list)

@@ -184,8 +184,9 @@ export function checkRuntimeImageNeeded({ base, req }: RuleContext): RuleOutcome
   return reject(`a ${base.runtime.language} runtime image; the program is not a ${base.runtime.language} app`)
 }
 
-/** Interpreted apps run on a runtime image of their language, or on a Debian base that gets the
- * source's interpreter. */
+/** Interpreted apps run on a runtime image of their language, or on any base with a C library
+ * that gets the source's interpreter, its standard library and the app's packages copied (the
+ * libc rules decide whether the interpreter's libraries fit that base). */
 export function checkRuntime({ base, req }: RuleContext): RuleOutcome {
   const lang = req.runtime?.language
   if (base.runtime) {
@@ -193,9 +194,9 @@ export function checkRuntime({ base, req }: RuleContext): RuleOutcome {
     return pass
   }
   if (!lang || lang === 'shell') return pass
-  if (base.family === 'debian') return pass
+  if (base.family === 'debian' || (base.provides.libc.flavour !== 'none' && req.libc !== 'unknown')) return pass
   const why = RUNTIME_LANGUAGES.has(lang) ? `no ${lang} runtime` : `no ${lang} runtime (distroless has none for ${lang})`
-  return reject(`${why}; a ${lang} app needs its interpreter and library trees`)
+  return reject(`${why} and no C library for a copied interpreter; a ${lang} app needs its interpreter and library trees`)
 }
 
 /** Which source versions a runtime image can take: Python and Node by minor/major line (compiled

@@ -7,6 +7,7 @@
 import type { ContainerConfig } from '../image/types.js'
 import type { Inspection } from '../inspect/types.js'
 import type { Evaluated } from './decide.js'
+import { launcherInHome } from './plan.js'
 import { canQuote, durationNs, isEnvName, isLabelKey, isPort, isSignal, retriesCount } from './dockerfile-escape.js'
 import type { Copy, RuntimeConfig } from './types.js'
 
@@ -63,7 +64,8 @@ export function finalCommand({ insp, chosen, config }: CommandInput): Pick<Runti
     entrypoint = [prog.path, ...prog.argv.slice(1)]
     cmd = []
     notes.push(`${wrapper.script} only ${wrapper.env.length ? 'exports ' + wrapper.env.map(([k]) => k).join(', ') + ', ' : ''}${wrapper.mkdir.length ? 'makes ' + wrapper.mkdir.join(', ') + ', ' : ''}and execs its arguments: the ENTRYPOINT is the program it execs${wrapper.env.length ? ', the exports are ENV' : ''}, and no shell is needed`)
-    if (wrapper.mkdir.length) notes.push(`the wrapper's \`mkdir -p ${wrapper.mkdir.join(' ')}\` no longer runs: those directories exist only if the program makes them`)
+    if (wrapper.mkdir.length) notes.push(`the wrapper's \`mkdir -p ${wrapper.mkdir.join(' ')}\` no longer runs: the directories are made at build time (copied)`)
+    if (wrapper.sourced?.length) notes.push(`${wrapper.script} sources ${wrapper.sourced.join(', ')}: the variables it exports are ENV`)
   }
   // A runtime image has its interpreter elsewhere: point the command at it.
   const rt = base.runtime
@@ -88,6 +90,16 @@ export function finalCommand({ insp, chosen, config }: CommandInput): Pick<Runti
     } else if (!entrypoint?.length && cmd?.length && lookup(cmd[0])) {
       notes.push(`CMD names ${cmd[0]}; it is written as ${lookup(cmd[0])}, where it was found on PATH`)
       cmd = [lookup(cmd[0])!, ...cmd.slice(1)]
+    }
+    // A launcher that finds its home from its own path (JAVA_HOME/bin/java) is copied under its
+    // real path only (plan.ts): the command names that path.
+    const own = insp.runtime
+    if (own && launcherInHome(own) && prog.path && prog.realPath && prog.path !== prog.realPath) {
+      const names = new Set([prog.path, ...prog.symlinks])
+      const point = (argv: string[] | undefined) => (argv?.length && names.has(argv[0]!) ? [prog.realPath!, ...argv.slice(1)] : argv)
+      if (entrypoint?.length ? names.has(entrypoint[0]!) : !!cmd?.length && names.has(cmd[0]!)) notes.push(`${prog.path} is a symlink to ${prog.realPath}, which finds its home (${own.home}) from its own path: the command names ${prog.realPath}`)
+      entrypoint = point(entrypoint)
+      if (!entrypoint?.length) cmd = point(cmd)
     }
   }
   // A base with its own ENTRYPOINT (runtime images) would prefix our CMD: reset it.

@@ -206,6 +206,21 @@ export interface Plan {
   notes: string[]
 }
 
+/** How an interpreted app gets its interpreter (alternatives.ts). */
+export type OptionKind = 'runtime-image' | 'interpreter-copied' | 'base-with-shell'
+
+/** Another viable option than the choice, with what it would cost. */
+export interface Alternative {
+  /** The base, as the catalogue names it (no mirror). */
+  base: string
+  kind: OptionKind
+  /** Planned size of the final image (base plus copies), when known. */
+  estimatedBytes?: number
+  confidence: AdviceConfidence
+  /** What taking it costs, one phrase each (a retired base, a frozen interpreter, an idle shell). */
+  costs: string[]
+}
+
 export interface Advice {
   /** slim: a smaller base works. already-small: the image is already no bigger than the best base
    * would make it (the plan and Dockerfile are still given: they harden, they do not shrink).
@@ -223,6 +238,8 @@ export interface Advice {
   gaps: AdviceGap[]
   /** Viable bases, best first; the first is the choice (or the forced base). */
   ranking: Candidate[]
+  /** For interpreted apps: the best option of each other kind, with its size and confidence. */
+  alternatives?: Alternative[]
   rejected: Rejection[]
   forced: boolean
   plan?: Plan

@@ -301,7 +301,7 @@ export interface Need {
   accounts?: { users: AccountEntry[]; groups: AccountEntry[] }
   /** For `shell`: the wrapper only exports, makes directories and execs its arguments, so the
    * final image can start the program directly (ENV for the exports) and needs no shell. */
-  replaceable?: { script: string; env: [string, string][]; mkdir: string[] }
+  replaceable?: { script: string; env: [string, string][]; mkdir: string[]; sourced?: string[] }
   /** For `account`: why the program must start as root (its config makes it switch user or chroot). */
   rootReason?: string
 }

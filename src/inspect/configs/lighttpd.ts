@@ -3,7 +3,8 @@
  * `server.modules` (each "mod_x" is mod_x.so in the module dir, unless built in), `server.chroot`,
  * `server.document-root`, `server.errorlog`, `server.pid-file`, `server.upload-dirs`,
  * `accesslog.filename`, `include` (globs, relative to the including file's directory) and
- * `include_shell` (a command whose output is config: slim does not run it, so it is a gap).
+ * `include_shell` (a command run through /bin/sh whose output is config: what it runs on is
+ * carried, its output is a gap).
  */
 import { posix } from 'node:path'
 import { absolute, emptyFacts, expandGlob, flagValue, isSpecialPath, MAX_CONFIG_FILES, readText } from './text.js'
@@ -84,11 +85,10 @@ async function read(input: ReaderInput): Promise<ConfigFacts | undefined> {
       if (key === 'include') {
         for (const s of strings) for (const f of expandGlob(rootfs, absolute(s, dir))) await visit(f)
       } else if (key === 'include_shell') {
-        facts.gaps.push(`${at}: lighttpd runs this command through /bin/sh at every start and reads its output as config; slim does not run it, so what it adds (and the shell and interpreter it needs) is unchecked`)
-        for (const s of strings) {
-          const script = s.trim().split(/\s+/)[0]
-          if (script?.startsWith('/') && rootfs.stat(script)) facts.read.push({ path: script, why: 'lighttpd runs this script (include_shell) at start', source: at })
-        }
+        // The shell, the script and what it runs on are copied (needs/start-commands.ts); its output is not known.
+        const command = strings.join('')
+        if (command) facts.startCommands.push({ command, shell: '/bin/sh', source: at })
+        facts.gaps.push(`${at}: lighttpd runs this command at every start and reads its output as config; slim carries what the command runs on but does not run it, so the config it prints is unchecked`)
       } else if (!op) continue
       else if (key === 'server.username') (user = strings[0], user && facts.users.push({ name: user, source: at }))
       else if (key === 'server.groupname' && strings[0]) facts.groups.push({ name: strings[0], source: at })

@@ -20,7 +20,7 @@ export async function readText(fs: RootFs, path: string): Promise<string | undef
 }
 
 export function emptyFacts(program: string): ConfigFacts {
-  return { program, files: [], users: [], groups: [], read: [], write: [], modules: [], gaps: [] }
+  return { program, files: [], users: [], groups: [], read: [], write: [], modules: [], startCommands: [], gaps: [] }
 }
 
 /** An absolute path: `p` as is, or joined to `dir`. */

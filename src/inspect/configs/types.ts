@@ -31,6 +31,8 @@ export interface ConfigFacts {
   write: PathFact[]
   /** Shared objects it loads as modules (they join the library closure). */
   modules: PathFact[]
+  /** Commands it runs through a shell at every start (lighttpd's include_shell): what they run on is copied. */
+  startCommands: { command: string; shell: string; source: Source }[]
   /** What the reader could not understand or see, one line each, naming the file and line. */
   gaps: string[]
 }

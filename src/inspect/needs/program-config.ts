@@ -7,6 +7,7 @@
 import { readProgramConfig } from '../configs/index.js'
 import type { AccountEntry, Finding, Gap, Need } from '../types.js'
 import { exists, withChain, type NeedsInput } from './context.js'
+import { startCommandNeeds } from './start-commands.js'
 
 export interface ProgramConfigOutput {
   needs: Need[]
@@ -87,6 +88,9 @@ export async function programConfigNeeds(input: NeedsInput): Promise<ProgramConf
     if (rootfs.stat(w.path)?.type !== 'dir') continue
     out.needs.push({ kind: 'writable', paths: withChain(rootfs, w.path), present: true, writable: true, reason: `${w.why}; it must exist and be writable by the user ${name} runs as`, evidence: [w.source], confidence: 'certain' })
   }
+  const started = await startCommandNeeds(input, facts)
+  out.needs.push(...started.needs)
+  out.gaps.push(...started.gaps)
   for (const m of facts.modules) {
     const hit = await input.closure.dlopen(m.path, program.realPath)
     out.needs.push({
