@@ -267,7 +267,8 @@ describe('item 3 through the built CLI: a replaced wrapper\'s mkdir -p directori
     const copy = /^COPY --from=source --chown=(\d+:\d+) (\/\S+) \/tmp\/lookup$/m.exec(r.stdout)
     expect(copy, r.stdout).not.toBeNull()
     expect(r.stdout).not.toMatch(/^RUN .*\/tmp\/lookup/m)
-    const user = /^USER (\d+:\d+)$/m.exec(r.stdout)![1]
+    // The final stage's USER (the accounts stage has its own USER 0:0 before it).
+    const user = [...r.stdout.matchAll(/^USER (\d+:\d+)$/gm)].pop()![1]
     expect(copy![1]).toBe(user)
     const ctx = join(work, 'ctx', 'cli-lookup')
     mkdirSync(ctx, { recursive: true })

@@ -28,11 +28,13 @@ describe('runtime rules', () => {
     expect(runtimeCompatible('python', 'unknown', '3.13.5')).toBeUndefined()
   })
 
-  it('runtime images are of no use to compiled programs; other languages need Debian', () => {
+  it('runtime images are of no use to compiled programs; other languages get their interpreter copied onto a base with a C library', () => {
     expect(checkRuntimeImageNeeded({ base: base('distroless/python3-debian13'), req: req(), forced: false, uid: 0 })).toEqual({ reject: 'a python runtime image; the program is not a python app' })
     const ruby = req({ runtime: { language: 'ruby', executable: '/usr/bin/ruby', app: { kind: 'script' }, appDir: '/app', trees: [] } })
-    expect(checkRuntime({ base: base('distroless/cc-debian12'), req: ruby, forced: false, uid: 0 })).toEqual({ reject: 'no ruby runtime (distroless has none for ruby); a ruby app needs its interpreter and library trees' })
+    expect(checkRuntime({ base: base('distroless/cc-debian12'), req: ruby, forced: false, uid: 0 })).toBeUndefined()
     expect(checkRuntime({ base: base('debian:12-slim'), req: ruby, forced: false, uid: 0 })).toBeUndefined()
+    expect(checkRuntime({ base: base('distroless/static-debian12'), req: ruby, forced: false, uid: 0 })).toEqual({ reject: 'no ruby runtime (distroless has none for ruby) and no C library for a copied interpreter; a ruby app needs its interpreter and library trees' })
+    expect(checkRuntime({ base: base('distroless/cc-debian12'), req: { ...ruby, libc: 'unknown' }, forced: false, uid: 0 })).toMatchObject({ reject: expect.stringMatching(/^no ruby runtime/) })
   })
 })
 
