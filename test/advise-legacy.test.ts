@@ -38,6 +38,20 @@ describe('legacy advice: judgement without noise', () => {
     expect(notes).not.toMatch(/[ ,(]\/lib[,;) ]/)
   })
 
+  it("a replaced wrapper's mkdir -p dirs are planned: an existing one copied, a new one from an empty dir, owned by the runtime user", () => {
+    const wrapper = { script: '/entry.sh', env: [['A', '1']] as [string, string][], mkdir: ['/var/cache/app', '/tmp/app/run', '/tmp'] }
+    const insp = glibcProgram([], { needs: [need('shell', ['/entry.sh'], { replaceable: wrapper })] })
+    const fs = new MapRootFs({ '/app/prog': 1000, '/entry.sh': 100, '/var/cache/app/old': 10, '/srv': 'dir' })
+    const a = advise({ inspection: insp, image: sourceImage({ distro: DEBIAN12, config: { Entrypoint: ['/entry.sh'], Cmd: ['/app/prog'], User: '1000:1000' } }), catalogue: bases(), rootfs: fs })
+    const made = a.plan!.copies.filter((c) => c.kind === 'writable')
+    expect(made.map((c) => [c.source, c.dest, c.type, c.chown])).toEqual([['/var/cache/app', '/var/cache/app', 'dir', undefined], ['/srv', '/tmp/app/run', 'dir', '1000:1000']])
+    expect(a.dockerfile).toMatch(/^COPY --from=source --chown=1000:1000 \/srv \/tmp\/app\/run$/m)
+    expect(a.dockerfile).not.toMatch(/^RUN /m)
+    // No empty directory in the image: a gap that says what to do, not a silent miss.
+    const bare = advise({ inspection: insp, image: sourceImage({ distro: DEBIAN12, config: { User: '1000:1000' } }), catalogue: bases(), rootfs: new MapRootFs({ '/app/prog': 1000, '/entry.sh': 100 }) })
+    expect(bare.gaps.join('\n')).toMatch(/\/tmp\/app\/run: \/entry\.sh makes it .*no empty directory to COPY it from/)
+  })
+
   it('a missing NSS module glibc skips (libnss_db) is not a gap; confidence says why it is high', () => {
     const insp = glibcProgram([], {
       needs: [need('nss-module', [], { present: false, confidence: 'possible', reason: 'services lookups name the source "db", but libnss_db.so.2 is not in the image; glibc skips it silently', evidence: ['libnss_db.so.2 for "services: db files" in /etc/nsswitch.conf'] })],
