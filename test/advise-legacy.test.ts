@@ -52,6 +52,24 @@ describe('legacy advice: judgement without noise', () => {
     expect(bare.gaps.join('\n')).toMatch(/\/tmp\/app\/run: \/entry\.sh makes it .*no empty directory to COPY it from/)
   })
 
+  it('a Debian 12 Python app: the interpreter copied onto the smallest distroless base; the retired runtime image is an alternative with its cost', () => {
+    const insp = glibcProgram(['libz.so.1', 'libexpat.so.1'], { path: '/usr/bin/python3.11' })
+    insp.program = { ...insp.program, kind: 'interpreted', path: '/usr/bin/python3', realPath: '/usr/bin/python3.11', command: ['python3', '/app/main.py'], argv: ['python3', '/app/main.py'], scripts: ['/app/main.py'], symlinks: ['/usr/bin/python3'] }
+    insp.runtime = { language: 'python', executable: '/usr/bin/python3.11', version: '3.11.2', home: '/usr/lib/python3.11', app: { kind: 'script', path: '/app/main.py' }, appDir: '/app', trees: [] }
+    insp.needs.push(need('app-tree', ['/app', '/usr/lib/python3.11'], { reason: 'the app and its standard library' }))
+    const fs = new MapRootFs({ '/usr/bin/python3': 'python3.11', '/usr/bin/python3.11': 6_800_000, '/usr/lib/python3.11/os.py': 40_000, '/usr/lib/python3.11/json/__init__.py': 14_000, '/app/main.py': 900 })
+    const a = advise({ inspection: insp, image: sourceImage({ distro: DEBIAN12, config: { Cmd: ['python3', '/app/main.py'] } }), catalogue: bases(), rootfs: fs })
+    expect(a.plan!.base.name).toMatch(/^distroless\/(base-nossl|base|cc)-debian12$/)
+    expect(a.summary).toMatch(/^use gcr\.io\/distroless\/\S+ with the app's own Python 3\.11 interpreter copied \(ranked above the runtime image gcr\.io\/distroless\/python3-debian12:\S+, which is an alternative\)/)
+    const alt = a.alternatives!.find((x) => x.kind === 'runtime-image')!
+    expect(alt.base).toMatch(/^gcr\.io\/distroless\/python3-debian12:/)
+    expect(alt.confidence).toBe('low')
+    expect(alt.costs.join('; ')).toMatch(/retired by its publisher \(no more rebuilds\)$/)
+    expect(a.dockerfile).toMatch(/^# {3}alternatives:$/m)
+    expect(a.dockerfile).toMatch(/^# {5}- gcr\.io\/distroless\/python3-debian12:\S+ \(runtime image\): size unknown, confidence low; costs: /m)
+    expect(a.dockerfile).toMatch(/^# {5}- debian:12-slim \(interpreter copied, with a shell\): about [\d.]+ MB, confidence \w+; costs: .*a shell the app does not need/m)
+  })
+
   it('a missing NSS module glibc skips (libnss_db) is not a gap; confidence says why it is high', () => {
     const insp = glibcProgram([], {
       needs: [need('nss-module', [], { present: false, confidence: 'possible', reason: 'services lookups name the source "db", but libnss_db.so.2 is not in the image; glibc skips it silently', evidence: ['libnss_db.so.2 for "services: db files" in /etc/nsswitch.conf'] })],

@@ -65,7 +65,8 @@ export function costsOf(s: Sized, req: Requirements): string[] {
     out.push(`${version}, its standard library and the app's packages copied from the source (${formatBytes(copied)}): frozen at the source's versions, patched only when you rebuild the source`)
   }
   if (c.idleShell) out.push('a shell the app does not need')
-  out.push(...s.e.warnings, ...s.e.fills.map((f) => f.note))
+  // The relaxed rules' warning says "offered only because no supported base fits": here one does.
+  out.push(...s.e.warnings.map((w) => w.replace(/: it is offered only because no supported base fits$/, '')), ...s.e.fills.map((f) => f.note))
   return out
 }
 
