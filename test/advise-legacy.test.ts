@@ -49,7 +49,7 @@ describe('legacy advice: judgement without noise', () => {
     expect(a.dockerfile).not.toMatch(/^RUN /m)
     // No empty directory in the image: a gap that says what to do, not a silent miss.
     const bare = advise({ inspection: insp, image: sourceImage({ distro: DEBIAN12, config: { User: '1000:1000' } }), catalogue: bases(), rootfs: new MapRootFs({ '/app/prog': 1000, '/entry.sh': 100 }) })
-    expect(bare.gaps.join('\n')).toMatch(/\/tmp\/app\/run: \/entry\.sh makes it .*no empty directory to COPY it from/)
+    expect(bare.gaps.map((g) => g.message).join('\n')).toMatch(/\/tmp\/app\/run: \/entry\.sh makes it .*no empty directory to COPY it from/)
   })
 
   it('a Debian 12 Python app: the interpreter copied onto the smallest distroless base; the retired runtime image is an alternative with its cost', () => {
