@@ -73,18 +73,18 @@ describe('rules, one by one: where each passes and where it fails', () => {
     for (const bad of ['efficiency>0.9', 'root>1', 'wasted>lots', 'bloat', 'efficiency<1.5']) expect(() => parseRule(bad)).toThrow(/rule|unknown/)
   })
 
-  it('.slim.yml in the working directory, --rules FILE, and --fail-on win in that order', () => {
+  it('.slim.yml in the working directory, --rules FILE, and --fail-on win in that order', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'slim-rules-'))
-    expect(loadRules({ cwd: dir }).rules).toEqual([])
+    expect((await loadRules({ cwd: dir })).rules).toEqual([])
     writeFileSync(join(dir, '.slim.yml'), 'fail-on:\n  - root\n  - wasted>1MB\n')
-    expect(loadRules({ cwd: dir }).rules.map((r) => r.id)).toEqual(['root', 'wasted>1MB'])
+    expect((await loadRules({ cwd: dir })).rules.map((r) => r.id)).toEqual(['root', 'wasted>1MB'])
     writeFileSync(join(dir, 'other.yml'), 'fail-on: shell, setuid\n')
-    expect(loadRules({ cwd: dir, rulesFile: join(dir, 'other.yml') }).rules.map((r) => r.id)).toEqual(['shell', 'setuid'])
-    expect(loadRules({ cwd: dir, failOn: 'efficiency' }).rules.map((r) => r.id)).toEqual(['efficiency<0.9'])
+    expect((await loadRules({ cwd: dir, rulesFile: join(dir, 'other.yml') })).rules.map((r) => r.id)).toEqual(['shell', 'setuid'])
+    expect((await loadRules({ cwd: dir, failOn: 'efficiency' })).rules.map((r) => r.id)).toEqual(['efficiency<0.9'])
     writeFileSync(join(dir, 'bad.yml'), 'fail-on: {a: 1}\n')
-    expect(() => loadRules({ rulesFile: join(dir, 'bad.yml') })).toThrow(/must be a list of rules/)
+    await expect(loadRules({ rulesFile: join(dir, 'bad.yml') })).rejects.toThrow(/must be a list of rules/)
     writeFileSync(join(dir, 'typo.yml'), 'fail-on: [rot]\n')
-    expect(() => loadRules({ rulesFile: join(dir, 'typo.yml') })).toThrow(/typo\.yml: unknown rule "rot"/)
+    await expect(loadRules({ rulesFile: join(dir, 'typo.yml') })).rejects.toThrow(/typo\.yml: unknown rule "rot"/)
   })
 })
 

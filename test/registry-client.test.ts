@@ -101,6 +101,19 @@ describe('plain http registry', () => {
     expect(await verifiedLength(c, 'multi', manifest.layers[0])).toBe(manifest.layers[0].size)
   })
 
+  it('finds a plain loopback registry by a TLS probe, without an https request; a TLS loopback registry still gets https', async () => {
+    const plainLog: string[] = []
+    expect((await client(plain, { log: (m) => plainLog.push(m) }).ping()).protocol).toBe('http:')
+    expect(plainLog.some((l) => l.includes('answers a TLS hello with plain http'))).toBe(true)
+    expect(plainLog.some((l) => l.includes('https failed'))).toBe(false)
+    // The probe never decides for TLS servers: the secure registry is on loopback too.
+    expect(isLoopbackHost(secure.host.split(':')[0])).toBe(true)
+    const secureLog: string[] = []
+    const c = client(secure, { certDir: secure.certDir, username: secure.username, password: secure.password, log: (m) => secureLog.push(m) })
+    expect((await c.ping()).protocol).toBe('https:')
+    expect(secureLog.some((l) => l.includes('plain http'))).toBe(false)
+  })
+
   it('serves Docker schema 2 lists and manifests pushed with --format v2s2', async () => {
     const c = client(plain)
     const list = await c.getManifest('multi', 'v2s2', 'x')

@@ -1,4 +1,3 @@
-import { DefaultRenderer, Listr, ListrLogger, ProcessOutput } from 'listr2'
 import { humanBytes } from '../core/format.js'
 import { escapeControls } from '../core/text-escape.js'
 import type { Image } from '../image/types.js'
@@ -15,6 +14,16 @@ export function progressWanted(flags: { quiet?: boolean; json?: boolean }): bool
  */
 export async function withLayerProgress<T>(enabled: boolean, image: Image, work: (onProgress?: LayerProgress) => Promise<T>): Promise<T> {
   if (!enabled) return work(undefined)
+  // listr2 is loaded only when progress is drawn (a person at a terminal), never in scripts and CI.
+  const { DefaultRenderer, Listr, ListrLogger, ProcessOutput } = await import('listr2')
+  /**
+   * listr2 picks its line-per-update fallback renderer whenever *stdout* is not a terminal, which is
+   * exactly the `> Dockerfile` case; progress is drawn on stderr, so stderr being a terminal (checked
+   * by progressWanted) is what matters.
+   */
+  class StderrRenderer extends DefaultRenderer {
+    static override nonTTY = true
+  }
   const layers = image.layers
   const done = layers.map(() => deferred())
   const outputs: ((s: string) => void)[] = []
@@ -52,15 +61,6 @@ export async function withLayerProgress<T>(enabled: boolean, image: Image, work:
   )
   await list.run().catch(() => undefined)
   return result
-}
-
-/**
- * listr2 picks its line-per-update fallback renderer whenever *stdout* is not a terminal, which is
- * exactly the `> Dockerfile` case; progress is drawn on stderr, so stderr being a terminal (checked
- * by progressWanted) is what matters.
- */
-class StderrRenderer extends DefaultRenderer {
-  static override nonTTY = true
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {

@@ -18,7 +18,7 @@ export const ruleFlags = {
   rules: Flags.string({ description: 'Read the rules from this YAML file ("fail-on: [efficiency<0.9, root]") instead of ./.slim.yml.', helpGroup: 'RULES' }),
 }
 
-export function rulesFromFlags(flags: { 'fail-on'?: string; rules?: string }): RuleSource {
+export function rulesFromFlags(flags: { 'fail-on'?: string; rules?: string }): Promise<RuleSource> {
   return loadRules({ failOn: flags['fail-on'], rulesFile: flags.rules })
 }
 

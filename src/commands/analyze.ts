@@ -5,13 +5,11 @@ import { imageFlags, openOptionsFromFlags } from '../cli/image-flags.js'
 import { adviceFlags, analyzeOptionsFromFlags } from '../cli/pipeline.js'
 import { progressWanted } from '../cli/progress.js'
 import { reportRuleFailures, ruleFlags, rulesFromFlags } from '../cli/rules.js'
-import { auditRecord } from '../audit/record.js'
 import { writeOutput } from '../cli/write-output.js'
 import { SlimError } from '../core/errors.js'
 import { analyzeImage } from '../pipeline/index.js'
 import { analysisDocument } from '../report/document.js'
 import { summarizeImage } from '../report/image-summary.js'
-import { keptPaths, renderAnalysisHtml, reportTree } from '../report/html/index.js'
 import { layersReport } from '../report/layers-report.js'
 import { renderAdviceSection } from '../report/text-advice.js'
 import { renderImageSection } from '../report/text-image.js'
@@ -59,7 +57,7 @@ export default class Analyze extends SlimCommand {
     this.argv = this.argv.map((a) => (a === '-0' ? '--null' : a))
     const { args, flags } = await this.parse(Analyze)
     if (flags.json && flags.format && flags.format !== 'json') throw new SlimError('usage', `--json and --format ${flags.format}: choose one (--json means --format json)`)
-    const rules = rulesFromFlags(flags).rules
+    const rules = (await rulesFromFlags(flags)).rules
     const open = await openOptionsFromFlags(flags, this.debugLog)
     const options = analyzeOptionsFromFlags(open, flags, { progress: progressWanted({ ...flags, quiet: flags.quiet || flags.files }), top: flags.top })
     const a = await analyzeImage(args.image, { ...options, layerFigures: !flags.files })
@@ -88,7 +86,7 @@ export default class Analyze extends SlimCommand {
         format === 'json'
           ? printableJson(JSON.stringify(doc(), null, 2))
           : format === 'html'
-            ? renderAnalysisHtml(doc(), { tree: reportTree(a.index, keptPaths(a.inspection, a.advice)) })
+            ? await renderHtml(doc(), a)
             : [
                 renderImageSection(summarizeImage(a.image)),
                 renderLayersSection(layers, { top: flags.top }),
@@ -98,9 +96,21 @@ export default class Analyze extends SlimCommand {
       if (flags.output) await writeOutput(flags.output, `${report}\n`, '--output')
       else this.log(report)
       // The CI gate: after the report, one stderr line per broken rule and exit 3.
-      if (rules.length > 0) reportRuleFailures((await auditRecord(a.image.reference, a, rules)).failedRules.map((failure) => ({ failure })))
+      if (rules.length > 0) {
+        const { auditRecord } = await import('../audit/record.js')
+        reportRuleFailures((await auditRecord(a.image.reference, a, rules)).failedRules.map((failure) => ({ failure })))
+      }
     } finally {
       await a.image.close()
     }
   }
+}
+
+/**
+ * The html renderer (and its graph layout and treemap libraries) is loaded only for --format html:
+ * loading it costs start-up time every other run would pay for nothing.
+ */
+async function renderHtml(doc: ReturnType<typeof analysisDocument>, a: Awaited<ReturnType<typeof analyzeImage>>): Promise<string> {
+  const { keptPaths, renderAnalysisHtml, reportTree } = await import('../report/html/index.js')
+  return renderAnalysisHtml(doc, { tree: reportTree(a.index, keptPaths(a.inspection, a.advice)) })
 }

@@ -52,7 +52,7 @@ A repository without a tag means its tags (filtered by --tags); --catalog walks 
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Audit)
-    const rules = rulesFromFlags(flags).rules
+    const rules = (await rulesFromFlags(flags)).rules
     const shard = flags.shard ? parseShard(flags.shard) : undefined
     const state = flags.state ? await AuditState.open(flags.state) : undefined
     const open = await openOptionsFromFlags(flags, this.debugLog)

@@ -1,6 +1,5 @@
 import { PassThrough, Readable, type Transform } from 'node:stream'
 import * as zlib from 'node:zlib'
-import xzModule from 'xz-decompress'
 import { SlimError, describe, isSlimError } from '../core/errors.js'
 import { TAR_BLOCK, TarHeaderDecoder } from './archive/tar-header.js'
 import { DEFAULT_MAX_ZSTD_WINDOW, zstdDecompress } from './zstd.js'
@@ -92,8 +91,12 @@ function gunzip(): Transform {
   return zlib.createGunzip({ chunkSize: 64 * 1024 })
 }
 
-/** xz-decompress works on web streams; bridge it to Node streams. */
-function xzStream(src: Readable): Readable {
+/**
+ * xz-decompress works on web streams; bridge it to Node streams. It is loaded on the first xz
+ * stream: xz images are rare and loading it costs start-up time on every run.
+ */
+async function xzStream(src: Readable): Promise<Readable> {
+  const { default: xzModule } = await import('xz-decompress')
   const XzReadableStream = (xzModule as unknown as { XzReadableStream: new (s: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array> })
     .XzReadableStream
   const web = Readable.toWeb(src) as unknown as ReadableStream<Uint8Array>
@@ -148,7 +151,7 @@ export async function decompressStream(
     out.destroy(e)
   }
   if (compression === 'xz') {
-    const xz = xzStream(stream)
+    const xz = await xzStream(stream)
     xz.on('error', fail)
     xz.pipe(out)
   } else if (compression === 'zstd') {

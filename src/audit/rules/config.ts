@@ -10,7 +10,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parse as parseYaml } from 'yaml'
 import { SlimError, describe } from '../../core/errors.js'
 import { parseRules } from './parse.js'
 import type { RuleInfo } from './types.js'
@@ -23,26 +22,29 @@ export interface RuleSource {
   from?: string
 }
 
-export function loadRules(opts: { failOn?: string; rulesFile?: string; cwd?: string }): RuleSource {
+export async function loadRules(opts: { failOn?: string; rulesFile?: string; cwd?: string }): Promise<RuleSource> {
   if (opts.failOn !== undefined && opts.rulesFile !== undefined) throw new SlimError('usage', '--fail-on and --rules both give rules; use one')
   if (opts.failOn !== undefined) {
     const rules = parseRules(opts.failOn)
     if (rules.length === 0) throw new SlimError('usage', '--fail-on is empty; give rules such as efficiency<0.9,root')
     return { rules, from: '--fail-on' }
   }
-  if (opts.rulesFile !== undefined) return { rules: readRulesFile(opts.rulesFile, '--rules'), from: opts.rulesFile }
+  if (opts.rulesFile !== undefined) return { rules: await readRulesFile(opts.rulesFile, '--rules'), from: opts.rulesFile }
   const project = join(opts.cwd ?? process.cwd(), PROJECT_RULES_FILE)
-  if (existsSync(project)) return { rules: readRulesFile(project, PROJECT_RULES_FILE), from: PROJECT_RULES_FILE }
+  if (existsSync(project)) return { rules: await readRulesFile(project, PROJECT_RULES_FILE), from: PROJECT_RULES_FILE }
   return { rules: [] }
 }
 
-function readRulesFile(path: string, what: string): RuleInfo[] {
+async function readRulesFile(path: string, what: string): Promise<RuleInfo[]> {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
   } catch (e) {
     throw new SlimError('usage', `${what} ${path}: cannot read it (${describe(e)}); check the path`)
   }
+  // The YAML parser is loaded only when there is a rules file: most runs have none, and loading it
+  // costs more start-up time than reading the rules.
+  const { parse: parseYaml } = await import('yaml')
   let doc: unknown
   try {
     doc = parseYaml(text, { maxAliasCount: 10 })

@@ -10,8 +10,11 @@ import { HttpClient, brief, discard, headerValue, readLimited, type Response } f
 import { MANIFEST_ACCEPT, rejectUnsupportedManifest } from './manifest-kind.js'
 import { apiHost, mayUsePlainHttp } from './policy.js'
 import { backoffMs, isRetryableError } from './retry.js'
-import { certificateProblem, isNotTls } from './tls.js'
+import { certificateProblem, isNotTls, probeTls } from './tls.js'
 import { parseWwwAuthenticate } from './www-authenticate.js'
+
+/** How long the TLS probe of a host that may use plain http waits; after it, https is tried as usual. */
+const TLS_PROBE_TIMEOUT_MS = 3_000
 
 /** Manifests are small JSON documents; containerd refuses more than 4 MiB, so do we. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024
@@ -294,15 +297,23 @@ export class RegistryClient {
     const https = new URL(`https://${host}/v2/`)
     let res: Response
     let base = new URL(`https://${host}/`)
-    try {
-      // When plain http is an option, try https once without retries: a plain registry fails fast.
-      res = await this.http.send(https, { what, noRetry: plainAllowed })
-    } catch (e) {
-      const cause = e instanceof SlimError ? e.cause : e
-      if (!plainAllowed || certificateProblem(cause) || !(isNotTls(cause) || isRetryableError(cause))) throw e
-      this.http.log(`${what}: https failed (${brief(cause)}); trying plain http, which is allowed for ${this.registry}`)
+    // When plain http is an option and the server plainly does not speak TLS, go straight to http:
+    // the https request would fail the same way, after building a full TLS context.
+    if (plainAllowed && (await probeTls(https, Math.min(this.http.timeoutMs, TLS_PROBE_TIMEOUT_MS))) === 'not-tls') {
+      this.http.log(`${what}: ${host} answers a TLS hello with plain http; using plain http, which is allowed for ${this.registry}`)
       base = new URL(`http://${host}/`)
       res = await this.http.send(new URL('/v2/', base), { what })
+    } else {
+      try {
+        // When plain http is an option, try https once without retries: a plain registry fails fast.
+        res = await this.http.send(https, { what, noRetry: plainAllowed })
+      } catch (e) {
+        const cause = e instanceof SlimError ? e.cause : e
+        if (!plainAllowed || certificateProblem(cause) || !(isNotTls(cause) || isRetryableError(cause))) throw e
+        this.http.log(`${what}: https failed (${brief(cause)}); trying plain http, which is allowed for ${this.registry}`)
+        base = new URL(`http://${host}/`)
+        res = await this.http.send(new URL('/v2/', base), { what })
+      }
     }
     if (res.statusCode === 401) {
       this.auth.setChallenges(parseWwwAuthenticate(headerValue(res, 'www-authenticate') ?? ''))

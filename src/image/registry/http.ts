@@ -1,4 +1,4 @@
-import { Agent, request, type Dispatcher } from 'undici'
+import type { Agent, Dispatcher } from 'undici'
 import { SlimError, describe } from '../../core/errors.js'
 import { redact } from '../../core/redact.js'
 import { mayUsePlainHttp } from './policy.js'
@@ -34,6 +34,18 @@ export interface SendOptions {
   noRetry?: boolean
   /** The body size expected (a blob's descriptor size, a manifest's cap): it lengthens the deadline. */
   expectedBytes?: number
+}
+
+type Undici = typeof import('undici')
+let undiciLoading: Promise<Undici> | undefined
+
+/**
+ * undici is loaded by the first registry request, not at start-up: most runs read an archive or
+ * a layout and never talk to a registry, and loading undici costs ~0.1 s of CPU.
+ */
+function loadUndici(): Promise<Undici> {
+  undiciLoading ??= import('undici')
+  return undiciLoading
 }
 
 /** The slowest transfer rate a request's overall deadline allows for its expected size: 1 MB/s. */
@@ -128,7 +140,8 @@ export class HttpClient {
     }
   }
 
-  private raw(url: URL, init: { method: string; headers: Record<string, string>; body?: string | Buffer }, o: SendOptions): Promise<Response> {
+  private async raw(url: URL, init: { method: string; headers: Record<string, string>; body?: string | Buffer }, o: SendOptions): Promise<Response> {
+    const undici = await loadUndici()
     // The abort reaches the body too, while the caller is still reading it; the timer is unref'd
     // so a finished request never keeps slim alive.
     const deadline = requestDeadlineMs(this.timeoutMs, o.expectedBytes)
@@ -141,24 +154,24 @@ export class HttpClient {
         ),
       )
     }, deadline).unref()
-    return request(url, {
+    return undici.request(url, {
       method: init.method as Dispatcher.HttpMethod,
       headers: init.headers,
       body: init.body,
       signal: abort.signal,
-      dispatcher: this.agentFor(url),
+      dispatcher: this.agentFor(undici, url),
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
     })
   }
 
-  private agentFor(url: URL): Agent {
+  private agentFor(undici: Undici, url: URL): Agent {
     const key = `${url.protocol}//${url.host}`
     let agent = this.agents.get(key)
     if (!agent) {
       const tls = url.protocol === 'https:' ? secureContextFor(url.host, this.opts.certDir) : undefined
       if (tls?.sources.length) this.log(`${url.host}: extra TLS trust from ${tls.sources.join(', ')}`)
-      agent = new Agent({
+      agent = new undici.Agent({
         connect: { timeout: this.timeoutMs, ...(tls ? { secureContext: tls.context } : {}) },
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { join } from 'node:path'
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls'
+import { connect, createSecureContext, rootCertificates, type SecureContext } from 'node:tls'
 import { SlimError } from '../../core/errors.js'
 
 /**
@@ -153,4 +154,37 @@ export function isNotTls(e: unknown): boolean {
     if (code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long|http request/i.test(cur.message)) return true
   }
   return false
+}
+
+let probeContext: SecureContext | undefined
+
+/**
+ * Whether the server at `url` (an https URL) answers a TLS hello with TLS: 'tls', 'not-tls' (it
+ * answered with something else: a plain http server), or 'unknown' (refused, timed out, reset).
+ * The probe sends a ClientHello and nothing else, so it needs no trust: it uses a context with no
+ * CA certificates and no verification, which costs nothing to build, where the real context (a
+ * few hundred CA certificates) costs a noticeable part of a warm run. Only a 'not-tls' answer is
+ * acted on, and only where plain http is allowed anyway: the same case in which the https
+ * request itself would have failed and been retried over http.
+ */
+export function probeTls(url: URL, timeoutMs: number): Promise<'tls' | 'not-tls' | 'unknown'> {
+  probeContext ??= createSecureContext({ ca: [] })
+  const host = url.hostname.replace(/^\[|\]$/g, '')
+  return new Promise((resolve) => {
+    const socket = connect({
+      host,
+      port: Number(url.port || 443),
+      // SNI takes a host name, never an address.
+      ...(isIP(host) ? {} : { servername: host }),
+      secureContext: probeContext,
+      rejectUnauthorized: false,
+    })
+    const done = (answer: 'tls' | 'not-tls' | 'unknown'): void => {
+      socket.destroy()
+      resolve(answer)
+    }
+    socket.setTimeout(timeoutMs, () => done('unknown'))
+    socket.once('secureConnect', () => done('tls'))
+    socket.once('error', (e) => done(isNotTls(e) ? 'not-tls' : 'unknown'))
+  })
 }
