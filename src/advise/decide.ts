@@ -14,7 +14,8 @@
  *   7. smaller estimated size (base + copied libraries; unknown sizes last);
  *   8. name, so the order never depends on the catalogue's.
  */
-import semver from 'semver'
+// One function, not the whole of semver: loading all of it is a visible part of start-up.
+import coerce from 'semver/functions/coerce.js'
 import { SlimError } from '../core/errors.js'
 import type { ResolvedLibrary } from '../inspect/types.js'
 import { findBase, imageRef } from './catalogue/load.js'
@@ -141,8 +142,8 @@ function evaluate(base: Base, req: Requirements, forced: boolean, opts: DecideOp
 
 /** Java runs on any newer JRE, but the closest one is the least surprising. */
 function runtimeDistance(base: Base, req: Requirements): { runtimeDistance?: number } {
-  const a = semver.coerce(base.runtime?.version ?? '')
-  const b = semver.coerce(req.runtime?.version ?? '')
+  const a = coerce(base.runtime?.version ?? '')
+  const b = coerce(req.runtime?.version ?? '')
   if (!base.runtime || !a || !b) return {}
   return { runtimeDistance: Math.abs(a.major - b.major) * 1000 + Math.abs(a.minor - b.minor) }
 }

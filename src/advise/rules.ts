@@ -8,7 +8,9 @@
  * Facilities a maintained base keeps patched (CA bundle, tzdata, passwd, /tmp) are never filled
  * automatically: a copied CA bundle is frozen at the source's date, so a base that ships one wins.
  */
-import semver from 'semver'
+// The two functions, not the whole of semver: loading all of it is a visible part of start-up.
+import coerce from 'semver/functions/coerce.js'
+import eq from 'semver/functions/eq.js'
 import type { Need } from '../inspect/types.js'
 import type { Base } from './catalogue/types.js'
 import { bareVersion, compareVersions, needsOf, versionParts, type Requirements } from './requirements.js'
@@ -202,8 +204,8 @@ export function checkRuntime({ base, req }: RuleContext): RuleOutcome {
 /** Which source versions a runtime image can take: Python and Node by minor/major line (compiled
  * extensions and site-packages are tied to it), Java forward (a newer JRE runs older class files). */
 export function runtimeCompatible(language: string, source: string, base: string): boolean | undefined {
-  const s = semver.coerce(source)
-  const b = semver.coerce(base)
+  const s = coerce(source)
+  const b = coerce(base)
   if (!s || !b) return undefined
   switch (language) {
     case 'python':
@@ -213,7 +215,7 @@ export function runtimeCompatible(language: string, source: string, base: string
     case 'java':
       return b.major >= s.major
     default:
-      return semver.eq(s, b)
+      return eq(s, b)
   }
 }
 
