@@ -10,7 +10,7 @@
  */
 import type { ChangeTally } from './types.js'
 import { DiveTally } from './dive.js'
-import { Op, type ParsedLayer } from './parse-layer.js'
+import { Op, entryPath, type ParsedLayer } from './parse-layer.js'
 import { baseName, parentOf } from './paths.js'
 import { resolveParentDir } from './parent-dir.js'
 import { Flag, Kind, Node, attach, detach, lookupExact, subtree } from './tree.js'
@@ -41,22 +41,24 @@ export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally, top 
   // of them before any is applied.
   const whiteoutSize = new Map<string, number>()
   for (const e of layer.entries) {
-    if (e.op === Op.Whiteout && !whiteoutSize.has(e.path)) whiteoutSize.set(e.path, diveWhiteoutSize(root, e.path, dive))
+    if (e.op !== Op.Whiteout) continue
+    const path = entryPath(e)
+    if (!whiteoutSize.has(path)) whiteoutSize.set(path, diveWhiteoutSize(root, path, dive))
   }
 
   // 1. Deletions, against the lower layers.
   for (const e of layer.entries) {
     if (e.op !== Op.Whiteout) continue
     changes.removed.whiteouts++
-    dive.ghosts.under(e.path, true)
-    const parent = resolveParentDir(root, parentOf(e.path), { create: false })
-    const node = parent.ok ? parent.dir.children!.get(baseName(e.path)) : undefined
+    dive.ghosts.under(entryPath(e), true)
+    const parent = resolveParentDir(root, e.dir, { create: false })
+    const node = parent.ok ? parent.dir.children!.get(e.name) : undefined
     if (node) removeTree(node, changes.removed)
   }
   for (const e of layer.entries) {
     if (e.op !== Op.Opaque) continue
     changes.removed.opaqueDirs++
-    const resolved = resolveParentDir(root, e.path, { create: false })
+    const resolved = resolveParentDir(root, entryPath(e), { create: false })
     if (!resolved.ok) continue
     const dir = resolved.dir
     if (!dir.children) continue
@@ -72,9 +74,10 @@ export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally, top 
   for (const e of layer.entries) {
     if (e.op !== Op.Add || !e.node) continue
     const node = e.node
-    const parent = lastParent.lookup(e.path) ?? lastParent.remember(e.path, entryParent(root, e.path, k, changes, warn))
+    const path = entryPath(e)
+    const parent = lastParent.lookup(path) ?? lastParent.remember(path, entryParent(root, path, k, changes, warn))
     if (!parent) continue
-    dive.ghosts.delete(e.path)
+    dive.ghosts.delete(path)
     const existing = parent.children!.get(node.name)
     if (existing) {
       if (existing.isDir && node.isDir) {
@@ -96,7 +99,7 @@ export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally, top 
       if (e.linkPath === undefined) continue
       const r = linkHard(root, node, e.linkPath)
       if (r === 'missing') pendingLinks.push({ node, target: e.linkPath })
-      else if (r === 'invalid') warn.add('hard links to a directory or to another dangling link (kept dangling)', `/${e.path}`)
+      else if (r === 'invalid') warn.add('hard links to a directory or to another dangling link (kept dangling)', `/${path}`)
     }
   }
   // A hard link may name an entry that comes later in the same tar; give those a second chance.
@@ -243,14 +246,15 @@ function visitDiveLeaves(layer: ParsedLayer, whiteoutSize: Map<string, number>, 
     const e = layer.entries[i]
     if (e.op === Op.Opaque) continue
     // The whiteout's own tar path (".wh.name") is distinct from the path it deletes.
-    const raw = e.op === Op.Whiteout ? whiteoutTarPath(e.path) : e.path
+    const path = entryPath(e)
+    const raw = e.op === Op.Whiteout ? whiteoutTarPath(path) : path
     if (seen.has(raw)) continue
     seen.add(raw)
     if (layer.parents.has(raw)) continue
-    const size = e.op === Op.Whiteout ? (whiteoutSize.get(e.path) ?? 0) : e.node!.size
+    const size = e.op === Op.Whiteout ? (whiteoutSize.get(path) ?? 0) : e.node!.size
     // A whiteout's key is also the key of an entry of the same name in this layer.
-    if (top) dive.visitTop(e.path, size, whiteoutSize.has(e.path))
-    else dive.visit(e.path, size)
+    if (top) dive.visitTop(path, size, whiteoutSize.has(path))
+    else dive.visit(path, size)
   }
 }
 
