@@ -11,7 +11,7 @@
 import type { ChangeTally } from './types.js'
 import { DiveTally } from './dive.js'
 import { Op, entryPath, type ParsedLayer } from './parse-layer.js'
-import { baseName, parentOf } from './paths.js'
+import { WHITEOUT_PREFIX, parentOf } from './paths.js'
 import { resolveParentDir } from './parent-dir.js'
 import { Flag, Kind, Node, attach, detach, lookupExact, subtree } from './tree.js'
 
@@ -239,27 +239,27 @@ function diveWhiteoutSize(root: Node, path: string, dive: DiveTally): number {
   return ghosts.below && !ghosts.exact ? ghosts.total : 0
 }
 
-/** Feeds dive the leaves of this layer's own tree: the last entry per tar path, not a parent of another. */
+/**
+ * Feeds dive the leaves of this layer's own tree: the last entry per tar path, not a parent of another.
+ * The paths seen are kept per directory (an entry's directory string is shared, its name is its
+ * node's), so a layer of a million files allocates no string per entry here.
+ */
 function visitDiveLeaves(layer: ParsedLayer, whiteoutSize: Map<string, number>, dive: DiveTally, top: boolean): void {
-  const seen = new Set<string>()
+  const seen = new Map<string, Set<string>>()
   for (let i = layer.entries.length - 1; i >= 0; i--) {
     const e = layer.entries[i]
     if (e.op === Op.Opaque) continue
-    // The whiteout's own tar path (".wh.name") is distinct from the path it deletes.
+    // The whiteout's own tar name (".wh.name") is distinct from the name it deletes.
+    const rawName = e.op === Op.Whiteout ? `${WHITEOUT_PREFIX}${e.name}` : e.name
+    let names = seen.get(e.dir)
+    if (!names) seen.set(e.dir, (names = new Set()))
+    if (names.has(rawName)) continue
+    names.add(rawName)
     const path = entryPath(e)
-    const raw = e.op === Op.Whiteout ? whiteoutTarPath(path) : path
-    if (seen.has(raw)) continue
-    seen.add(raw)
-    if (layer.parents.has(raw)) continue
+    if (layer.parents.has(e.op === Op.Whiteout ? (e.dir === '' ? rawName : `${e.dir}/${rawName}`) : path)) continue
     const size = e.op === Op.Whiteout ? (whiteoutSize.get(path) ?? 0) : e.node!.size
     // A whiteout's key is also the key of an entry of the same name in this layer.
     if (top) dive.visitTop(path, size, whiteoutSize.has(path))
     else dive.visit(path, size)
   }
-}
-
-function whiteoutTarPath(path: string): string {
-  const dir = parentOf(path)
-  const name = `.wh.${baseName(path)}`
-  return dir === '' ? name : `${dir}/${name}`
 }
