@@ -10,7 +10,7 @@
  */
 import type { ChangeTally } from './types.js'
 import { DiveTally } from './dive.js'
-import { Op, entryPath, type ParsedLayer } from './parse-layer.js'
+import { Op, entryPath, type ParsedEntry, type ParsedLayer } from './parse-layer.js'
 import { WHITEOUT_PREFIX, parentOf } from './paths.js'
 import { resolveParentDir } from './parent-dir.js'
 import { Flag, Kind, Node, attach, detach, lookupExact, subtree } from './tree.js'
@@ -31,7 +31,11 @@ export function emptyChanges(): LayerChanges {
   }
 }
 
-/** `top`: no layer comes after this one (dive's tally then keeps less; see DiveTally.visitTop). */
+/**
+ * `top`: no layer comes after this one (dive's tally then keeps less; see DiveTally.visitTop).
+ * The layer's change list is consumed: each entry is let go once applied (layer.entries is empty
+ * afterwards), so a layer of a million files never has its list and its whole tree live at once.
+ */
 export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally, top = false): LayerChanges {
   const changes = emptyChanges()
   const k = layer.index
@@ -45,6 +49,9 @@ export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally, top 
     const path = entryPath(e)
     if (!whiteoutSize.has(path)) whiteoutSize.set(path, diveWhiteoutSize(root, path, dive))
   }
+  // dive's leaves depend on this layer's list alone (not on slim's tree), so they are counted
+  // now, before the tree grows, and what that takes is garbage before the additions.
+  visitDiveLeaves(layer, whiteoutSize, dive, top)
 
   // 1. Deletions, against the lower layers.
   for (const e of layer.entries) {
@@ -71,7 +78,10 @@ export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally, top 
   // 2. Additions, in tar order.
   const pendingLinks: Array<{ node: Node; target: string }> = []
   const lastParent = new LastParent(root)
-  for (const e of layer.entries) {
+  const entries: Array<ParsedEntry | undefined> = layer.entries
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!
+    entries[i] = undefined
     if (e.op !== Op.Add || !e.node) continue
     const node = e.node
     const path = entryPath(e)
@@ -109,7 +119,7 @@ export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally, top 
     else if (r === 'invalid') warn.add('hard links to a directory or to another dangling link (kept dangling)', `/${p.node.path()}`)
   }
 
-  visitDiveLeaves(layer, whiteoutSize, dive, top)
+  layer.entries = []
   return changes
 }
 
