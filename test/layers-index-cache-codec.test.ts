@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { ByteWriter, headerBytes, readHeader, readLayer, writeEntry, writeParent, type EntryHeader } from '../src/layers/index-cache-codec.js'
-import { Op, type ParsedEntry, type ParsedLayer } from '../src/layers/parse-layer.js'
+import { Op, entryPath, type ParsedEntry, type ParsedLayer } from '../src/layers/parse-layer.js'
 import { Flag, Kind, Node } from '../src/layers/tree.js'
 import { WarningSet } from '../src/layers/warnings.js'
 
@@ -15,8 +15,16 @@ function layerOf(entries: ParsedEntry[], parents: string[]): ParsedLayer {
   return { index: 3, entries, parents: new Set(parents), size: 2 ** 40 + 7, entryCount: entries.length, tarBytes: 5 * 2 ** 32, fileBytes: 2 ** 40, captured: new Map(), heads: new Map(), warnings }
 }
 
+/** An entry of `path`, split as parse-layer.ts splits it (directory, last name). */
+function entry(path: string, op: Op, node: Node | null, linkPath?: string): ParsedEntry {
+  const slash = path.lastIndexOf('/')
+  const e: ParsedEntry = { dir: slash < 0 ? '' : path.slice(0, slash), name: path.slice(slash + 1), op, node }
+  if (linkPath !== undefined) e.linkPath = linkPath
+  return e
+}
+
 function add(path: string, node: Node, linkPath?: string): ParsedEntry {
-  return linkPath === undefined ? { path, op: Op.Add, node } : { path, op: Op.Add, node, linkPath }
+  return entry(path, Op.Add, node, linkPath)
 }
 
 describe('layer index cache codec', () => {
@@ -37,10 +45,10 @@ describe('layer index cache codec', () => {
       add('usr/lib/лінк→', link),
       add('usr/bin/hard', hard, 'usr/bin/prog'),
       add('a/b/c/dir', dir),
-      { path: 'gone', op: Op.Whiteout, node: null },
-      { path: 'usr/bin/old', op: Op.Whiteout, node: null },
-      { path: '', op: Op.Opaque, node: null },
-      { path: 'usr/lib', op: Op.Opaque, node: null },
+      entry('gone', Op.Whiteout, null),
+      entry('usr/bin/old', Op.Whiteout, null),
+      entry('', Op.Opaque, null),
+      entry('usr/lib', Op.Opaque, null),
     ] as ParsedEntry[]
     const layer = layerOf(entries, ['usr', 'usr/bin', 'usr/lib', 'a', 'a/b', 'a/b/c'])
     layer.heads.set(elf, { magic: 'elf', summary: { class: 64, needed: ['libc.so.6'], name: 'ü' } })
@@ -68,14 +76,14 @@ describe('layer index cache codec', () => {
     expect(start.header).toEqual(header)
     const back = readLayer(buf, start.bodyAt, buf.length, start.header!, 5)
 
-    expect(back.entries.map((e) => [e.path, e.op, e.linkPath])).toEqual(entries.map((e) => [e.path, e.op, e.linkPath]))
+    expect(back.entries.map((e) => [entryPath(e), e.dir, e.name, e.op, e.linkPath])).toEqual(entries.map((e) => [entryPath(e), e.dir, e.name, e.op, e.linkPath]))
     const fields = (n: Node | null) => n && { name: n.name, kind: n.kind, mode: n.mode, uid: n.uid, gid: n.gid, size: n.size, ordinal: n.ordinal, flags: n.flags, link: n.link, hash: n.hash }
     expect(back.entries.map((e) => fields(e.node))).toEqual(entries.map((e) => fields(e.node)))
     expect(back.entries.every((e) => !e.node || e.node.layer === 5)).toBe(true)
     expect([...back.parents]).toEqual([...layer.parents])
     expect([back.size, back.entryCount, back.tarBytes, back.fileBytes, back.index]).toEqual([layer.size, layer.entryCount, layer.tarBytes, layer.fileBytes, 5])
     expect(back.warnings.lines()).toEqual(layer.warnings.lines())
-    const node = (path: string) => back.entries.find((e) => e.path === path)!.node!
+    const node = (path: string) => back.entries.find((e) => entryPath(e) === path)!.node!
     expect(back.heads.get(node('usr/bin/prog'))).toEqual(layer.heads.get(elf))
     expect(back.captured.get(node('usr/bin/prog'))).toEqual(layer.captured.get(elf))
     expect(back.captured.get(node('usr/bin/empty'))).toEqual(Buffer.alloc(0))

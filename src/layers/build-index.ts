@@ -106,6 +106,12 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
       const changes = mergeLayer(root, parsed, dive, i === n - 1)
       for (const [node, buf] of parsed.captured) captured.set(node, buf)
       for (const [node, head] of parsed.heads) heads.set(node, head)
+      // The tree now holds the nodes; the change list (an object per entry) is not needed again,
+      // and a local of this async function may keep `parsed` reachable until it returns.
+      parsed.entries = []
+      parsed.parents.clear()
+      parsed.captured.clear()
+      parsed.heads.clear()
       const layer = image.layers[i]
       summaries.push({
         index: i,

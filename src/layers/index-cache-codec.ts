@@ -12,7 +12,7 @@
  * entries share their directory with the previous ones), plus its base name. Kept small files
  * are stored raw, ELF summaries and script heads as JSON text.
  */
-import { Op, type ParsedEntry, type ParsedLayer } from './parse-layer.js'
+import { Op, entryPath, type ParsedEntry, type ParsedLayer } from './parse-layer.js'
 import { Node, type Kind } from './tree.js'
 import type { FileHead } from './types.js'
 import { WarningSet } from './warnings.js'
@@ -124,13 +124,12 @@ export function headerBytes(h: EntryHeader, format: number): Buffer {
 }
 
 export function writeEntry(w: ByteWriter, e: ParsedEntry, layer: ParsedLayer): void {
-  const slash = e.path.lastIndexOf('/')
   w.u8(e.op)
-  w.interned(slash < 0 ? '' : e.path.slice(0, slash))
-  w.string(slash < 0 ? e.path : e.path.slice(slash + 1))
+  w.interned(e.dir)
+  w.string(e.name)
   const n = e.node
   if (e.op !== Op.Add) return
-  if (!n) throw new Error(`an added entry without a node (${e.path})`) // never made by parse-layer.ts; not cached
+  if (!n) throw new Error(`an added entry without a node (${entryPath(e)})`) // never made by parse-layer.ts; not cached
   w.u8(n.kind)
   w.varint(n.mode)
   w.varint(n.uid)
@@ -250,10 +249,9 @@ function readEntry(r: ByteReader, layer: ParsedLayer, index: number): ParsedEntr
   const op = r.u8() as Op
   const dir = r.interned()
   const name = r.string()
-  const path = dir === '' ? name : `${dir}/${name}`
   if (op !== Op.Add) {
     if (op !== Op.Whiteout && op !== Op.Opaque) throw new Error(`an unknown record type ${op}`)
-    return { path, op, node: null }
+    return { dir, name, op, node: null }
   }
   const kind = r.u8() as Kind
   const node = new Node(name, kind, r.varint(), r.varint(), r.varint(), r.varint(), index, r.varint() - 1)
@@ -261,7 +259,7 @@ function readEntry(r: ByteReader, layer: ParsedLayer, index: number): ParsedEntr
   const has = r.u8()
   if (has & Has.Link) node.link = r.string()
   if (has & Has.Hash) node.hash = r.raw(32).toString('latin1')
-  const e: ParsedEntry = { path, op, node }
+  const e: ParsedEntry = { dir, name, op, node }
   if (has & Has.LinkPath) e.linkPath = r.string()
   if (has & Has.Head) layer.heads.set(node, JSON.parse(r.string()) as FileHead)
   // Copied out: the entry's buffer is let go once decoded.

@@ -10,8 +10,8 @@
  */
 import type { ChangeTally } from './types.js'
 import { DiveTally } from './dive.js'
-import { Op, type ParsedLayer } from './parse-layer.js'
-import { baseName, parentOf } from './paths.js'
+import { Op, entryPath, type ParsedEntry, type ParsedLayer } from './parse-layer.js'
+import { WHITEOUT_PREFIX, parentOf } from './paths.js'
 import { resolveParentDir } from './parent-dir.js'
 import { Flag, Kind, Node, attach, detach, lookupExact, subtree } from './tree.js'
 
@@ -31,7 +31,11 @@ export function emptyChanges(): LayerChanges {
   }
 }
 
-/** `top`: no layer comes after this one (dive's tally then keeps less; see DiveTally.visitTop). */
+/**
+ * `top`: no layer comes after this one (dive's tally then keeps less; see DiveTally.visitTop).
+ * The layer's change list is consumed: each entry is let go once applied (layer.entries is empty
+ * afterwards), so a layer of a million files never has its list and its whole tree live at once.
+ */
 export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally, top = false): LayerChanges {
   const changes = emptyChanges()
   const k = layer.index
@@ -41,22 +45,27 @@ export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally, top 
   // of them before any is applied.
   const whiteoutSize = new Map<string, number>()
   for (const e of layer.entries) {
-    if (e.op === Op.Whiteout && !whiteoutSize.has(e.path)) whiteoutSize.set(e.path, diveWhiteoutSize(root, e.path, dive))
+    if (e.op !== Op.Whiteout) continue
+    const path = entryPath(e)
+    if (!whiteoutSize.has(path)) whiteoutSize.set(path, diveWhiteoutSize(root, path, dive))
   }
+  // dive's leaves depend on this layer's list alone (not on slim's tree), so they are counted
+  // now, before the tree grows, and what that takes is garbage before the additions.
+  visitDiveLeaves(layer, whiteoutSize, dive, top)
 
   // 1. Deletions, against the lower layers.
   for (const e of layer.entries) {
     if (e.op !== Op.Whiteout) continue
     changes.removed.whiteouts++
-    dive.ghosts.under(e.path, true)
-    const parent = resolveParentDir(root, parentOf(e.path), { create: false })
-    const node = parent.ok ? parent.dir.children!.get(baseName(e.path)) : undefined
+    dive.ghosts.under(entryPath(e), true)
+    const parent = resolveParentDir(root, e.dir, { create: false })
+    const node = parent.ok ? parent.dir.children!.get(e.name) : undefined
     if (node) removeTree(node, changes.removed)
   }
   for (const e of layer.entries) {
     if (e.op !== Op.Opaque) continue
     changes.removed.opaqueDirs++
-    const resolved = resolveParentDir(root, e.path, { create: false })
+    const resolved = resolveParentDir(root, entryPath(e), { create: false })
     if (!resolved.ok) continue
     const dir = resolved.dir
     if (!dir.children) continue
@@ -69,12 +78,16 @@ export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally, top 
   // 2. Additions, in tar order.
   const pendingLinks: Array<{ node: Node; target: string }> = []
   const lastParent = new LastParent(root)
-  for (const e of layer.entries) {
+  const entries: Array<ParsedEntry | undefined> = layer.entries
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!
+    entries[i] = undefined
     if (e.op !== Op.Add || !e.node) continue
     const node = e.node
-    const parent = lastParent.lookup(e.path) ?? lastParent.remember(e.path, entryParent(root, e.path, k, changes, warn))
+    const path = entryPath(e)
+    const parent = lastParent.lookup(path) ?? lastParent.remember(path, entryParent(root, path, k, changes, warn))
     if (!parent) continue
-    dive.ghosts.delete(e.path)
+    dive.ghosts.delete(path)
     const existing = parent.children!.get(node.name)
     if (existing) {
       if (existing.isDir && node.isDir) {
@@ -96,7 +109,7 @@ export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally, top 
       if (e.linkPath === undefined) continue
       const r = linkHard(root, node, e.linkPath)
       if (r === 'missing') pendingLinks.push({ node, target: e.linkPath })
-      else if (r === 'invalid') warn.add('hard links to a directory or to another dangling link (kept dangling)', `/${e.path}`)
+      else if (r === 'invalid') warn.add('hard links to a directory or to another dangling link (kept dangling)', `/${path}`)
     }
   }
   // A hard link may name an entry that comes later in the same tar; give those a second chance.
@@ -106,7 +119,7 @@ export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally, top 
     else if (r === 'invalid') warn.add('hard links to a directory or to another dangling link (kept dangling)', `/${p.node.path()}`)
   }
 
-  visitDiveLeaves(layer, whiteoutSize, dive, top)
+  layer.entries = []
   return changes
 }
 
@@ -236,26 +249,27 @@ function diveWhiteoutSize(root: Node, path: string, dive: DiveTally): number {
   return ghosts.below && !ghosts.exact ? ghosts.total : 0
 }
 
-/** Feeds dive the leaves of this layer's own tree: the last entry per tar path, not a parent of another. */
+/**
+ * Feeds dive the leaves of this layer's own tree: the last entry per tar path, not a parent of another.
+ * The paths seen are kept per directory (an entry's directory string is shared, its name is its
+ * node's), so a layer of a million files allocates no string per entry here.
+ */
 function visitDiveLeaves(layer: ParsedLayer, whiteoutSize: Map<string, number>, dive: DiveTally, top: boolean): void {
-  const seen = new Set<string>()
+  const seen = new Map<string, Set<string>>()
   for (let i = layer.entries.length - 1; i >= 0; i--) {
     const e = layer.entries[i]
     if (e.op === Op.Opaque) continue
-    // The whiteout's own tar path (".wh.name") is distinct from the path it deletes.
-    const raw = e.op === Op.Whiteout ? whiteoutTarPath(e.path) : e.path
-    if (seen.has(raw)) continue
-    seen.add(raw)
-    if (layer.parents.has(raw)) continue
-    const size = e.op === Op.Whiteout ? (whiteoutSize.get(e.path) ?? 0) : e.node!.size
+    // The whiteout's own tar name (".wh.name") is distinct from the name it deletes.
+    const rawName = e.op === Op.Whiteout ? `${WHITEOUT_PREFIX}${e.name}` : e.name
+    let names = seen.get(e.dir)
+    if (!names) seen.set(e.dir, (names = new Set()))
+    if (names.has(rawName)) continue
+    names.add(rawName)
+    const path = entryPath(e)
+    if (layer.parents.has(e.op === Op.Whiteout ? (e.dir === '' ? rawName : `${e.dir}/${rawName}`) : path)) continue
+    const size = e.op === Op.Whiteout ? (whiteoutSize.get(path) ?? 0) : e.node!.size
     // A whiteout's key is also the key of an entry of the same name in this layer.
-    if (top) dive.visitTop(e.path, size, whiteoutSize.has(e.path))
-    else dive.visit(e.path, size)
+    if (top) dive.visitTop(path, size, whiteoutSize.has(path))
+    else dive.visit(path, size)
   }
-}
-
-function whiteoutTarPath(path: string): string {
-  const dir = parentOf(path)
-  const name = `.wh.${baseName(path)}`
-  return dir === '' ? name : `${dir}/${name}`
 }

@@ -22,9 +22,17 @@ import { WarningSet } from './warnings.js'
 export const Op = { Add: 0, Whiteout: 1, Opaque: 2 } as const
 export type Op = (typeof Op)[keyof typeof Op]
 
+/**
+ * One change. Its index path (the added path, the path a whiteout deletes, or the opaque
+ * directory; see entryPath) is kept as its directory and last name: the directory string is
+ * shared by every entry of that directory and an add's name is its node's, so a layer's list
+ * costs no string per entry (on a million-file layer, whole paths were ~40 MB held until merged).
+ */
 export interface ParsedEntry {
-  /** Index path: the added path, the path a whiteout deletes, or the opaque directory. */
-  path: string
+  /** The path's directory ('' at the root), one string per directory of the layer. */
+  dir: string
+  /** The path's last component ('' for an opaque root). */
+  name: string
   op: Op
   node: Node | null
   /** Hard links: the cleaned target path (undefined when it leaves the root). */
@@ -48,6 +56,10 @@ export interface ParsedLayer {
   warnings: WarningSet
   /** "sha256:<hex>" of the tar stream, when ParseLayerOptions.digestTar asked for it. */
   tarDigest?: string
+}
+
+export function entryPath(e: ParsedEntry): string {
+  return e.dir === '' ? e.name : `${e.dir}/${e.name}`
 }
 
 /** Shared across the layers of one image: the bound on expanded bytes. */
@@ -129,6 +141,8 @@ class LayerParser {
     warnings: new WarningSet(),
   }
   private readonly scratch = new Scratch()
+  /** One string per directory, shared by its entries (ParsedEntry.dir). */
+  private readonly dirs = new Map<string, string>()
 
   constructor(private readonly opts: ParseLayerOptions) {
     this.out.index = opts.index
@@ -160,7 +174,7 @@ class LayerParser {
     const header: HeaderFields = { mode: safeInt(info.mode) & 0o7777, uid: safeInt(info.uid), gid: safeInt(info.gid), linkpath: info.linkpath || undefined }
     const rawPath = info.sparse && info.sparseName ? info.sparseName : info.path
     const node = this.record(rawPath, info, kind, header, ordinal)
-    if (node) this.tapContent(entry, node, this.out.entries[this.out.entries.length - 1].path)
+    if (node) this.tapContent(entry, node, entryPath(this.out.entries[this.out.entries.length - 1]))
     else entry.resume()
   }
 
@@ -185,8 +199,8 @@ class LayerParser {
       return null
     }
     const node = new Node(base, kind, header.mode, header.uid, header.gid, kind === Kind.Dir ? 0 : info.size, this.opts.index, ordinal)
-    const entry: ParsedEntry = { path, op: Op.Add, node }
-    this.noteLinkOrDevice(entry, node, kind, header)
+    const entry: ParsedEntry = { dir: this.dirOf(path), name: base, op: Op.Add, node }
+    this.noteLinkOrDevice(entry, path, node, kind, header)
     if (info.sparse) {
       node.flags |= Flag.Sparse
       if (info.realSize !== undefined) node.size = info.realSize
@@ -195,6 +209,14 @@ class LayerParser {
     }
     out.entries.push(entry)
     return kind === Kind.File && !info.sparse ? node : null
+  }
+
+  private dirOf(path: string): string {
+    const d = parentOf(path)
+    const known = this.dirs.get(d)
+    if (known !== undefined) return known
+    this.dirs.set(d, d)
+    return d
   }
 
   private addParents(path: string): void {
@@ -206,21 +228,19 @@ class LayerParser {
   private whiteout(path: string, base: string, rawPath: string): void {
     const { out } = this
     if (base === OPAQUE_MARKER) {
-      out.entries.push({ path: parentOf(path), op: Op.Opaque, node: null })
+      const dir = parentOf(path)
+      out.entries.push({ dir: this.dirOf(dir), name: baseName(dir), op: Op.Opaque, node: null })
     } else if (base.startsWith(AUFS_META_PREFIX)) {
       // aufs bookkeeping (.wh..wh.plnk and the like): not content, not a deletion.
     } else if (base === WHITEOUT_PREFIX) {
       out.warnings.add('whiteout entries without a name, ignored', rawPath)
     } else {
-      const dir = parentOf(path)
-      const name = base.slice(WHITEOUT_PREFIX.length)
-      out.entries.push({ path: dir === '' ? name : `${dir}/${name}`, op: Op.Whiteout, node: null })
+      out.entries.push({ dir: this.dirOf(path), name: base.slice(WHITEOUT_PREFIX.length), op: Op.Whiteout, node: null })
     }
   }
 
-  private noteLinkOrDevice(entry: ParsedEntry, node: Node, kind: Kind, header: HeaderFields): void {
+  private noteLinkOrDevice(entry: ParsedEntry, path: string, node: Node, kind: Kind, header: HeaderFields): void {
     const warn = this.out.warnings
-    const path = entry.path
     if (kind === Kind.Symlink) {
       node.link = header.linkpath ?? ''
       if (escapesRoot(path, node.link)) warn.add('symlinks whose target climbs above the image root (resolved inside the root, as chroot(2) would)', `/${path}`)

@@ -27,35 +27,89 @@ export const Flag = {
   Linked: 16,
 } as const
 
+/**
+ * Bit layout of Node.bits: the kind (3 bits), the Flag bits (5) and the permission bits (12) share
+ * one small integer, and Node.data holds whichever of children, link target or hash the kind has.
+ * A million-file layer is a million nodes: every field is 8 bytes per file, so the rarely-set ones
+ * are folded into these two instead of each having a slot.
+ */
+const KIND_MASK = 0b111
+const FLAGS_SHIFT = 3
+const FLAGS_MASK = 0b11111
+const MODE_SHIFT = 8
+const MODE_MASK = 0o7777
+
 export class Node {
   name: string
   parent: Node | null = null
-  children: Map<string, Node> | null = null
-  kind: Kind
-  mode: number
-  uid: number
-  gid: number
   /** Size from the tar header: the bytes this entry stores (0 for links, dirs, devices). */
   size: number
+  uid: number
+  gid: number
   layer: number
   /** Position of the entry among the entries of its layer tar, to find it again for readFile. */
   ordinal: number
-  /** Symlink: the target as written. Hard link: the entry it shares content with (null if missing). */
-  link: string | Node | null = null
-  /** sha256 of the content (32 raw bytes as a latin1 string), for regular files of 1 byte or more. */
-  hash: string | null = null
-  flags = 0
+  private bits: number
+  /** Dir: its children. Symlink, hard link: the link. File: the hash. (See the accessors.) */
+  private data: Map<string, Node> | string | Node | null
 
   constructor(name: string, kind: Kind, mode: number, uid: number, gid: number, size: number, layer: number, ordinal: number) {
     this.name = name
-    this.kind = kind
-    this.mode = mode
+    this.size = size
     this.uid = uid
     this.gid = gid
-    this.size = size
     this.layer = layer
     this.ordinal = ordinal
-    if (kind === Kind.Dir) this.children = new Map()
+    this.bits = (kind & KIND_MASK) | ((mode & MODE_MASK) << MODE_SHIFT)
+    this.data = kind === Kind.Dir ? new Map() : null
+  }
+
+  get kind(): Kind {
+    return (this.bits & KIND_MASK) as Kind
+  }
+
+  get mode(): number {
+    return (this.bits >> MODE_SHIFT) & MODE_MASK
+  }
+
+  set mode(v: number) {
+    this.bits = (this.bits & ~(MODE_MASK << MODE_SHIFT)) | ((v & MODE_MASK) << MODE_SHIFT)
+  }
+
+  /** Bits of Flag. */
+  get flags(): number {
+    return (this.bits >> FLAGS_SHIFT) & FLAGS_MASK
+  }
+
+  set flags(v: number) {
+    this.bits = (this.bits & ~(FLAGS_MASK << FLAGS_SHIFT)) | ((v & FLAGS_MASK) << FLAGS_SHIFT)
+  }
+
+  /** A directory's entries by name; null for anything else. */
+  get children(): Map<string, Node> | null {
+    return this.kind === Kind.Dir ? (this.data as Map<string, Node>) : null
+  }
+
+  /** Symlink: the target as written. Hard link: the entry it shares content with (null if missing). */
+  get link(): string | Node | null {
+    const k = this.kind
+    return k === Kind.Symlink || k === Kind.Hardlink ? (this.data as string | Node | null) : null
+  }
+
+  set link(v: string | Node | null) {
+    const k = this.kind
+    if (k !== Kind.Symlink && k !== Kind.Hardlink) throw new Error(`a ${KIND_NAMES[k]} has no link`)
+    this.data = v
+  }
+
+  /** sha256 of the content (32 raw bytes as a latin1 string), for regular files of 1 byte or more. */
+  get hash(): string | null {
+    return this.kind === Kind.File ? (this.data as string | null) : null
+  }
+
+  set hash(v: string | null) {
+    if (this.kind !== Kind.File) throw new Error(`a ${KIND_NAMES[this.kind]} has no content hash`)
+    this.data = v
   }
 
   get isDir(): boolean {
