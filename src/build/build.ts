@@ -5,6 +5,7 @@
  * scratch has none. On top goes ONE new deterministic layer with exactly the plan's files, the
  * package metadata of those files, and the plan's merged accounts.
  */
+import { readAhead } from './read-ahead.js'
 import { createWriteStream } from 'node:fs'
 import { mkdir, rename, stat } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -89,7 +90,7 @@ export async function buildSlim(analysis: Analysis, open: OpenOptions, blobs: st
 
     const created = buildTime(analysis.image)
     const part = join(blobs, 'layer.tar.gz.part')
-    const layer = await writeLayer(entries, part, created, (e) => source.readFile(e.source!))
+    const layer = await writeLayer(entries, part, created, readAhead(entries, (paths) => source.readFiles(paths)))
     await rename(part, join(blobs, 'blobs', 'sha256', layer.digest.slice('sha256:'.length)))
 
     const assembled = assemble({
