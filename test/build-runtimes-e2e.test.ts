@@ -5,7 +5,8 @@
  * life, and the corpus holds no supported alpine). Python: the advised build copies the interpreter
  * and its stdlib onto a smaller base and verifies; forced onto the runtime base, verify finds the
  * base has /usr/bin/python3.11 but not the /usr/bin/python3 the app's command names and says "not
- * viable" with the --keep that fixes it.
+ * viable" with the --keep that fixes it. Java: the launcher finds its home from its own path, so the
+ * slim command names its real path, and verify's probe follows it there.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -24,7 +25,7 @@ let bases: BaseRegistry
 beforeAll(async () => {
   if (!usable) return
   work = mkdtempSync(join(tmpdir(), 'slim-build-runtimes-'))
-  ;[fx, bases] = await Promise.all([ensureFixtures(['debian-python', 'c-musl-dynamic']), startBaseRegistry(mkdtempSync(join(tmpdir(), 'slim-build-runtimes-cfg-')))])
+  ;[fx, bases] = await Promise.all([ensureFixtures(['debian-python', 'c-musl-dynamic', 'legacy-java']), startBaseRegistry(mkdtempSync(join(tmpdir(), 'slim-build-runtimes-cfg-')))])
 }, 900_000)
 
 afterAll(async () => {
@@ -48,6 +49,14 @@ describe.skipIf(!usable)('slim build --verify on runtime bases', () => {
     expect(r.code, r.stderr).toBe(4)
     expect(r.stderr).toMatch(/^slim: verify: probe: \/usr\/bin\/python3 --version/m)
     expect(r.stderr).toMatch(/^slim: verify: not viable: missing \/usr\/bin\/python3 \(\/usr\/bin\/python3 in the original; add --keep \/usr\/bin\/python3\)/m)
+  }, 900_000)
+
+  it('legacy-java: the JRE launcher is copied under its real path and the slim command names it; verify probes that path and passes', async () => {
+    const r = await build('legacy-java', [])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toMatch(/^slim: verify: probe: \/usr\/bin\/java --version/m)
+    expect(r.stderr).toMatch(/^slim: verify: slim: exit 0 — openjdk 17\./m)
+    expect(r.stderr).toMatch(/^slim: verify: verified/m)
   }, 900_000)
 
   it('c-musl-dynamic on alpine:3.10 (named): built and verified', async () => {

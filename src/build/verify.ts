@@ -239,6 +239,18 @@ async function unpackTemp(image: Image, label: string, maxBytes: number): Promis
   }
 }
 
+/**
+ * The program's path in the slim image, when its command names another path than the original's:
+ * a launcher that finds its home from its own path (JAVA_HOME/bin/java) is copied under its real
+ * path only, and the slim command names that path (advise/runtime-config.ts), so the probe must
+ * too. Any other difference keeps the original's path (a missing program is then what verify reports).
+ */
+function slimProgramPath(analysis: Analysis, slim: Image): string | undefined {
+  const first = commandOf(slim)[0]
+  const { path, realPath } = analysis.inspection.program
+  return first && realPath && first === realPath && first !== path ? realPath : undefined
+}
+
 /** Verifies `slim` against the original of `analysis` (whose image is still open). */
 export async function verifySlim(analysis: Analysis, slim: Image, opts: VerifyOptions): Promise<VerifyReport> {
   const programPath = analysis.inspection.program.path
@@ -252,7 +264,7 @@ export async function verifySlim(analysis: Analysis, slim: Image, opts: VerifyOp
     const thin = await unpackTemp(slim, 'slim', max)
     try {
       const original = await runProbe('original', analysis.image, orig.root, probe, programPath ?? '', opts)
-      const slimRun = await runProbe('slim', slim, thin.root, probe, programPath ?? '', opts)
+      const slimRun = await runProbe('slim', slim, thin.root, probe, slimProgramPath(analysis, slim) ?? programPath ?? '', opts)
       return judge(analysis, { original: orig.root, slim: thin.root }, probe, original, slimRun, opts, [...orig.notes, ...thin.notes])
     } finally {
       await thin.remove()
