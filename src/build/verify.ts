@@ -242,7 +242,8 @@ async function unpackTemp(image: Image, label: string, maxBytes: number): Promis
 /**
  * The program's path in the slim image, when its command names another path than the original's:
  * a launcher that finds its home from its own path (JAVA_HOME/bin/java) is copied under its real
- * path only, and the slim command names that path (advise/runtime-config.ts), so the probe must
+ * path only, and on a runtime image the command names the base's interpreter (python3.11 for
+ * python3); the slim command names that real path (advise/runtime-config.ts), so the probe must
  * too. Any other difference keeps the original's path (a missing program is then what verify reports).
  */
 function slimProgramPath(analysis: Analysis, slim: Image): string | undefined {
