@@ -246,7 +246,7 @@ function describeSource(source: Program['commandSource']): string {
  * The first bytes of a file, enough to tell ELF from script (and read a shebang). The layer index
  * recorded them during its pass: no read then. Empty when the file cannot be read.
  */
-async function readHead(rootfs: RootFs, read: FileReader, path: string): Promise<Buffer> {
+export async function readHead(rootfs: RootFs, read: FileReader, path: string): Promise<Buffer> {
   if (rootfs.head) {
     const head = rootfs.head(path)
     if (head?.magic === 'elf') return ELF_MAGIC

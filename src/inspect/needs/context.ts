@@ -110,3 +110,14 @@ export function withChain(rootfs: RootFs, p: string): string[] {
 export function exists(rootfs: RootFs, p: string): boolean {
   return rootfs.stat(p) !== undefined
 }
+
+/** A small text file's content (a script, an env file); undefined when missing, a directory, bigger than `maxBytes` or unreadable. */
+export async function readSmallText(input: NeedsInput, path: string, maxBytes: number): Promise<string | undefined> {
+  const st = input.rootfs.stat(path)
+  if (!st || st.type === 'dir' || st.size > maxBytes) return undefined
+  try {
+    return (await input.readFile(path)).toString('utf8')
+  } catch {
+    return undefined
+  }
+}

@@ -8,7 +8,9 @@
 import { posix } from 'node:path'
 import type { ConfigFacts } from '../configs/index.js'
 import type { Gap, Need } from '../types.js'
-import { withChain, type NeedsInput } from './context.js'
+import { isElf } from '../elf/header.js'
+import { readHead } from '../entrypoint/resolve.js'
+import { readSmallText, withChain, type NeedsInput } from './context.js'
 
 const MAX_SCRIPT = 1024 * 1024
 /** Files a script names that are copied, at most (a script listing hundreds of paths is not a start-up helper). */
@@ -23,19 +25,9 @@ const PERL_INC = [
   '/usr/lib/x86_64-linux-gnu/perl/*', '/usr/lib/aarch64-linux-gnu/perl/*', '/usr/share/perl/*',
 ]
 
-async function head(input: NeedsInput, path: string): Promise<string | undefined> {
-  const st = input.rootfs.stat(path)
-  if (!st || st.type === 'dir' || st.size > MAX_SCRIPT) return undefined
-  try {
-    return (await input.readFile(path)).toString('utf8')
-  } catch {
-    return undefined
-  }
-}
-
-async function isElf(input: NeedsInput, path: string): Promise<boolean> {
-  const text = await input.readFile(path).catch(() => undefined)
-  return !!text && text.length > 4 && text.readUInt32BE(0) === 0x7f454c46
+/** ELF by its magic, from the head the layer pass recorded (no whole-file read). */
+async function isElfFile(input: NeedsInput, path: string): Promise<boolean> {
+  return isElf(await readHead(input.rootfs, input.readFile, path))
 }
 
 function perlInc(input: NeedsInput): string[] {
@@ -85,7 +77,7 @@ export async function startCommandNeeds(input: NeedsInput, facts: ConfigFacts): 
     }
     const paths = [...withChain(rootfs, c.shell), ...withChain(rootfs, script)]
     const exes: [string, string][] = [[shell, c.shell]]
-    const text = await head(input, script)
+    const text = await readSmallText(input, script, MAX_SCRIPT)
     const shebang = text !== undefined ? /^#!\s*(\S+)/.exec(text)?.[1] : undefined
     const interp = shebang ? rootfs.realpath(shebang)?.path : undefined
     if (shebang && !interp) gap(`${script} starts with #!${shebang}, which is not in the image`)
@@ -93,10 +85,10 @@ export async function startCommandNeeds(input: NeedsInput, facts: ConfigFacts): 
       paths.push(...withChain(rootfs, shebang))
       exes.push([interp, shebang])
     }
-    if (!shebang && text !== undefined && !(await isElf(input, script))) gap(`${script} has no #! line; the shell runs it as a shell script`)
-    if (await isElf(input, script)) exes.push([rootfs.realpath(script)!.path, script])
+    if (!shebang && text !== undefined && !(await isElfFile(input, script))) gap(`${script} has no #! line; the shell runs it as a shell script`)
+    if (await isElfFile(input, script)) exes.push([rootfs.realpath(script)!.path, script])
     // The shell, the interpreter and an ELF command join the library closure.
-    for (const [real, path] of exes) if (await isElf(input, real)) await input.closure.addExecutable(real, path, { primary: false })
+    for (const [real, path] of exes) if (await isElfFile(input, real)) await input.closure.addExecutable(real, path, { primary: false })
     needs.push({
       kind: 'script-command',
       paths: [...new Set(paths)],

@@ -6,7 +6,7 @@
  * shell. env-script.ts evaluates the assignments and simple conditions.
  */
 import { evaluate, expandAll, newState, words } from './env-script.js'
-import type { NeedsInput } from './context.js'
+import { readSmallText, type NeedsInput } from './context.js'
 
 export interface ReplaceableWrapper {
   script: string
@@ -20,23 +20,13 @@ export interface ReplaceableWrapper {
 
 const MAX_SCRIPT = 64 * 1024
 
-async function text(input: NeedsInput, path: string): Promise<string | undefined> {
-  const st = input.rootfs.stat(path)
-  if (!st || st.type === 'dir' || st.size > MAX_SCRIPT) return undefined
-  try {
-    return (await input.readFile(path)).toString('utf8')
-  } catch {
-    return undefined
-  }
-}
-
 export async function replaceableWrapper(input: NeedsInput): Promise<ReplaceableWrapper | undefined> {
   const { program } = input
   // One wrapper script; other scripts on the way may only be the env files it sources (checked below).
   if (program.scripts.length === 0 || !program.chain.some((s) => s.kind === 'wrapper')) return undefined
   if (!program.path || program.kind !== 'elf') return undefined
   const script = program.scripts[0]!
-  const body = await text(input, script)
+  const body = await readSmallText(input, script, MAX_SCRIPT)
   if (body === undefined) return undefined
   // The script starts with the image's environment (its ENV), so `${APACHE_CONFDIR}` means the same.
   const st = newState()
@@ -57,7 +47,7 @@ export async function replaceableWrapper(input: NeedsInput): Promise<Replaceable
     }
     // `. FILE` / `source FILE`: an env file of the same plain assignments (one level deep).
     if ((v[0] === '.' || v[0] === 'source') && v.length === 2 && v[1]!.startsWith('/') && depth === 0) {
-      const t = await text(input, v[1]!)
+      const t = await readSmallText(input, v[1]!, MAX_SCRIPT)
       if (t === undefined) return false
       depth++
       const ok = await evaluate(t.split('\n'), st, async () => false)
