@@ -10,23 +10,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { gzipLayer, HAVE_GNU_TIME, runMeasured, sha256, writeLayout } from './helpers/hostile-layout.js'
-import { makeTar, tarEntry, type TarEntrySpec } from './helpers/tar-layers.js'
+import { makeTar, paxBody, tarEntry, type TarEntrySpec } from './helpers/tar-layers.js'
 
 const MB = 1024 * 1024
 const work = mkdtempSync(join(tmpdir(), 'slim-hostile-numbers-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
-
-/** PAX records with their length prefixes ("13 size=1000\n"). */
-function paxText(records: Record<string, string>): string {
-  let out = ''
-  for (const [k, v] of Object.entries(records)) {
-    const line = ` ${k}=${v}\n`
-    let len = Buffer.byteLength(line) + 1
-    while (String(len).length + Buffer.byteLength(line) !== len) len = String(len).length + Buffer.byteLength(line)
-    out += `${len}${line}`
-  }
-  return out
-}
 
 /** Overwrites a header field of the first header in `entry` with raw bytes and re-seals its checksum. */
 function withField(spec: TarEntrySpec, offset: number, raw: Buffer): Buffer {
@@ -85,12 +73,12 @@ describe('a malformed size is refused: it decides where the next header is', () 
     ['PAX size above Number.MAX_SAFE_INTEGER', makeTar([app({ pax: { size: '9007199254740993' } })]), /has an invalid PAX size record \(size=9007199254740993\)/],
     [
       'a size in a global PAX header',
-      makeTar([{ name: 'pax_global_header', type: 'g', data: paxText({ size: '512' }) }, app()]),
+      makeTar([{ name: 'pax_global_header', type: 'g', data: paxBody({ size: '512' }) }, app()]),
       /follows a global PAX header that sets a size \(size=512\)/,
     ],
     [
       'two PAX headers, only the first with a size',
-      makeTar([{ name: 'PaxHeader', type: 'x', data: paxText({ size: '512' }) }, app({ pax: { path: 'app' } })]),
+      makeTar([{ name: 'PaxHeader', type: 'x', data: paxBody({ size: '512' }) }, app({ pax: { path: 'app' } })]),
       /has two PAX headers and only the first sets its size/,
     ],
   ]

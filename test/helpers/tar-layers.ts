@@ -64,7 +64,8 @@ function pad(data: Buffer): Buffer {
   return rest === 0 ? data : Buffer.concat([data, Buffer.alloc(512 - rest)])
 }
 
-function paxBody(records: Record<string, string>): Buffer {
+/** A PAX header body: each record with its self-counting length prefix ("13 size=1000\n"). */
+export function paxBody(records: Record<string, string>): Buffer {
   let out = ''
   for (const [k, v] of Object.entries(records)) {
     const line = ` ${k}=${v}\n`

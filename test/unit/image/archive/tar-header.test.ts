@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { TarHeaderDecoder, type TarHeader } from '../../../../src/image/archive/tar-header.js'
-import { tarHeader } from '../../../helpers/tar-layers.js'
-
-/** A PAX body with correct length prefixes. */
-function pax(records: Record<string, string>): Buffer {
-  let out = ''
-  for (const [k, v] of Object.entries(records)) {
-    const line = ` ${k}=${v}\n`
-    let len = Buffer.byteLength(line) + 1
-    while (String(len).length + Buffer.byteLength(line) !== len) len = String(len).length + Buffer.byteLength(line)
-    out += `${len}${line}`
-  }
-  return Buffer.from(out)
-}
+import { paxBody as pax, tarHeader } from '../../../helpers/tar-layers.js'
 
 /** Feeds extended headers (type, body) and then `block`; returns the entry's decoded header. */
 function decodeAfter(meta: Array<[string, Buffer]>, block: Buffer): TarHeader {
