@@ -4,7 +4,7 @@
  * CLI writes its Dockerfile, buildah builds it, and the slim image's shell runs `echo ok` as the
  * image's USER in a bwrap sandbox of the unpacked result.
  */
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,22 +14,14 @@ import { runCli } from './helpers/cli.js'
 import { buildahIn } from './helpers/base-registry.js'
 import { CORPUS } from './helpers/shared.js'
 import { pushLayout, startRegistry } from './infra/registry.js'
+import { hasTool } from './helpers/tools.js'
 
 const exec = promisify(execFile)
 /** Shell builtins only (the slim image holds nothing but the shell): ok, then the uid it runs as. */
 const SCRIPT = 'echo ok; while read -r k v rest; do case $k in Uid:) echo "$v" ;; esac; done < /proc/self/status'
 const BUSYBOX_LAYOUT = `${CORPUS}/buildpacks__imgutil/layout/testdata/layout/busybox`
 
-function has(tool: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
-const tools = ['buildah', 'docker-registry', 'skopeo', 'umoci', 'bwrap'].filter((t) => !has(t))
+const tools = ['buildah', 'docker-registry', 'skopeo', 'umoci', 'bwrap'].filter((t) => !hasTool(t))
 const work = mkdtempSync(join(tmpdir(), 'slim-busybox-build-'))
 const buildah = buildahIn(work, 240_000)
 afterAll(async () => {

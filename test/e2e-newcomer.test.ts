@@ -12,6 +12,7 @@ import { closestTags } from '../src/image/transports/docker.js'
 import { BIN, REPO, runCli } from './helpers/cli.js'
 import { pushLayout, startRegistry } from './infra/registry.js'
 import { CORPUS } from './helpers/shared.js'
+import { hasTool } from './helpers/tools.js'
 
 const exec = promisify(execFile)
 const HELLO = 'fixtures/images/hello-static.oci.tar'
@@ -20,17 +21,8 @@ const BUSYBOX_LAYOUT = `${CORPUS}/buildpacks__imgutil/layout/testdata/layout/bus
 const work = mkdtempSync(join(tmpdir(), 'slim-newcomer-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
-function has(tool: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** util-linux `script` (not BSD's): it gives the command a pseudo-terminal. */
-const hasScript = has('script') && /util-linux/.test(execFileSync('script', ['--version']).toString())
+const hasScript = hasTool('script') && /util-linux/.test(execFileSync('script', ['--version']).toString())
 
 describe('progress on a terminal (issue 12 item 1)', () => {
   it.skipIf(!hasScript)('slim dockerfile IMG > out on a terminal: progress is drawn on the terminal, out holds only the Dockerfile', async () => {
@@ -91,7 +83,7 @@ describe('help, typos and completion (issue 12 item 6)', () => {
     expect(flag.stdout).toMatch(/--harden/)
   })
 
-  it.skipIf(!has('bash'))('bash completion completes commands and flags', async () => {
+  it.skipIf(!hasTool('bash'))('bash completion completes commands and flags', async () => {
     const cache = join(work, 'xdg-cache')
     const r = await runCli(['autocomplete', 'bash'], { env: { XDG_CACHE_HOME: cache } })
     expect(r.code).toBe(0)
@@ -200,7 +192,7 @@ describe('a tag the registry lacks (issue 12 item 10)', () => {
     expect(closestTags('zzzzzzzz', ['1.36', 'latest'])).toEqual([])
   })
 
-  it.skipIf(!has('docker-registry') || !has('skopeo'))('slim analyze HOST/tools/busybox:1.63 lists the closest tag of the real registry', async () => {
+  it.skipIf(!hasTool('docker-registry') || !hasTool('skopeo'))('slim analyze HOST/tools/busybox:1.63 lists the closest tag of the real registry', async () => {
     const reg = await startRegistry('plain')
     try {
       await Promise.all([pushLayout(BUSYBOX_LAYOUT, undefined, 'tools/busybox:1.36', reg), pushLayout(BUSYBOX_LAYOUT, undefined, 'tools/busybox:latest', reg)])
@@ -216,7 +208,7 @@ describe('a tag the registry lacks (issue 12 item 10)', () => {
 })
 
 describe('docker.io names through --registry-mirror (issue 12 item 10)', () => {
-  it.skipIf(!has('docker-registry') || !has('skopeo'))('slim analyze nosuchimage:latest via a docker.io mirror: manifest unknown, library/ assumed, closest tags; a name that exists is read from the mirror', async () => {
+  it.skipIf(!hasTool('docker-registry') || !hasTool('skopeo'))('slim analyze nosuchimage:latest via a docker.io mirror: manifest unknown, library/ assumed, closest tags; a name that exists is read from the mirror', async () => {
     const reg = await startRegistry('plain')
     try {
       await Promise.all([pushLayout(BUSYBOX_LAYOUT, undefined, 'library/nosuchimage:lts', reg), pushLayout(BUSYBOX_LAYOUT, undefined, 'library/nosuchimage:1.36', reg)])
@@ -242,7 +234,7 @@ describe('docker.io names through --registry-mirror (issue 12 item 10)', () => {
 })
 
 describe('slim dockerfile --pin (issue 12 item 11)', () => {
-  it.skipIf(!has('docker-registry') || !has('skopeo'))('resolves the base through --base-mirror to its digest in the real registry; unreachable keeps the note', async () => {
+  it.skipIf(!hasTool('docker-registry') || !hasTool('skopeo'))('resolves the base through --base-mirror to its digest in the real registry; unreachable keeps the note', async () => {
     const reg = await startRegistry('plain')
     try {
       await pushLayout(BUSYBOX_LAYOUT, undefined, 'library/alpine:3.22', reg)
