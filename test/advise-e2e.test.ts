@@ -31,7 +31,7 @@ import { ensureBases, layoutTag, type TestBases } from './bases/build.js'
 import { ensureFixtures, type Fixtures } from './fixtures/index.js'
 import { addLayer, configure, tarDir } from './fixtures/oci.js'
 import { pushLayout, startRegistry, type RunningRegistry } from './infra/registry.js'
-import { buildahIn, digestOf, pushServedBases, SERVED_BASES } from './helpers/base-registry.js'
+import { buildahIn, DEFAULT_SERVED, digestOf, pushServedBases, SERVED_BASES } from './helpers/base-registry.js'
 
 const exec = promisify(execFile)
 
@@ -116,7 +116,7 @@ beforeAll(async () => {
   // The bases, under the repositories the catalogue names once gcr.io and docker.io are mirrored.
   mirrors = mergeMirrors({}, [`gcr.io=${reg.host}`, `docker.io=${reg.host}`])
   const overrides = await pushServedBases(reg)
-  const exclude = builtinBases().map((b) => b.name).filter((n) => !(n in SERVED_BASES))
+  const exclude = builtinBases().map((b) => b.name).filter((n) => !DEFAULT_SERVED.includes(n))
   catalogue = resolveBases(parseConfig({ mirrors: {}, exclude, bases: overrides }, join(work, 'e2e-config.json')))
 
   // The sources: a private layout holding debian-base and alpine 3.10, plus one image per case.

@@ -9,6 +9,7 @@ import type { Base } from '../src/advise/catalogue/types.js'
 import { ALPINE_CORPUS_IMAGES, DEBIAN12_BASES, ensureBases, runInRootfs, type TestBases } from './bases/build.js'
 import { deriveDebian12, type Derived } from './bases/derive-catalogue.js'
 import { rootfsFacts, type RootfsFacts } from './bases/rootfs-facts.js'
+import { ensureRuntimeBase, RUNTIME_BASES } from './bases/runtimes.js'
 
 const catalogue = builtinBases()
 const entry = (name: string): Base => catalogue.find((b) => b.name === name)!
@@ -116,4 +117,18 @@ describe('sizes', () => {
       expect(Math.abs(bases.sizes[n].uncompressed - entry(n).size.uncompressed!) / entry(n).size.uncompressed!).toBeLessThan(0.1)
     }
   })
+})
+
+describe.each(RUNTIME_BASES)('%s (retired runtime image): size from its equivalent build', (name) => {
+  it('states the measured compressed and uncompressed bytes, larger than the base it builds on, with a basis that says so', async () => {
+    const rt = await ensureRuntimeBase(name)
+    const size = entry(name).size
+    expect(size.basis).toMatch(/^measured on the equivalent test\/bases\/runtimes\.ts build \(distroless\/\S+-debian12 \+ \d+ packages/)
+    // Rebuilt from possibly newer point releases: allow 10% drift from the committed figures.
+    expect(Math.abs(rt.size.uncompressed - size.uncompressed!) / size.uncompressed!).toBeLessThan(0.1)
+    expect(Math.abs(rt.size.compressed - size.compressed!) / size.compressed!).toBeLessThan(0.1)
+    const below = entry(entry(name).buildsOn!).size
+    expect(size.uncompressed!).toBeGreaterThan(below.uncompressed!)
+    expect(size.compressed!).toBeGreaterThan(below.compressed!)
+  }, 600_000)
 })

@@ -6,13 +6,18 @@
  * and its stdlib onto a smaller base and verifies; forced onto the runtime base (which has
  * /usr/bin/python3.11 but no /usr/bin/python3), the slim command names python3.11 and verify
  * probes the path the slim command names. Java: the launcher finds its home from its own path, so the
- * slim command names its real path, and verify's probe follows it there.
+ * slim command names its real path, and verify's probe follows it there; forced onto the
+ * java17-debian12 test base (test/bases/runtimes.ts), the app runs on the base's own JRE. The
+ * retired runtime images' sizes are measured on those equivalents, so the advice's alternatives
+ * state them instead of "size unknown".
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startBaseRegistry, type BaseRegistry } from './helpers/base-registry.js'
+import { builtinBases } from '../src/advise/catalogue/load.js'
+import { DEFAULT_SERVED, startBaseRegistry, type BaseRegistry } from './helpers/base-registry.js'
+import { JAVA_BASE, PYTHON_BASE } from './bases/runtimes.js'
 import { runCli } from './helpers/cli.js'
 import { ensureFixtures, type Fixtures } from './fixtures/index.js'
 
@@ -25,7 +30,7 @@ let bases: BaseRegistry
 beforeAll(async () => {
   if (!usable) return
   work = mkdtempSync(join(tmpdir(), 'slim-build-runtimes-'))
-  ;[fx, bases] = await Promise.all([ensureFixtures(['debian-python', 'c-musl-dynamic', 'legacy-java']), startBaseRegistry(mkdtempSync(join(tmpdir(), 'slim-build-runtimes-cfg-')))])
+  ;[fx, bases] = await Promise.all([ensureFixtures(['debian-python', 'c-musl-dynamic', 'legacy-java']), startBaseRegistry(mkdtempSync(join(tmpdir(), 'slim-build-runtimes-cfg-')), [...DEFAULT_SERVED, JAVA_BASE])])
 }, 900_000)
 
 afterAll(async () => {
@@ -58,6 +63,36 @@ describe.skipIf(!usable)('slim build --verify on runtime bases', () => {
     expect(r.stderr).toMatch(/^slim: verify: slim: exit 0 — openjdk 17\./m)
     expect(r.stderr).toMatch(/^slim: verify: verified/m)
   }, 900_000)
+
+  it('legacy-java forced onto java17-debian12: the app runs on the base JRE (its /usr/bin/java), nothing of the source JRE is copied, and verify passes', async () => {
+    const r = await build('legacy-java', ['--base', JAVA_BASE])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toMatch(/^slim: verify: slim: exit 0 — openjdk 17\./m)
+    expect(r.stderr).toMatch(/^slim: verify: verified/m)
+    const df = await runCli(['dockerfile', fx.refs['legacy-java']!, '--base', JAVA_BASE, ...bases.flags])
+    expect(df.code, df.stderr).toBe(0)
+    expect(df.stdout).toMatch(/^FROM \S+\/distroless\/java17-debian12:/m)
+    expect(df.stdout).not.toMatch(/^COPY .*\/usr\/lib\/jvm/m)
+  }, 900_000)
+
+  it.each([
+    ['debian-python', PYTHON_BASE],
+    ['legacy-java', JAVA_BASE],
+  ])('%s: the advice names the retired runtime image %s as an alternative with its measured size', async (fixture, runtime) => {
+    const measured = builtinBases().find((b) => b.name === runtime)!.size.uncompressed!
+    const r = await runCli(['dockerfile', fx.refs[fixture]!, '--json', ...bases.flags])
+    expect(r.code, r.stderr).toBe(0)
+    const advice = (JSON.parse(r.stdout) as { advice: { alternatives?: { base: string; kind: string; estimatedBytes?: number }[]; dockerfile: string } }).advice
+    const alt = advice.alternatives?.find((a) => a.base.includes(`/${runtime}:`))
+    expect(alt, JSON.stringify(advice.alternatives)).toBeDefined()
+    expect(alt!.kind).toBe('runtime-image')
+    // The base's measured bytes plus the app copied onto it (the app alone is small).
+    expect(alt!.estimatedBytes).toBeGreaterThanOrEqual(measured)
+    expect(alt!.estimatedBytes! - measured).toBeLessThan(5_000_000)
+    const line = advice.dockerfile.split('\n').find((l) => l.includes(`/${runtime}:`) && l.includes('(runtime image)'))
+    expect(line).toMatch(/\(runtime image\): about \d+(\.\d)? MB, confidence \w+; costs: /)
+    expect(line).not.toMatch(/size unknown/)
+  }, 600_000)
 
   it('c-musl-dynamic on alpine:3.10 (named): built and verified', async () => {
     const r = await build('c-musl-dynamic', ['--base', 'alpine:3.10'])

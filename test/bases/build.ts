@@ -360,7 +360,8 @@ async function verifyBase(name: Debian12BaseName, root: string, probes: Probes):
   }
 }
 
-function treeBytes(root: string): number {
+/** Sum of regular-file sizes under `root` (the "uncompressed" figure of every test base). */
+export function treeBytes(root: string): number {
   let total = 0
   const walk = (d: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -388,7 +389,8 @@ export async function packImage(dir: string, layout: string, name: string, root:
   return { compressed: await layerBytes(layout, tag), uncompressed: treeBytes(root) }
 }
 
-async function layerBytes(layout: string, tag: string): Promise<number> {
+/** Bytes of the gzip layer blobs of one tag of an OCI layout (the "compressed" figure). */
+export async function layerBytes(layout: string, tag: string): Promise<number> {
   const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as {
     manifests: { digest: string; annotations?: Record<string, string> }[]
   }

@@ -10,21 +10,24 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { builtinBases } from '../../src/advise/catalogue/load.js'
 import { ensureBases, layoutTag } from '../bases/build.js'
-import { PYTHON_BASE, ensurePythonBase } from '../bases/python.js'
+import { JAVA_BASE, PYTHON_BASE, ensureRuntimeBase } from '../bases/runtimes.js'
 import { pushLayout, startRegistry, type RunningRegistry } from '../infra/registry.js'
 
 const exec = promisify(execFile)
 
 /** The test bases a registry serves, by catalogue name: the layout tags and the repository. */
-export const SERVED_BASES: Record<string, { layoutTags: Record<string, string>; repo: string; python?: true }> = {
+export const SERVED_BASES: Record<string, { layoutTags: Record<string, string>; repo: string; runtime?: true }> = {
   'distroless/static-debian12': { layoutTags: { latest: 'static-debian12', nonroot: 'static-debian12-nonroot' }, repo: 'distroless/static-debian12' },
   'distroless/base-nossl-debian12': { layoutTags: { latest: 'base-nossl-debian12', nonroot: 'base-nossl-debian12-nonroot' }, repo: 'distroless/base-nossl-debian12' },
   'distroless/base-debian12': { layoutTags: { latest: 'base-debian12', nonroot: 'base-debian12-nonroot' }, repo: 'distroless/base-debian12' },
   'distroless/cc-debian12': { layoutTags: { latest: 'cc-debian12', nonroot: 'cc-debian12-nonroot' }, repo: 'distroless/cc-debian12' },
   'alpine:3.10': { layoutTags: { '3.10': layoutTag('alpine:3.10') }, repo: 'library/alpine' },
-  // Built in its own layout (test/bases/python.ts).
-  'distroless/python3-debian12': { layoutTags: { latest: layoutTag(PYTHON_BASE), nonroot: `${layoutTag(PYTHON_BASE)}-nonroot` }, repo: 'distroless/python3-debian12', python: true },
+  // Built in their own layouts (test/bases/runtimes.ts).
+  [PYTHON_BASE]: { layoutTags: { latest: layoutTag(PYTHON_BASE), nonroot: `${layoutTag(PYTHON_BASE)}-nonroot` }, repo: PYTHON_BASE, runtime: true },
+  [JAVA_BASE]: { layoutTags: { latest: layoutTag(JAVA_BASE), nonroot: `${layoutTag(JAVA_BASE)}-nonroot` }, repo: JAVA_BASE, runtime: true },
 }
+/** What startBaseRegistry serves unless told: all but the Java base (a 190 MB JRE only its tests need). */
+export const DEFAULT_SERVED = Object.keys(SERVED_BASES).filter((n) => n !== JAVA_BASE)
 
 export interface BaseRegistry {
   reg: RunningRegistry
@@ -39,17 +42,16 @@ export interface ServedBase {
 }
 
 /**
- * Pushes the test bases named in `names` (default: all of SERVED_BASES) from the test bases'
+ * Pushes the test bases named in `names` (default: DEFAULT_SERVED) from the test bases'
  * layout to `reg`, under the repositories the catalogue names once gcr.io and docker.io are
  * mirrored to it, and returns the catalogue entries pinning each tag to its digest there.
  */
-export async function pushServedBases(reg: RunningRegistry, names: string[] = Object.keys(SERVED_BASES)): Promise<ServedBase[]> {
+export async function pushServedBases(reg: RunningRegistry, names: string[] = DEFAULT_SERVED): Promise<ServedBase[]> {
   const tb = await ensureBases()
-  const py = names.some((n) => SERVED_BASES[n]?.python) ? await ensurePythonBase() : undefined
   const out: ServedBase[] = []
   for (const name of names) {
     const served = SERVED_BASES[name]!
-    const layout = served.python ? py!.layout : tb.layout
+    const layout = served.runtime ? (await ensureRuntimeBase(name)).layout : tb.layout
     const base = builtinBases().find((b) => b.name === name)!
     const tags = []
     for (const t of base.tags) {
@@ -83,10 +85,11 @@ export function buildahIn(work: string, defaultTimeout: number): (args: string[]
   }
 }
 
-export async function startBaseRegistry(work: string): Promise<BaseRegistry> {
+/** A registry serving `served` (catalogue names of SERVED_BASES); every other base but scratch is excluded. */
+export async function startBaseRegistry(work: string, served: string[] = DEFAULT_SERVED): Promise<BaseRegistry> {
   const reg = await startRegistry('plain')
-  const bases = await pushServedBases(reg)
-  const exclude = builtinBases().map((b) => b.name).filter((n) => !(n in SERVED_BASES) && n !== 'scratch')
+  const bases = await pushServedBases(reg, served)
+  const exclude = builtinBases().map((b) => b.name).filter((n) => !served.includes(n) && n !== 'scratch')
   const config = join(work, 'slim-config.json')
   writeFileSync(config, JSON.stringify({ mirrors: { 'gcr.io': reg.host, 'docker.io': reg.host }, exclude, bases }))
   return { reg, flags: ['--config', config] }
