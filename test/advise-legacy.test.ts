@@ -74,6 +74,20 @@ describe('legacy advice: judgement without noise', () => {
     expect(a.dockerfile).toMatch(/^# {5}- debian:12-slim \(interpreter copied, with a shell\): about [\d.]+ MB, confidence \w+; costs: .*a shell the app does not need/m)
   })
 
+  it("a Python app's many extension modules: the copied-libraries reason gives the count and five names, the JSON every name", () => {
+    const modules = Array.from({ length: 70 }, (_, i) => `_mod${String(i).padStart(2, '0')}.cpython-311-x86_64-linux-gnu.so`)
+    const insp = glibcProgram(['libz.so.1', ...modules], { path: '/usr/bin/python3.11' })
+    const a = advise({ inspection: insp, image: sourceImage({ distro: DEBIAN12 }), catalogue: bases() })
+    const copied = a.ranking[0]!.copiedLibraries
+    expect(copied.length).toBeGreaterThanOrEqual(70)
+    const reason = a.reasons.find((r) => /libraries are copied/.test(r))!
+    expect(reason).toBe(`${copied.length} libraries are copied: ${copied.slice(0, 5).join(', ')}, and ${copied.length - 5} more`)
+    expect(a.dockerfile).toContain(`#   why: ${reason}\n`)
+    // Few libraries: all named, no "more".
+    const few = advise({ inspection: glibcProgram(['libz.so.1', 'libexpat.so.1']), image: sourceImage({ distro: DEBIAN12 }), catalogue: bases() })
+    expect(few.reasons).toContain('2 libraries are copied: libz.so.1, libexpat.so.1')
+  })
+
   it('a missing NSS module glibc skips (libnss_db) is not a gap; confidence says why it is high', () => {
     const insp = glibcProgram([], {
       needs: [need('nss-module', [], { present: false, confidence: 'possible', reason: 'services lookups name the source "db", but libnss_db.so.2 is not in the image; glibc skips it silently', evidence: ['libnss_db.so.2 for "services: db files" in /etc/nsswitch.conf'] })],

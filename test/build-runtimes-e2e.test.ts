@@ -30,7 +30,7 @@ let bases: BaseRegistry
 beforeAll(async () => {
   if (!usable) return
   work = mkdtempSync(join(tmpdir(), 'slim-build-runtimes-'))
-  ;[fx, bases] = await Promise.all([ensureFixtures(['debian-python', 'c-musl-dynamic', 'legacy-java']), startBaseRegistry(mkdtempSync(join(tmpdir(), 'slim-build-runtimes-cfg-')), [...DEFAULT_SERVED, JAVA_BASE])])
+  ;[fx, bases] = await Promise.all([ensureFixtures(['debian-python', 'c-musl-dynamic', 'legacy-java', 'legacy-python']), startBaseRegistry(mkdtempSync(join(tmpdir(), 'slim-build-runtimes-cfg-')), [...DEFAULT_SERVED, JAVA_BASE])])
 }, 900_000)
 
 afterAll(async () => {
@@ -92,6 +92,17 @@ describe.skipIf(!usable)('slim build --verify on runtime bases', () => {
     const line = advice.dockerfile.split('\n').find((l) => l.includes(`/${runtime}:`) && l.includes('(runtime image)'))
     expect(line).toMatch(/\(runtime image\): about \d+(\.\d)? MB, confidence \w+; costs: /)
     expect(line).not.toMatch(/size unknown/)
+  }, 600_000)
+
+  it("legacy-python (70 copied libraries): the copied-libraries reason names five of the interpreter's extension modules and counts the rest; the JSON lists them all", async () => {
+    const r = await runCli(['dockerfile', fx.refs['legacy-python']!, '--json', ...bases.flags])
+    expect(r.code, r.stderr).toBe(0)
+    const advice = (JSON.parse(r.stdout) as { advice: { reasons: string[]; ranking: { copiedLibraries: string[] }[]; dockerfile: string } }).advice
+    const copied = advice.ranking[0]!.copiedLibraries
+    expect(copied.filter((l) => /\.cpython-311-x86_64-linux-gnu\.so$/.test(l)).length).toBeGreaterThan(20)
+    const reason = advice.reasons.find((x) => / libraries are copied: /.test(x))
+    expect(reason).toBe(`${copied.length} libraries are copied: ${copied.slice(0, 5).join(', ')}, and ${copied.length - 5} more`)
+    expect(advice.dockerfile).toContain(`#   why: ${reason}\n`)
   }, 600_000)
 
   it('c-musl-dynamic on alpine:3.10 (named): built and verified', async () => {

@@ -4,6 +4,7 @@
  * the size, writes the Dockerfile and lints it. How sure slim is comes last, from everything it
  * could not see (inspection gaps, unresolved libraries, unverified catalogue facts).
  */
+import { firstFew } from '../core/format.js'
 import type { Platform } from '../image/types.js'
 import type { Inspection } from '../inspect/types.js'
 import type { Base } from './catalogue/types.js'
@@ -215,7 +216,9 @@ function reasonsFor(req: Requirements, chosen: Evaluated, forced: boolean, insp:
   if (needs.length) out.push(`it needs ${needs.join(', ')}${forced ? '' : `, which ${c.name} provides`}`)
   if (forced) out.push(`${c.name} was asked for with --base`)
   else if (c.copiedLibraries.length === 0 && req.libraries.length > 0) out.push(`${c.name} ships every library the program loads`)
-  else if (c.copiedLibraries.length) out.push(`${c.copiedLibraries.length === 1 ? '1 library is' : `${c.copiedLibraries.length} libraries are`} copied: ${c.copiedLibraries.join(', ')}`)
+  // A Python app's ~70 extension modules would make this one reason a screenful: the count and a
+  // few names here, every name in the JSON (ranking[0].copiedLibraries) and the plan.
+  else if (c.copiedLibraries.length) out.push(`${c.copiedLibraries.length === 1 ? '1 library is' : `${c.copiedLibraries.length} libraries are`} copied: ${firstFew(c.copiedLibraries, ', ')}`)
   if (c.sameDistro && req.usesDistroLibraries) out.push(`it is the same release as the source (${req.sourceDistro?.id} ${req.sourceDistro?.versionId}), so copied libraries match its libc`)
   if (!forced) out.push(whyFirst(chosen, ranking, req))
   if (c.status !== 'supported') out.push(`${c.name} is ${c.status === 'eol' ? 'end of life' : 'retired'}: move to a supported release when you can`)
@@ -235,7 +238,7 @@ function whyFirst(chosen: Evaluated, ranking: Evaluated[], req: Requirements): s
   if (s.status !== 'supported' && c.status === 'supported') return `ranked above the smaller ${s.name}, which is ${s.status === 'eol' ? 'end of life' : 'retired'}`
   if (s.copiedLibraries.length > c.copiedLibraries.length) {
     const n = s.copiedLibraries.length - c.copiedLibraries.length
-    return `ranked above the smaller ${s.name}, which would need ${n} more copied ${n === 1 ? 'library' : 'libraries'} (${s.copiedLibraries.filter((l) => !c.copiedLibraries.includes(l)).join(', ')}) frozen at the source's versions`
+    return `ranked above the smaller ${s.name}, which would need ${n} more copied ${n === 1 ? 'library' : 'libraries'} (${firstFew(s.copiedLibraries.filter((l) => !c.copiedLibraries.includes(l)), ', ')}) frozen at the source's versions`
   }
   return 'the best-ranked base that meets every requirement'
 }

@@ -29,3 +29,9 @@ export function parseBytes(s: string): number | undefined {
   const unit = UNITS[m[2].toLowerCase()]
   return unit === undefined ? undefined : Math.round(Number(m[1]) * unit)
 }
+
+/** A sentence names a few items of a list the image decides the length of ("a, b, c, and 4 more");
+ * the JSON keeps the whole list, so the sentence stays one readable line. */
+export function firstFew(items: readonly string[], sep: string, max = 5): string {
+  return items.length <= max ? items.join(sep) : `${items.slice(0, max).join(sep)}${sep}and ${items.length - max} more`
+}

@@ -10,6 +10,7 @@
  */
 import { posix } from 'node:path'
 import { describe, isSlimError, SlimError } from '../core/errors.js'
+import { firstFew } from '../core/format.js'
 import type { ImageConfig } from '../image/types.js'
 import type { RootFs } from '../layers/rootfs.js'
 import { ClosureBuilder } from './closure/closure.js'
@@ -156,11 +157,6 @@ async function inspect(rootfs: InspectFs, config: ImageConfig, opts: InspectOpti
     gaps,
   }
   return { ...found, files: computeFiles(rootfs, found, builder, gaps) }
-}
-
-/** A message names a few items of a list the image decides the length of (closure.unresolved has them all). */
-function firstFew(items: readonly string[], sep: string, max = 5): string {
-  return items.length <= max ? items.join(sep) : `${items.slice(0, max).join(sep)}${sep}and ${items.length - max} more`
 }
 
 /**
