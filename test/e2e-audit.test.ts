@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Ajv2020 } from 'ajv/dist/2020.js'
@@ -238,6 +238,30 @@ describe('slim audit (built CLI, real registry)', () => {
     expect(new Set(all.images.map((i: any) => i.digest)).size).toBe(2)
     const one = validJson((await audit([`${plain.host}/multi/app:1`, '--platform', 'linux/arm64', '--format', 'json'])).stdout)
     expect(one.images.map((i: any) => i.platform)).toEqual(['linux/arm64'])
+  })
+
+  it("the config file's mirrors (and only they) serve docker.io names: tags listed and images read through the mirror, records keep the asked name", async () => {
+    const dir = tmp('mirror-config')
+    const config = join(dir, 'config.json')
+    writeFileSync(config, JSON.stringify({ mirrors: { 'docker.io': plain.host } }))
+    const asked = ['docker.io/team/api', 'tools/cli:v1']
+    const viaFlag = validJson((await audit([...asked, '--config', config, '--format', 'json'])).stdout)
+    const want = ['docker.io/team/api:1.0.0', 'docker.io/team/api:1.1.0', 'docker.io/team/api:1.2.0', 'docker.io/team/api:2.0.0', 'docker.io/tools/cli:v1']
+    expect(refsOf(viaFlag)).toEqual(want)
+    expect(viaFlag.images.map((i: any) => `${i.reference} ${i.status}`)).toEqual(want.map((r) => `${r} ok`))
+    // The same images as under the registry's own names.
+    const direct = validJson((await audit([`${plain.host}/team/api`, `${plain.host}/tools/cli:v1`, '--format', 'json'])).stdout)
+    const digests = (doc: { images: Array<{ reference: string; digest: string }> }) => doc.images.map((i) => `${i.reference.replace(/^[^/]+\//, '')} ${i.digest}`).sort()
+    expect(digests(viaFlag)).toEqual(digests(direct))
+    // --all-platforms reads the index where the image is served.
+    const all = validJson((await audit(['docker.io/multi/app:1', '--all-platforms', '--config', config, '--format', 'json'])).stdout)
+    expect(all.images.map((i: any) => `${i.reference} ${i.platform} ${i.status}`).sort()).toEqual(['docker.io/multi/app:1 linux/amd64 ok', 'docker.io/multi/app:1 linux/arm64 ok'])
+    // The default config file (under $XDG_CONFIG_HOME) is read the same way.
+    mkdirSync(join(dir, 'xdg', 'slim'), { recursive: true })
+    writeFileSync(join(dir, 'xdg', 'slim', 'config.json'), JSON.stringify({ mirrors: { 'docker.io': plain.host } }))
+    const viaDefault = await runCli(['audit', 'tools/cli:v1', '--format', 'json', '--cache-dir', tmp('cache')], { env: { ...env(), XDG_CONFIG_HOME: join(dir, 'xdg') }, timeoutMs: 300_000 })
+    expect(viaDefault.code, viaDefault.stderr).toBe(0)
+    expect(validJson(viaDefault.stdout).images.map((i: any) => `${i.reference} ${i.status}`)).toEqual(['docker.io/tools/cli:v1 ok'])
   })
 
   it('usage errors exit 2 with one line', async () => {

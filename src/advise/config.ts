@@ -22,6 +22,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { SlimError, describe } from '../core/errors.js'
 import { applyMirror } from '../image/reference.js'
+import type { OpenOptions } from '../image/types.js'
 import { builtinBases, findBase, mergeDeep } from './catalogue/load.js'
 import type { Base } from './catalogue/types.js'
 import { baseProblems } from './catalogue/validate.js'
@@ -146,6 +147,17 @@ export function mergeMirrors(config: Mirrors, flags: readonly string[] = []): Mi
     out[from] = to
   }
   return out
+}
+
+/**
+ * Open options that read registry images through the config file's mirrors as well as
+ * --registry-mirror's (already in `open`, and winning for the same registry). The one rule for every
+ * image slim opens: the CLI applies it to all of a command's images (audit's tag listing and opening
+ * included), analyzeImage to the image it is given by reference.
+ */
+export function withConfigMirrors(open: OpenOptions, config: SlimConfig): OpenOptions {
+  const registryMirrors = { ...config.mirrors, ...open.registryMirrors }
+  return Object.keys(registryMirrors).length ? { ...open, registryMirrors } : open
 }
 
 /** Mirrors are applied by the one reference grammar (src/image/reference.ts). */

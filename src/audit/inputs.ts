@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { SlimError, describe, isSlimError } from '../core/errors.js'
 import { parseManifestDocument } from '../image/manifest.js'
 import { formatPlatform, isAttestationPlatform } from '../image/platform.js'
-import { parseReference, type Reference } from '../image/reference.js'
+import { applyMirror, parseReference, type Reference } from '../image/reference.js'
 import { RegistryClient } from '../image/registry/client.js'
 import type { Platform, RegistryOptions } from '../image/types.js'
 import { tagFilter } from './tags.js'
@@ -26,6 +26,8 @@ export interface InputOptions {
   allPlatforms?: boolean
   platform?: Platform
   registry: RegistryOptions
+  /** The mirrors images are opened through (OpenOptions.registryMirrors): tags and platforms are listed there too. */
+  registryMirrors?: Readonly<Record<string, string>>
   log?: (m: string) => void
 }
 
@@ -48,6 +50,8 @@ export async function expandInputs(opts: InputOptions): Promise<{ targets: Audit
     if (!c) clients.set(key, (c = new RegistryClient(registry, { ...opts.registry, log: opts.log, repository })))
     return c
   }
+  // A mirrored repository is listed where its images will be read from; targets keep the asked name.
+  const served = (ref: Reference): Reference => (opts.registryMirrors ? parseReference(applyMirror(ref.toString(), opts.registryMirrors)) : ref)
   const refs: string[] = []
   try {
     if (opts.catalog) {
@@ -73,7 +77,8 @@ export async function expandInputs(opts: InputOptions): Promise<{ targets: Audit
         continue
       }
       try {
-        const tags = filter(await client(ref.registry, ref.repository).listTags(ref.repository))
+        const at = served(ref)
+        const tags = filter(await client(at.registry, at.repository).listTags(at.repository))
         if (tags.length === 0) opts.log?.(`audit: ${ref.name}: no tag matches${opts.tags ? ` --tags ${opts.tags}` : ''}`)
         for (const t of tags) refs.push(`${ref.name}:${t}`)
       } catch (e) {
@@ -88,7 +93,7 @@ export async function expandInputs(opts: InputOptions): Promise<{ targets: Audit
         continue
       }
       try {
-        const ref = parseReference(r)
+        const ref = served(parseReference(r))
         const platforms = await listPlatforms(client(ref.registry, ref.repository), ref)
         if (platforms.length === 0) targets.push({ reference: r })
         else for (const p of platforms) targets.push({ reference: r, platform: p })

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { parseMirrorFlag } from '../advise/config.js'
+import { loadConfig, parseMirrorFlag, withConfigMirrors } from '../advise/config.js'
 import { SlimError } from '../core/errors.js'
 import { parseBytes } from '../core/format.js'
 import { registerSecret } from '../core/redact.js'
@@ -34,6 +34,8 @@ export interface ImageFlagValues {
   'max-zstd-window'?: string
   'registry-timeout'?: string
   'registry-mirror'?: string[]
+  /** --config (every command that opens an image has it): its mirrors serve the command's images too. */
+  config?: string
 }
 
 export async function openOptionsFromFlags(flags: ImageFlagValues, log?: (m: string) => void): Promise<OpenOptions> {
@@ -46,7 +48,7 @@ export async function openOptionsFromFlags(flags: ImageFlagValues, log?: (m: str
     if (!password) throw new SlimError('usage', '--password-stdin: standard input was empty; pipe the password in, e.g. `echo "$TOKEN" | slim ... --password-stdin`')
     registerSecret(password)
   }
-  return {
+  const open: OpenOptions = {
     platform: flags.platform ? parsePlatform(flags.platform) : undefined,
     cacheDir: flags['no-cache'] ? undefined : (flags['cache-dir'] ?? defaultCacheDir()),
     registry: {
@@ -61,6 +63,7 @@ export async function openOptionsFromFlags(flags: ImageFlagValues, log?: (m: str
     ...(flags['registry-mirror']?.length ? { registryMirrors: Object.fromEntries(flags['registry-mirror'].map((f) => parseMirrorFlag(f, '--registry-mirror'))) } : {}),
     ...(flags['max-zstd-window'] === undefined ? {} : { maxZstdWindow: sizeFlag('--max-zstd-window', flags['max-zstd-window']) }),
   }
+  return withConfigMirrors(open, loadConfig(flags.config))
 }
 
 function secondsFlag(name: string, value: string): number {

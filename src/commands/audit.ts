@@ -64,6 +64,7 @@ A repository without a tag means its tags (filtered by --tags); --catalog walks 
       allPlatforms: flags['all-platforms'],
       platform: open.platform,
       registry: open.registry ?? {},
+      registryMirrors: open.registryMirrors,
       log: this.debugLog,
     })
     if (targets.length + problems.length === 0) throw new SlimError('not-found', `nothing to audit: no tag matched${flags.tags ? ` --tags ${flags.tags}` : ''}; check the pattern (slim audit REPO lists all tags)`)

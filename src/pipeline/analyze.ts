@@ -4,7 +4,7 @@
  * typed options saying what to compute; nothing here knows about flags, oclif or terminals.
  */
 import { advise } from '../advise/advise.js'
-import { loadConfig, mergeMirrors, resolveBases, type Mirrors } from '../advise/config.js'
+import { loadConfig, mergeMirrors, resolveBases, withConfigMirrors, type Mirrors } from '../advise/config.js'
 import { sourceImageFrom } from '../advise/source.js'
 import type { Advice } from '../advise/types.js'
 import type { Base } from '../advise/catalogue/types.js'
@@ -78,12 +78,12 @@ export async function analyzeImage(reference: string | Image, options: AnalyzeOp
   const config = loadConfig(opts.configPath)
   const catalogue = resolveBases(config)
   // The config's mirrors and --registry-mirror serve the image and the bases; --base-mirror only the bases.
-  const registryMirrors = { ...config.mirrors, ...options.open.registryMirrors }
-  const mirrors = mergeMirrors(registryMirrors, opts.mirrors ?? [])
+  const open = withConfigMirrors(options.open, config)
+  const mirrors = mergeMirrors({ ...open.registryMirrors }, opts.mirrors ?? [])
   const observe: LayerReadObserver = options.observe ?? ((_image, read) => read(undefined))
 
   // One budget: temp files written while opening (unwrapped archives, daemon exports) count too.
-  const image = typeof reference === 'string' ? await openImage(reference, { maxTempBytes: options.maxExpandedBytes, ...options.open, registryMirrors }) : reference
+  const image = typeof reference === 'string' ? await openImage(reference, { maxTempBytes: options.maxExpandedBytes, ...open }) : reference
   try {
     const hint = inspectionCaptureHint(image.config)
     // /etc/passwd too: who the image runs as is resolved through it (audit), without a late read.
