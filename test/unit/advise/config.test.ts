@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { SlimError } from '../../../src/core/errors.js'
 import { findBase, imageRef } from '../../../src/advise/catalogue/load.js'
-import { applyMirror, defaultConfigPath, loadConfig, mergeMirrors, parseConfig, parseMirrorFlag, resolveBases } from '../../../src/advise/config.js'
+import { applyMirror, defaultConfigPath, loadConfig, mergeMirrors, parseConfig, parseMirrorFlag, resolveBases, withConfigMirrors } from '../../../src/advise/config.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'slim-config-test-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -175,5 +175,19 @@ describe('mirrors', () => {
     const m = { 'gcr.io': 'a.internal', 'gcr.io/distroless': 'b.internal/dl', 'gcr.io/dist': 'wrong.internal' }
     expect(applyMirror('gcr.io/distroless/base-debian12:latest', m)).toBe('b.internal/dl/base-debian12:latest')
     expect(applyMirror('gcr.io/other/x:1', m)).toBe('a.internal/other/x:1')
+  })
+})
+
+describe('withConfigMirrors', () => {
+  const config = parseConfig({ mirrors: { 'docker.io': 'from-config:5000', 'gcr.io': 'gcr-mirror:5000' } }, 'c.json')
+  it("adds the config's mirrors to the open options; --registry-mirror's win for the same registry", () => {
+    const open = withConfigMirrors({ cacheDir: '/c', registryMirrors: { 'docker.io': 'from-flag:5000' } }, config)
+    expect(open).toEqual({ cacheDir: '/c', registryMirrors: { 'docker.io': 'from-flag:5000', 'gcr.io': 'gcr-mirror:5000' } })
+    expect(applyMirror('team/api:1', open.registryMirrors!)).toBe('from-flag:5000/team/api:1')
+    expect(withConfigMirrors({}, config).registryMirrors).toEqual(config.mirrors)
+  })
+  it('leaves options without any mirror as they are', () => {
+    const open = { cacheDir: '/c' }
+    expect(withConfigMirrors(open, parseConfig({}, 'c.json'))).toBe(open)
   })
 })
