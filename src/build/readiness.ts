@@ -6,6 +6,9 @@
  *
  * The loop is counted, not timed by the caller: `attempts` rounds, `intervalMs` apart, each trying
  * every port on 127.0.0.1 and ::1. It prints `ready PORT ROUND` or `not-ready ROUNDS` and exits.
+ * A connection the kernel completed counts even when the prober itself was starved of CPU for
+ * longer than the interval (a loaded machine): the per-attempt timeout only applies after the
+ * I/O that came in meanwhile has been seen.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -34,14 +37,20 @@ function once() {
     const s = net.connect({ host, port })
     s.setTimeout(interval)
     s.on('connect', () => { if (!done) { done = true; process.stdout.write('ready ' + port + ' ' + round + '\\n'); s.destroy(); process.exit(0) } })
+    let failed = false
     const fail = () => {
+      if (failed) return
+      failed = true
       s.destroy()
       if (--pending > 0 || done) return
       if (round >= attempts) { process.stdout.write('not-ready ' + round + '\\n'); process.exit(0) }
       setTimeout(once, interval)
     }
     s.on('error', fail)
-    s.on('timeout', fail)
+    // Timers run before I/O: a prober starved past the interval would see the timeout before the
+    // connect the kernel already completed. Decide after the next I/O poll (setImmediate), where
+    // a completed connect has run its handler (and exited) first.
+    s.on('timeout', () => setImmediate(fail))
   }
 }
 once()
