@@ -9,13 +9,15 @@ import { apacheReader } from './apache.js'
 import { haproxyReader } from './haproxy.js'
 import { lighttpdReader } from './lighttpd.js'
 import { memcachedReader } from './memcached.js'
+import { mysqlReader } from './mysql.js'
 import { nginxReader } from './nginx.js'
+import { postgresReader } from './postgres.js'
 import { redisReader } from './redis.js'
 import type { ConfigFacts, ConfigReader, ReaderInput } from './types.js'
 
 export type { ConfigFacts, ConfigReader, ReaderInput } from './types.js'
 
-export const READERS: readonly ConfigReader[] = [nginxReader, haproxyReader, redisReader, lighttpdReader, apacheReader, memcachedReader]
+export const READERS: readonly ConfigReader[] = [nginxReader, haproxyReader, redisReader, lighttpdReader, apacheReader, memcachedReader, postgresReader, mysqlReader]
 
 /** The reader for an executable ("/usr/sbin/nginx", "/usr/bin/redis-server"), if slim has one. */
 export function readerFor(paths: (string | undefined)[]): ConfigReader | undefined {

@@ -19,6 +19,25 @@ export async function readText(fs: RootFs, path: string): Promise<string | undef
   }
 }
 
+/**
+ * Reads one config file of an include tree into `facts.files`, or says why not: undefined when it
+ * was read already or the include bound is reached (nothing to add), a gap when it is unreadable.
+ */
+export async function readConfigFile(fs: RootFs, facts: ConfigFacts, file: string): Promise<string | undefined> {
+  if (facts.files.includes(file)) return undefined
+  if (facts.files.length >= MAX_CONFIG_FILES) {
+    facts.gaps.push(`${file}: ${facts.program} includes more than ${MAX_CONFIG_FILES} config files; slim stopped reading there`)
+    return undefined
+  }
+  const text = await readText(fs, file)
+  if (text === undefined) {
+    facts.gaps.push(`${file}: ${facts.program} reads this config file but slim could not read it (missing, not a file, or over ${MAX_CONFIG_BYTES / 1024 / 1024} MB)`)
+    return undefined
+  }
+  facts.files.push(file)
+  return text
+}
+
 export function emptyFacts(program: string): ConfigFacts {
   return { program, files: [], users: [], groups: [], read: [], write: [], modules: [], startCommands: [], gaps: [] }
 }

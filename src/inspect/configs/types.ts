@@ -42,6 +42,8 @@ export interface ReaderInput {
   /** The program's argv (argv[0] first) and working directory. */
   argv: string[]
   workdir: string
+  /** The environment the program starts with (PGDATA, MYSQL_HOME, TMPDIR), when known. */
+  env?: Record<string, string>
 }
 
 export interface ConfigReader {
