@@ -54,6 +54,8 @@ describe('postgres on Debian 12 (postgresql-15, cluster 15/main)', () => {
     expect(paths(f.read)).toEqual([
       '/var/lib/postgresql/15/main', `${CONF}/pg_hba.conf`, `${CONF}/pg_ident.conf`,
       '/etc/ssl/certs/ssl-cert-snakeoil.pem', '/etc/ssl/private/ssl-cert-snakeoil.key',
+      // lc_messages etc. are 'C.UTF-8': glibc loads that locale from /usr/lib/locale/C.utf8.
+      '/usr/lib/locale/C.utf8',
     ])
     // The snakeoil key is root:ssl-cert 0640, which postgres accepts.
     expect(fs.stat('/etc/ssl/private/ssl-cert-snakeoil.key')!.mode & 0o777).toBe(0o640)

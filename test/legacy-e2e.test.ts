@@ -3,7 +3,8 @@
  * program doing user and service lookups behind a wrapper, on a local registry; slim's Dockerfile
  * is built with buildah (vfs, chroot isolation) on the distroless-equivalent test bases, then each
  * program's OWN check runs as the image's USER in the original and in the slim image
- * (haproxy -c -f, nginx -t, redis-server reading its config, memcached -u, the lookup probe):
+ * (haproxy -c -f, nginx -t, redis-server reading its config, memcached -u, the lookup probe,
+ * postgres starting on its Debian cluster):
  * exit code and output must be the same. Sizes before and after are printed.
  */
 import { execFile, spawn } from 'node:child_process'
@@ -25,6 +26,7 @@ import { ensureBases, type TestBases } from './bases/build.js'
 import { ensureFixtures, type Fixtures } from './fixtures/index.js'
 import { LEGACY_IMAGES } from './fixtures/units/legacy.js'
 import { LEGACY_APP_IMAGES } from './fixtures/units/legacy-apps.js'
+import { LEGACY_DB_IMAGES } from './fixtures/units/legacy-db.js'
 import { pushLayout, startRegistry, type RunningRegistry } from './infra/registry.js'
 import { buildahIn, pushServedBases } from './helpers/base-registry.js'
 import { runCli } from './helpers/cli.js'
@@ -35,7 +37,7 @@ const exec = promisify(execFile)
 const SERVED = ['distroless/static-debian12', 'distroless/base-nossl-debian12', 'distroless/base-debian12', 'distroless/cc-debian12']
 
 /** The image and its check, from either fixture unit. */
-const SPECS: Record<string, { check: string[]; slimCheck?: string[]; up?: number }> = { ...LEGACY_IMAGES, ...LEGACY_APP_IMAGES }
+const SPECS: Record<string, { check: string[]; slimCheck?: string[]; up?: number }> = { ...LEGACY_IMAGES, ...LEGACY_APP_IMAGES, ...LEGACY_DB_IMAGES }
 
 interface Case {
   image: string
@@ -134,6 +136,18 @@ const CASES: Case[] = [
       expect(a.plan!.base.name).toMatch(/^distroless\/(base|base-nossl|cc)-debian12$/)
       expect(a.plan!.runtime.entrypoint![0]).toBe('/usr/lib/jvm/java-17-openjdk-amd64/bin/java')
       expect(a.plan!.copies.map((c) => c.source)).toContain('/usr/lib/jvm/java-17-openjdk-amd64/lib')
+    },
+  },
+  {
+    image: 'legacy-postgres',
+    item: '1 and 2: postgres runs as the image\'s USER postgres; its data dir (0700), config and socket dir keep their owner; the users are merged',
+    advice(a) {
+      expect(a.plan!.user.spec).toBe('101:103')
+      expect(a.plan!.user.note).toMatch(/image's own USER postgres/)
+      const chown = (src: string) => a.plan!.copies.find((c) => c.source === src)?.chown
+      expect([chown('/var/lib/postgresql'), chown('/etc/postgresql'), chown('/var/run/postgresql')]).toEqual(['101:103', '101:103', '101:103'])
+      expect(a.plan!.accounts!.users.map((u) => u.name)).toContain('postgres')
+      expect(a.plan!.copies.map((c) => c.source)).not.toEqual(expect.arrayContaining([expect.stringMatching(/mysql|mariadb/)]))
     },
   },
 ]

@@ -10,6 +10,7 @@
  */
 import { posix } from 'node:path'
 import type { RootFs } from '../../layers/rootfs.js'
+import { normaliseLocaleName } from '../needs/locale.js'
 import { parsePostgresConf, pgCtlCommandLine, postgresCommandLine, type PgCommandLine } from './postgres-conf.js'
 import { absolute, emptyFacts, expandGlob, isSpecialPath, readConfigFile, readText } from './text.js'
 import type { ConfigFacts, ConfigReader, ReaderInput } from './types.js'
@@ -150,6 +151,7 @@ async function read(input: ReaderInput): Promise<ConfigFacts | undefined> {
   }
   const ssl = get('ssl')
   if (ssl && ON.test(ssl.value)) sslFacts(rootfs, facts, get, dataDir)
+  localeFacts(rootfs, facts, get)
   const binary = serverBinary(rootfs, input.argv[0] ?? '', version)
   moduleFacts(facts, get, binary, dataDir)
   return facts
@@ -162,6 +164,25 @@ function dataFacts(rootfs: RootFs, facts: ConfigFacts, dataDir: string, source: 
   facts.write.push({ path: dataDir, why: `postgres writes its data directory ${dataDir} (and postmaster.pid in it); ${rule}`, source })
   const st = rootfs.stat(dataDir)
   if (st?.type === 'dir' && (st.mode & 0o027) !== 0) facts.gaps.push(`${source}: the data directory ${dataDir} has mode ${(st.mode & 0o777).toString(8)}; ${rule}`)
+}
+
+/**
+ * lc_messages/monetary/numeric/time: postgres checks each with setlocale at start and refuses a
+ * config whose locale the C library cannot load, so the locale's data is read (Debian's initdb
+ * writes the cluster's locale there, `C.UTF-8`, which glibc loads from /usr/lib/locale/C.utf8).
+ */
+function localeFacts(rootfs: RootFs, facts: ConfigFacts, get: (n: string) => Value | undefined): void {
+  const seen = new Set<string>()
+  for (const name of ['lc_messages', 'lc_monetary', 'lc_numeric', 'lc_time']) {
+    const s = get(name)
+    if (!s || /^(C|POSIX|)$/i.test(s.value)) continue
+    const dir = `/usr/lib/locale/${normaliseLocaleName(s.value)}`
+    const archive = '/usr/lib/locale/locale-archive'
+    const path = rootfs.stat(dir) || !rootfs.stat(archive) ? dir : archive
+    if (seen.has(path)) continue
+    seen.add(path)
+    facts.read.push({ path, why: `postgres loads the locale ${s.value} (${name}) at start and refuses its config when the C library cannot`, source: s.source })
+  }
 }
 
 /** ssl = on: the certificate, key, CA and CRL files (relative to the data directory). */
