@@ -162,7 +162,7 @@ describe('MariaDB on Debian 12 (mariadb-server 10.11)', () => {
     // Debian ships `#user = mysql` commented out: no user to look up, nothing that needs root.
     expect(f.users).toEqual([])
     expect(f.startsAsRoot).toBeUndefined()
-    expect(paths(f.write)).toEqual(['/var/lib/mysql', '/run/mysqld', '/run/mysqld', '/tmp'])
+    expect(paths(f.write)).toEqual(['/var/lib/mysql', '/run/mysqld', '/run/mysqld'])
     expect(f.write[1]!.source).toBe('/etc/mysql/my.cnf:25 socket = "/run/mysqld/mysqld.sock"')
     expect(f.write[2]!.source).toMatch(/50-server\.cnf:\d+ pid_file = "\/run\/mysqld\/mysqld\.pid"$/)
     expect(paths(f.read)).toEqual(['/var/lib/mysql', '/usr/share/mysql/english', '/usr/share/mysql/charsets'])
@@ -180,7 +180,7 @@ describe('MariaDB on Debian 12 (mariadb-server 10.11)', () => {
     const safe = (await mysqlReader.read({ rootfs: fs, argv: ['/usr/bin/mysqld_safe'], workdir: '/' }))!
     expect(safe.gaps).toEqual([expect.stringMatching(/mysqld_safe is a shell script/)])
     // [mysqld_safe] skip_log_error: no error log dir.
-    expect(paths(safe.write)).toEqual(['/var/lib/mysql', '/run/mysqld', '/run/mysqld', '/tmp'])
+    expect(paths(safe.write)).toEqual(['/var/lib/mysql', '/run/mysqld', '/run/mysqld'])
   })
 
   it('--defaults-file alone; [mariadb-10.11] applies (the version read from the binary), [mariadb-10.6] does not', async () => {

@@ -129,8 +129,9 @@ async function read(input: ReaderInput): Promise<ConfigFacts | undefined> {
   if (on('general_log')) dirOf('general_log_file', 'the server writes its general query log', 'host.log')
   if (on('slow_query_log')) dirOf(get('log_slow_query_file') ? 'log_slow_query_file' : 'slow_query_log_file', 'the server writes its slow query log', 'host-slow.log')
   if (get('log_bin')) dirOf('log_bin', 'the server writes its binary log', get('log_bin')!.value || 'mysql-bin')
+  // The default, $TMPDIR or /tmp, is every program's temp dir: slim's /tmp need covers it.
   const tmp = get('tmpdir')
-  for (const d of (tmp?.value ?? input.env?.TMPDIR ?? '/tmp').split(':').filter(Boolean)) facts.write.push({ path: absolute(d, '/'), why: `the server writes temporary files into ${d}`, source: tmp?.source ?? "the server's default tmpdir" })
+  for (const d of (tmp?.value ?? '').split(':').filter(Boolean)) facts.write.push({ path: absolute(d, '/'), why: `the server writes temporary files into ${d}`, source: tmp!.source })
   for (const k of ['innodb_data_home_dir', 'innodb_log_group_home_dir']) {
     const p = path(k, data.path)
     if (p) facts.write.push({ path: p.path, why: `InnoDB writes its files into ${p.path} (${k})`, source: p.source })
