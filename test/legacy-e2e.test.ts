@@ -4,7 +4,7 @@
  * is built with buildah (vfs, chroot isolation) on the distroless-equivalent test bases, then each
  * program's OWN check runs as the image's USER in the original and in the slim image
  * (haproxy -c -f, nginx -t, redis-server reading its config, memcached -u, the lookup probe,
- * postgres starting on its Debian cluster):
+ * postgres and mariadbd starting on their Debian data):
  * exit code and output must be the same. Sizes before and after are printed.
  */
 import { execFile, spawn } from 'node:child_process'
@@ -148,6 +148,17 @@ const CASES: Case[] = [
       expect([chown('/var/lib/postgresql'), chown('/etc/postgresql'), chown('/var/run/postgresql')]).toEqual(['101:103', '101:103', '101:103'])
       expect(a.plan!.accounts!.users.map((u) => u.name)).toContain('postgres')
       expect(a.plan!.copies.map((c) => c.source)).not.toEqual(expect.arrayContaining([expect.stringMatching(/mysql|mariadb/)]))
+    },
+  },
+  {
+    image: 'legacy-mariadb',
+    item: '1 and 2: mariadbd runs as the image\'s USER mysql; /var/lib/mysql and /run/mysqld keep their owner; errmsg.sys comes along',
+    advice(a) {
+      expect(a.plan!.user.spec).toBe('100:101')
+      const chown = (src: string) => a.plan!.copies.find((c) => c.source === src)?.chown
+      expect([chown('/var/lib/mysql'), chown('/run/mysqld')]).toEqual(['100:101', '100:101'])
+      expect(a.plan!.copies.map((c) => c.source)).toEqual(expect.arrayContaining([expect.stringMatching(/^\/usr\/share\/mysql/), expect.stringMatching(/^\/etc\/mysql/)]))
+      expect(a.plan!.copies.map((c) => c.source)).not.toEqual(expect.arrayContaining([expect.stringMatching(/postgres/)]))
     },
   },
 ]
