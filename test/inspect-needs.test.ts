@@ -109,9 +109,11 @@ describe('tzdata, locales, gconv', () => {
     expect(ins.files).toContain('/usr/share/zoneinfo/Europe/Paris')
     expect(ins.files.some((f) => f.startsWith('/usr/share/zoneinfo/America/'))).toBe(false)
   })
-  it('LANG=C.UTF-8 is built into glibc 2.35+; another locale without data is reported missing', async () => {
+  it('LANG=C.UTF-8 needs its data (libc-bin\'s /usr/lib/locale/C.utf8: not built into glibc); another locale without data is reported missing', async () => {
     const cutf8 = await inspectImage(debian, image({ Cmd: ['python3', '-c', 'pass'], Env: [PATH, 'LANG=C.UTF-8'] }))
-    expect(need(cutf8, 'locale')[0]).toMatchObject({ present: true, confidence: 'certain' })
+    expect(need(cutf8, 'locale')[0]).toMatchObject({ present: true, confidence: 'likely' })
+    expect(need(cutf8, 'locale')[0]!.paths).toContain('/usr/lib/locale/C.utf8')
+    expect(cutf8.files).toContain('/usr/lib/locale/C.utf8/LC_CTYPE')
     const fr = await inspectImage(debian, image({ Cmd: ['python3', '-c', 'pass'], Env: [PATH, 'LC_ALL=fr_FR.UTF-8'] }))
     expect(need(fr, 'locale')[0]).toMatchObject({ present: false, confidence: 'likely' })
     expect(normaliseLocaleName('fr_FR.UTF-8@euro')).toBe('fr_FR.utf8@euro')

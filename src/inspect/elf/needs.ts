@@ -128,7 +128,7 @@ const RULES: Rule[] = [
     kind: 'locales',
     symbols: ['setlocale', 'newlocale'],
     files: ['/usr/lib/locale'],
-    reason: 'selects a locale: anything but C/POSIX (and C.UTF-8, built into glibc >= 2.35) needs locale data under /usr/lib/locale',
+    reason: 'selects a locale: anything but C/POSIX (C.UTF-8 included) needs locale data under /usr/lib/locale',
   },
   {
     kind: 'libgcc_s',

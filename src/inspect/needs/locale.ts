@@ -1,13 +1,15 @@
 /**
  * Locales and character-set conversion. setlocale(LC_ALL, "") follows LANG/LC_ALL/LC_*: anything
- * but C/POSIX (and C.UTF-8, built into glibc >= 2.35) needs compiled locale data under
- * /usr/lib/locale (locale-archive or a per-locale directory). iconv_open() loads gconv modules
+ * but C/POSIX needs compiled locale data under /usr/lib/locale (locale-archive or a per-locale
+ * directory). C.UTF-8 too: glibc 2.35 added its source, not a built-in copy (its NEWS: "The locale
+ * is not built into glibc, and must be installed"); Debian ships it in libc-bin as
+ * /usr/lib/locale/C.utf8, and without it setlocale fails (PostgreSQL refuses lc_messages = C.UTF-8). iconv_open() loads gconv modules
  * listed in <libdir>/gconv/gconv-modules (GCONV_PATH overrides); only UTF-8/UCS/ASCII conversions
  * are built in.
  */
 import { posix } from 'node:path'
 import type { Need } from '../types.js'
-import { exists, glibcObject, glibcVersion, importEvidence, versionAtLeast, withChain, type NeedsInput } from './context.js'
+import { exists, glibcObject, importEvidence, withChain, type NeedsInput } from './context.js'
 
 const LOCALE_VARS = ['LC_ALL', 'LC_CTYPE', 'LC_MESSAGES', 'LC_COLLATE', 'LC_NUMERIC', 'LC_TIME', 'LC_MONETARY', 'LANG']
 
@@ -27,15 +29,10 @@ export async function localeNeed(input: NeedsInput): Promise<Need | undefined> {
   const imports = importEvidence(input, ['setlocale', 'newlocale'])
   const runtime = input.runtime && input.runtime.language !== 'shell'
   if (imports.evidence.length === 0 && !runtime) return undefined
-  const version = await glibcVersion(input)
-  const builtinCUtf8 = versionAtLeast(version, '2.35')
-  const needed = wanted.filter((l) => !(builtinCUtf8 && /^C\.(utf-?8|UTF-?8)$/i.test(l)))
+
   const evidence = [...LOCALE_VARS.filter((v) => env[v]).map((v) => `Env ${v}=${env[v]}`), ...imports.evidence, ...(runtime ? [`${input.runtime!.language} calls setlocale at start-up`] : [])]
-  if (needed.length === 0) {
-    return { kind: 'locale', paths: [], present: true, reason: `${wanted.join(', ')} is built into glibc ${version}`, evidence, confidence: 'certain' }
-  }
   const paths: string[] = []
-  for (const l of needed) {
+  for (const l of wanted) {
     for (const p of [`/usr/lib/locale/${normaliseLocaleName(l)}`, `/usr/lib/locale/${l}`]) if (exists(rootfs, p)) paths.push(...withChain(rootfs, p))
   }
   if (exists(rootfs, '/usr/lib/locale/locale-archive')) paths.push(...withChain(rootfs, '/usr/lib/locale/locale-archive'))
@@ -45,8 +42,8 @@ export async function localeNeed(input: NeedsInput): Promise<Need | undefined> {
     paths: [...new Set(paths)],
     present,
     reason: present
-      ? `the environment selects the locale ${needed.join(', ')}, whose data is under /usr/lib/locale`
-      : `the environment selects the locale ${needed.join(', ')}, but the image has no data for it: glibc falls back to the C locale (ASCII only)`,
+      ? `the environment selects the locale ${wanted.join(', ')}, whose data is under /usr/lib/locale`
+      : `the environment selects the locale ${wanted.join(', ')}, but the image has no data for it: glibc falls back to the C locale (ASCII only)`,
     evidence,
     confidence: imports.byProgram || runtime ? 'likely' : 'possible',
   }
