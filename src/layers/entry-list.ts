@@ -78,6 +78,11 @@ export class EntryList {
     return ref >= 0 ? ref : NO_NODE
   }
 
+  /** The number of entry i's directory (equal numbers: the same directory). */
+  dirRef(i: number): number {
+    return this.items[i * 2 + 1]!
+  }
+
   dir(i: number): string {
     return this.dirs[this.items[i * 2 + 1]!]!
   }
