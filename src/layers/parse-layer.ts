@@ -181,7 +181,7 @@ class LayerParser {
       return null
     }
     const t = this.tree
-    const node = t.add(ownName(base), kind, header.mode, header.uid, header.gid, kind === Kind.Dir ? 0 : info.size, this.opts.index, ordinal)
+    const node = t.add(base, kind, header.mode, header.uid, header.gid, kind === Kind.Dir ? 0 : info.size, this.opts.index, ordinal)
     const entry: ParsedEntry = { dir: parentOf(path), name: base, op: Op.Add, node }
     this.noteLinkOrDevice(entry, path, node, kind, header)
     if (info.sparse) {
@@ -243,14 +243,6 @@ class LayerParser {
       if (r.head) out.heads.set(node, r.head)
     })
   }
-}
-
-/**
- * A name that holds no larger string: V8 makes a slice of 13 characters or more a view that keeps
- * the whole path it was cut from alive, and the tree keeps names as long as the index lives.
- */
-function ownName(name: string): string {
-  return name.length < 13 ? name : name.split('').join('')
 }
 
 /** Counts tar bytes against the image's expansion bound; throws past it. */

@@ -46,8 +46,10 @@ const MODE_MASK = 0o7777
 
 /** Int32 fields of a node, interleaved in one chunk. */
 const F_PARENT = 0
-const F_UID = 1
-const F_GID = 2
+/** Index of the (uid, gid) pair in the owner table: most files share a few owners. */
+const F_OWNER = 1
+/** Where the name is: (pool chunk << NAME_CHUNK_BITS | offset), or -(long-name slot + 1). */
+const F_NAME = 2
 const F_LAYER = 3
 const F_ORDINAL = 4
 const F_BITS = 5
@@ -55,14 +57,24 @@ const F_BITS = 5
 const F_DATA = 6
 const F_NEXT = 7
 const F_PREV = 8
-const FIELDS = 9
+/** Unsigned; BIG_SIZE means the size is in the side map. */
+const F_SIZE = 9
+const FIELDS = 10
 
 const CHUNK_BITS = 14
 const CHUNK = 1 << CHUNK_BITS
 const LOW = CHUNK - 1
 
-/** uid/gid at or past this are kept in a side map (tar numbers go past 32 bits). */
-const BIG_ID = 0xffffffff
+/** Sizes at or past this are kept in a side map (4 GiB files are rare). */
+const BIG_SIZE = 0xffffffff
+
+/**
+ * Names live in pool chunks as a length byte and latin1 bytes (a name is about 12 bytes there, 32
+ * as a string in an array); names over 255 bytes or with characters past U+00FF are kept as
+ * strings on the side.
+ */
+const NAME_CHUNK_BITS = 20
+const NAME_CHUNK = 1 << NAME_CHUNK_BITS
 
 /** Hash table slots: empty, and deleted (a tombstone keeps probe chains whole). */
 const EMPTY = -1
@@ -72,14 +84,18 @@ export class Tree {
   readonly root: Node
   private count = 0
   private readonly ints: Int32Array[] = []
-  private readonly sizes: Float64Array[] = []
-  private readonly names: string[][] = []
+  private readonly namePool: Buffer[] = []
+  private nameAt = NAME_CHUNK
+  private readonly longNames: string[] = []
+  private readonly bigSizes = new Map<Node, number>()
+  /** uid, gid of each owner; an owner's number is its pair's index. */
+  private readonly owners: number[] = []
+  private readonly ownerIds = new Map<string, number>()
+  private lastOwner = -1
   /** sha256 of file contents, 32 bytes a slot, in chunks. */
   private readonly hashes: Uint8Array[] = []
   private hashCount = 0
   private readonly linkTargets: string[] = []
-  /** uid/gid of BIG_ID or more: key id * 2 (+1 for gid). */
-  private readonly bigIds = new Map<number, number>()
   private table = new Int32Array(1024).fill(EMPTY)
   /** Slots in use, tombstones included. */
   private tableUsed = 0
@@ -96,29 +112,71 @@ export class Tree {
   add(name: string, kind: Kind, mode: number, uid: number, gid: number, size: number, layer: number, ordinal: number): Node {
     const id = this.count++
     const c = id >>> CHUNK_BITS
-    if (c === this.ints.length) {
-      this.ints.push(new Int32Array(CHUNK * FIELDS))
-      this.sizes.push(new Float64Array(CHUNK))
-      this.names.push(new Array<string>(CHUNK))
-    }
+    if (c === this.ints.length) this.ints.push(new Int32Array(CHUNK * FIELDS))
     const ints = this.ints[c]!
     const at = (id & LOW) * FIELDS
     ints[at + F_PARENT] = NO_NODE
+    ints[at + F_OWNER] = this.ownerOf(uid, gid)
+    ints[at + F_NAME] = this.storeName(name)
     ints[at + F_LAYER] = layer
     ints[at + F_ORDINAL] = ordinal
     ints[at + F_BITS] = (kind & KIND_MASK) | ((mode & MODE_MASK) << MODE_SHIFT)
     ints[at + F_DATA] = NO_NODE
     ints[at + F_NEXT] = NO_NODE
     ints[at + F_PREV] = NO_NODE
-    this.sizes[c]![id & LOW] = size
-    this.names[c]![id & LOW] = name
-    this.setUid(id, uid)
-    this.setGid(id, gid)
+    this.setSize(id, size)
     return id
   }
 
   name(n: Node): string {
-    return this.names[n >>> CHUNK_BITS]![n & LOW]!
+    const ref = this.get(n, F_NAME)
+    if (ref < 0) return this.longNames[-ref - 1]!
+    const chunk = this.namePool[ref >>> NAME_CHUNK_BITS]!
+    const at = ref & (NAME_CHUNK - 1)
+    return chunk.toString('latin1', at + 1, at + 1 + chunk[at]!)
+  }
+
+  /** Whether node n is named `name`, without making its name a string. */
+  private nameIs(n: Node, name: string): boolean {
+    const ref = this.get(n, F_NAME)
+    if (ref < 0) return this.longNames[-ref - 1] === name
+    const chunk = this.namePool[ref >>> NAME_CHUNK_BITS]!
+    const at = ref & (NAME_CHUNK - 1)
+    const len = chunk[at]!
+    if (len !== name.length) return false
+    for (let i = 0; i < len; i++) if (chunk[at + 1 + i] !== name.charCodeAt(i)) return false
+    return true
+  }
+
+  private storeName(name: string): number {
+    let plain = name.length <= 255
+    for (let i = 0; plain && i < name.length; i++) if (name.charCodeAt(i) > 0xff) plain = false
+    // (A pool past 2047 chunks would not fit the reference: such names go on the side too.)
+    if (!plain || (this.nameAt + 1 + name.length > NAME_CHUNK && this.namePool.length >= 2047)) return -this.longNames.push(ownString(name))
+    if (this.nameAt + 1 + name.length > NAME_CHUNK) {
+      this.namePool.push(Buffer.alloc(NAME_CHUNK))
+      this.nameAt = 0
+    }
+    const c = this.namePool.length - 1
+    const chunk = this.namePool[c]!
+    const at = this.nameAt
+    chunk[at] = name.length
+    chunk.write(name, at + 1, 'latin1')
+    this.nameAt += 1 + name.length
+    return (c << NAME_CHUNK_BITS) | at
+  }
+
+  private ownerOf(uid: number, gid: number): number {
+    const last = this.lastOwner
+    if (last >= 0 && this.owners[last * 2] === uid && this.owners[last * 2 + 1] === gid) return last
+    const key = `${uid}:${gid}`
+    let o = this.ownerIds.get(key)
+    if (o === undefined) {
+      o = this.owners.push(uid, gid) / 2 - 1
+      this.ownerIds.set(key, o)
+    }
+    this.lastOwner = o
+    return o
   }
 
   parent(n: Node): Node {
@@ -127,27 +185,30 @@ export class Tree {
 
   /** Size from the tar header: the bytes this entry stores (0 for links, dirs, devices). */
   size(n: Node): number {
-    return this.sizes[n >>> CHUNK_BITS]![n & LOW]!
+    const v = this.get(n, F_SIZE) >>> 0
+    return v === BIG_SIZE ? this.bigSizes.get(n)! : v
   }
 
   setSize(n: Node, v: number): void {
-    this.sizes[n >>> CHUNK_BITS]![n & LOW] = v
+    if (v >= BIG_SIZE) this.bigSizes.set(n, v)
+    else this.bigSizes.delete(n)
+    this.set(n, F_SIZE, Math.min(v, BIG_SIZE) | 0)
   }
 
   uid(n: Node): number {
-    return this.getId(n, F_UID)
+    return this.owners[this.get(n, F_OWNER) * 2]!
   }
 
   gid(n: Node): number {
-    return this.getId(n, F_GID)
+    return this.owners[this.get(n, F_OWNER) * 2 + 1]!
   }
 
   setUid(n: Node, v: number): void {
-    this.putId(n, F_UID, v)
+    this.set(n, F_OWNER, this.ownerOf(v, this.gid(n)))
   }
 
   setGid(n: Node, v: number): void {
-    this.putId(n, F_GID, v)
+    this.set(n, F_OWNER, this.ownerOf(this.uid(n), v))
   }
 
   layer(n: Node): number {
@@ -257,7 +318,7 @@ export class Tree {
     for (let i = slotOf(dir, name) & mask; ; i = (i + 1) & mask) {
       const id = t[i]!
       if (id === EMPTY) return NO_NODE
-      if (id !== DELETED && this.parent(id) === dir && this.name(id) === name) return id
+      if (id !== DELETED && this.parent(id) === dir && this.nameIs(id, name)) return id
     }
   }
 
@@ -276,8 +337,9 @@ export class Tree {
 
   /** A directory's children sorted by name (UTF-16 code units, as Array.prototype.sort orders strings). */
   sortedChildren(dir: Node): Node[] {
-    const ids = this.children(dir)
-    return ids.sort((a, b) => (this.name(a) < this.name(b) ? -1 : 1))
+    const named = this.children(dir).map((id) => ({ id, name: this.name(id) }))
+    named.sort((a, b) => (a.name < b.name ? -1 : 1))
+    return named.map((x) => x.id)
   }
 
   /** Puts `child` into `parent` (replacing any child of that name, as Map.set would). */
@@ -352,17 +414,6 @@ export class Tree {
     this.ints[n >>> CHUNK_BITS]![(n & LOW) * FIELDS + f] = v
   }
 
-  private getId(n: Node, f: number): number {
-    const v = this.get(n, f) >>> 0
-    return v === BIG_ID ? this.bigIds.get(n * 2 + (f - F_UID))! : v
-  }
-
-  private putId(n: Node, f: number, v: number): void {
-    if (v >= BIG_ID) this.bigIds.set(n * 2 + (f - F_UID), v)
-    else this.bigIds.delete(n * 2 + (f - F_UID))
-    this.set(n, f, Math.min(v, BIG_ID) | 0)
-  }
-
   private tableInsert(n: Node): void {
     // At most 3/4 full, tombstones counted: probe chains stay short.
     if ((this.tableUsed + 1) * 4 > this.table.length * 3) this.rehash()
@@ -392,6 +443,14 @@ export class Tree {
     this.table = t
     this.tableUsed = live
   }
+}
+
+/**
+ * A copy of a string that holds no larger one: V8 makes a slice of 13 characters or more a view
+ * that keeps the whole string it was cut from alive.
+ */
+function ownString(s: string): string {
+  return s.length < 13 ? s : s.split('').join('')
 }
 
 /** FNV-1a over the name's UTF-16 units, seeded by the parent id, then mixed. */
