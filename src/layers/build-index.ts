@@ -141,6 +141,9 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
   }
 
   countDeadBytes(tree, summaries)
+  // Kept contents and heads of files a later layer replaced or deleted (and no hard link keeps)
+  // are unreachable: let them go, as the weak maps keyed by node objects once did.
+  for (const map of [captured, heads]) for (const node of map.keys()) if (!(tree.flags(node) & Flag.Alive)) map.delete(node)
   const summary = dive.summary()
   dive.clear()
   const warnings = history.warning ? [history.warning] : []

@@ -33,8 +33,8 @@ export function emptyChanges(): LayerChanges {
 
 /**
  * `top`: no layer comes after this one (dive's tally then keeps less; see DiveTally.visitTop).
- * The layer's change list is consumed: each entry is let go once applied (layer.entries is empty
- * afterwards), so a layer of a million files never has its list and its whole tree live at once.
+ * The layer's nodes are already in `tree` (made by its parse); merging attaches them. The change
+ * list is cleared afterwards (layer.entries is empty).
  */
 export function mergeLayer(tree: Tree, layer: ParsedLayer, dive: DiveTally, top = false): LayerChanges {
   const changes = emptyChanges()
