@@ -10,6 +10,7 @@
  *
  * Every walk here is iterative: hostile tars can nest thousands of directories.
  */
+import { NamePool } from './name-pool.js'
 import type { FileType } from './rootfs.js'
 
 /** A node of a Tree: its id. */
@@ -48,7 +49,7 @@ const MODE_MASK = 0o7777
 const F_PARENT = 0
 /** Index of the (uid, gid) pair in the owner table: most files share a few owners. */
 const F_OWNER = 1
-/** Where the name is: (pool chunk << NAME_CHUNK_BITS | offset), or -(long-name slot + 1). */
+/** The name's reference in the NamePool. */
 const F_NAME = 2
 const F_LAYER = 3
 const F_ORDINAL = 4
@@ -68,14 +69,6 @@ const LOW = CHUNK - 1
 /** Sizes at or past this are kept in a side map (4 GiB files are rare). */
 const BIG_SIZE = 0xffffffff
 
-/**
- * Names live in pool chunks as a length byte and latin1 bytes (a name is about 12 bytes there, 32
- * as a string in an array); names over 255 bytes or with characters past U+00FF are kept as
- * strings on the side.
- */
-const NAME_CHUNK_BITS = 20
-const NAME_CHUNK = 1 << NAME_CHUNK_BITS
-
 /** Hash table slots: empty, and deleted (a tombstone keeps probe chains whole). */
 const EMPTY = -1
 const DELETED = -2
@@ -84,9 +77,7 @@ export class Tree {
   readonly root: Node
   private count = 0
   private readonly ints: Int32Array[] = []
-  private readonly namePool: Buffer[] = []
-  private nameAt = NAME_CHUNK
-  private readonly longNames: string[] = []
+  private readonly names = new NamePool()
   private readonly bigSizes = new Map<Node, number>()
   /** uid, gid of each owner; an owner's number is its pair's index. */
   private readonly owners: number[] = []
@@ -117,7 +108,7 @@ export class Tree {
     const at = (id & LOW) * FIELDS
     ints[at + F_PARENT] = NO_NODE
     ints[at + F_OWNER] = this.ownerOf(uid, gid)
-    ints[at + F_NAME] = this.storeName(name)
+    ints[at + F_NAME] = this.names.store(name)
     ints[at + F_LAYER] = layer
     ints[at + F_ORDINAL] = ordinal
     ints[at + F_BITS] = (kind & KIND_MASK) | ((mode & MODE_MASK) << MODE_SHIFT)
@@ -129,41 +120,7 @@ export class Tree {
   }
 
   name(n: Node): string {
-    const ref = this.get(n, F_NAME)
-    if (ref < 0) return this.longNames[-ref - 1]!
-    const chunk = this.namePool[ref >>> NAME_CHUNK_BITS]!
-    const at = ref & (NAME_CHUNK - 1)
-    return chunk.toString('latin1', at + 1, at + 1 + chunk[at]!)
-  }
-
-  /** Whether node n is named `name`, without making its name a string. */
-  private nameIs(n: Node, name: string): boolean {
-    const ref = this.get(n, F_NAME)
-    if (ref < 0) return this.longNames[-ref - 1] === name
-    const chunk = this.namePool[ref >>> NAME_CHUNK_BITS]!
-    const at = ref & (NAME_CHUNK - 1)
-    const len = chunk[at]!
-    if (len !== name.length) return false
-    for (let i = 0; i < len; i++) if (chunk[at + 1 + i] !== name.charCodeAt(i)) return false
-    return true
-  }
-
-  private storeName(name: string): number {
-    let plain = name.length <= 255
-    for (let i = 0; plain && i < name.length; i++) if (name.charCodeAt(i) > 0xff) plain = false
-    // (A pool past 2047 chunks would not fit the reference: such names go on the side too.)
-    if (!plain || (this.nameAt + 1 + name.length > NAME_CHUNK && this.namePool.length >= 2047)) return -this.longNames.push(ownString(name))
-    if (this.nameAt + 1 + name.length > NAME_CHUNK) {
-      this.namePool.push(Buffer.alloc(NAME_CHUNK))
-      this.nameAt = 0
-    }
-    const c = this.namePool.length - 1
-    const chunk = this.namePool[c]!
-    const at = this.nameAt
-    chunk[at] = name.length
-    chunk.write(name, at + 1, 'latin1')
-    this.nameAt += 1 + name.length
-    return (c << NAME_CHUNK_BITS) | at
+    return this.names.get(this.get(n, F_NAME))
   }
 
   private ownerOf(uid: number, gid: number): number {
@@ -318,7 +275,7 @@ export class Tree {
     for (let i = slotOf(dir, name) & mask; ; i = (i + 1) & mask) {
       const id = t[i]!
       if (id === EMPTY) return NO_NODE
-      if (id !== DELETED && this.parent(id) === dir && this.nameIs(id, name)) return id
+      if (id !== DELETED && this.parent(id) === dir && this.names.is(this.get(id, F_NAME), name)) return id
     }
   }
 
@@ -443,14 +400,6 @@ export class Tree {
     this.table = t
     this.tableUsed = live
   }
-}
-
-/**
- * A copy of a string that holds no larger one: V8 makes a slice of 13 characters or more a view
- * that keeps the whole string it was cut from alive.
- */
-function ownString(s: string): string {
-  return s.length < 13 ? s : s.split('').join('')
 }
 
 /** FNV-1a over the name's UTF-16 units, seeded by the parent id, then mixed. */
