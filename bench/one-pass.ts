@@ -13,6 +13,10 @@
  * SLIM_BENCH_BIN=/path/to/other/bin/run.js runs another build of slim instead (a before/after
  * comparison on a busy machine is only fair within runs made back to back).
  *
+ *   npx tsx bench/one-pass.ts million [runs]
+ *
+ * runs only the 1,000,000-file row (no registry, no fixture), `runs` times (default 1).
+ *
  * Nothing here asserts a time: it prints numbers.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -73,9 +77,39 @@ async function millionFileLayout(dir: string, count: number): Promise<void> {
   sh(`touch ${dir}/done`)
 }
 
+const slimCmd = (bin: string, cache: string, ref: string, extra = ''): string =>
+  `node ${bin} analyze ${ref} --json --quiet --debug --cache-dir ${cache} ${extra} 2>&1 >/dev/null | grep 'layer passes' >&2 || true`
+
+function printRows(rows: [string, Row][], floor: number | undefined): void {
+  console.log('')
+  console.log('what'.padEnd(44), 'seconds'.padStart(8), 'x floor'.padStart(8), 'cpu s'.padStart(7), 'peak RSS MB'.padStart(12), '  layer passes')
+  for (const [what, r] of rows) {
+    const x = floor ? (r.seconds / floor).toFixed(2) : '-'
+    console.log(what.padEnd(44), r.seconds.toFixed(2).padStart(8), x.padStart(8), r.cpu.toFixed(2).padStart(7), r.rssMB.toFixed(0).padStart(12), ` ${r.passes ?? '-'}`)
+  }
+}
+
+/** Only the 1,000,000-file row, `runs` times: the memory target without the rest of the bench. */
+async function millionOnly(bin: string, runs: number): Promise<void> {
+  console.log(`slim: ${bin}; load average: ${sh('cut -d" " -f1-3 /proc/loadavg').trim()}`)
+  mkdirSync(SCRATCH, { recursive: true })
+  await millionFileLayout(join(SCRATCH, 'million'), 1_000_000)
+  const cache = join(SCRATCH, 'cache-million')
+  const ref = `oci:${join(SCRATCH, 'million', 'oci')}:m`
+  const rows: [string, Row][] = []
+  try {
+    for (let i = 1; i <= runs; i++) rows.push([`1,000,000-file layer, cold, run ${i}`, timed('million', slimCmd(bin, cache, ref, '--no-cache'))])
+  } finally {
+    rmSync(cache, { recursive: true, force: true })
+  }
+  printRows(rows, undefined)
+  console.log('\n(target, issue 11: peak RSS <= 200 MB)')
+}
+
 async function main(): Promise<void> {
   const bin = process.env.SLIM_BENCH_BIN ?? join(ROOT, 'bin/run.js')
   if (!process.env.SLIM_BENCH_BIN && !existsSync(join(ROOT, 'dist/commands/analyze.js'))) throw new Error('run `npm run build` first')
+  if (process.argv[2] === 'million') return millionOnly(bin, Math.max(1, Number(process.argv[3] ?? 1) || 1))
   const fx = await ensureFixtures(['debian-split-python'])
   const blobs = layerBlobs(fx.layout, 'debian-split-python')
   const uncompressed = Number(sh(`for b in ${blobs.join(' ')}; do gzip -dc "$b"; done | wc -c`).trim())
@@ -91,7 +125,7 @@ async function main(): Promise<void> {
     await pushLayout(fx.layout, 'debian-split-python', 'bench/split:a', reg, { all: false })
     await pushLayout(fx.layout, 'debian-split-python-b', 'bench/split:b', reg, { all: false })
     rmSync(cache, { recursive: true, force: true })
-    const slim = (ref: string, extra = '') => `node ${bin} analyze ${ref} --json --quiet --debug --cache-dir ${cache} ${extra} 2>&1 >/dev/null | grep 'layer passes' >&2 || true`
+    const slim = (ref: string, extra = '') => slimCmd(bin, cache, ref, extra)
     const a = `docker://${reg.host}/bench/split:a`
     const b = `docker://${reg.host}/bench/split:b`
     const rows: [string, Row][] = []
@@ -101,12 +135,7 @@ async function main(): Promise<void> {
     rows.push(['slim analyze, 2nd image, shared base', timed('second', slim(b))])
     rows.push(['slim analyze --no-cache (blobs, no index)', timed('no-cache', slim(a, '--no-cache'))])
     rows.push(['slim analyze, 1,000,000-file layer, cold', timed('million', slim(`oci:${join(SCRATCH, 'million', 'oci')}:m`, '--no-cache'))])
-    const floor = rows[0]![1].seconds
-    console.log('')
-    console.log('what'.padEnd(44), 'seconds'.padStart(8), 'x floor'.padStart(8), 'cpu s'.padStart(7), 'peak RSS MB'.padStart(12), '  layer passes')
-    for (const [what, r] of rows) {
-      console.log(what.padEnd(44), r.seconds.toFixed(2).padStart(8), (r.seconds / floor).toFixed(2).padStart(8), r.cpu.toFixed(2).padStart(7), r.rssMB.toFixed(0).padStart(12), ` ${r.passes ?? '-'}`)
-    }
+    printRows(rows, rows[0]![1].seconds)
     console.log('\n(targets, issue 11: cold <= 1.3x floor, warm <= 0.1x, shared base <= 0.2x, peak RSS <= 200 MB)')
   } finally {
     await reg.stop()

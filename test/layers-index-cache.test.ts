@@ -44,7 +44,7 @@ async function view(idx: LayerIndex): Promise<unknown> {
     layers: idx.layers,
     dive: idx.dive,
     heads: ['/bin/true', '/bin/link', '/bin/run.sh', '/app/data'].map((p) => idx.head(p) ?? null),
-    hashes: [...idx.walk()].map(([n]) => n.hash),
+    hashes: [...idx.walk()].map(([n]) => idx.tree.hash(n)),
   }
 }
 

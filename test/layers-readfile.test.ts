@@ -156,7 +156,7 @@ describe('openFile (reading by ranges)', () => {
     const layer = makeTar([{ name: 'big', data: Buffer.alloc(2 * 1024 * 1024) }])
     const idx = await buildIndex(makeImage([bufferLayer(layer, 0)]))
     // The same index with a 1 MiB temp budget (buildIndex ties it to --max-expanded-size).
-    const tight = new LayerIndex({ image: idx.image, root: idx.root, layers: [...idx.layers], warnings: [...idx.warnings], dive: idx.dive, captured: new WeakMap(), heads: new WeakMap(), hashed: idx.hashed, indexPasses: [0], maxTempBytes: 1024 * 1024 })
+    const tight = new LayerIndex({ image: idx.image, tree: idx.tree, layers: [...idx.layers], warnings: [...idx.warnings], dive: idx.dive, captured: new Map(), heads: new Map(), hashed: idx.hashed, indexPasses: [0], maxTempBytes: 1024 * 1024 })
     await expect(tight.openFile('/big')).rejects.toMatchObject({ kind: 'limit', message: expect.stringMatching(/--max-expanded-size/) })
     expect(liveTempPaths()).toEqual([])
   })

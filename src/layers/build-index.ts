@@ -14,7 +14,7 @@ import { LayerIndexCache, type CacheKey } from './index-cache.js'
 import { LayerIndex, describeLayer } from './layer-index.js'
 import { mergeLayer } from './merge.js'
 import { parseLayer, spendBudget, type ExpansionBudget, type ParsedLayer } from './parse-layer.js'
-import { Flag, Kind, newRoot, type Node } from './tree.js'
+import { Flag, Kind, NO_NODE, Tree, type Node } from './tree.js'
 import { DEFAULT_MAX_EXPANDED_BYTES, type BuildIndexOptions, type FileHead, type LayerSummary } from './types.js'
 
 /** Largest file kept in memory from the first pass for facts or the caller's capture list. */
@@ -40,6 +40,8 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
 
   const n = image.layers.length
   const hash = opts.hashContent !== false
+  // One tree for the image: each layer's parse makes its nodes here, the merge attaches them.
+  const tree = new Tree()
   const cache = opts.indexCacheDir ? new LayerIndexCache(opts.indexCacheDir) : undefined
   const keyOf = (i: number): CacheKey | undefined => {
     const diffId = image.layers[i].diffId
@@ -55,6 +57,7 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
     const stream = await image.layers[i].uncompressed()
     const parsed = await parseLayer(stream, {
       index: i,
+      tree,
       what,
       budget,
       capture,
@@ -79,7 +82,7 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
   const startLayer = (i: number): void => {
     const key = keyOf(i)
     const p = (async () => {
-      const cached = key && (await cache!.read(key, i))
+      const cached = key && (await cache!.read(key, i, tree))
       if (cached) {
         spendBudget(budget, cached.tarBytes, describeLayer(image, i)) // a cached layer counts as reading it would
         return cached
@@ -90,10 +93,9 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
     parsing[i] = p
   }
 
-  const root = newRoot()
   const dive = new DiveTally()
-  const captured = new WeakMap<Node, Buffer>()
-  const heads = new WeakMap<Node, FileHead>()
+  const captured = new Map<Node, Buffer>()
+  const heads = new Map<Node, FileHead>()
   const summaries: LayerSummary[] = []
   const history = historyByLayer(image.config.history, n)
   let started = 0
@@ -103,12 +105,12 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
       const parsed = await parsing[i]!
       parsing[i] = undefined
       opts.onProgress?.(i, parsed.tarBytes, parsed.tarBytes)
-      const changes = mergeLayer(root, parsed, dive, i === n - 1)
+      const changes = mergeLayer(tree, parsed, dive, i === n - 1)
       for (const [node, buf] of parsed.captured) captured.set(node, buf)
       for (const [node, head] of parsed.heads) heads.set(node, head)
-      // The tree now holds the nodes; the change list (an object per entry) is not needed again,
-      // and a local of this async function may keep `parsed` reachable until it returns.
-      parsed.entries = []
+      // The tree now holds the nodes; the change list is not needed again, and a local of this
+      // async function may keep `parsed` reachable until it returns.
+      parsed.entries.clear()
       parsed.parents.clear()
       parsed.captured.clear()
       parsed.heads.clear()
@@ -138,11 +140,14 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
     opts.signal?.removeEventListener('abort', onAbort)
   }
 
-  countDeadBytes(root, summaries)
+  countDeadBytes(tree, summaries)
+  // Kept contents and heads of files a later layer replaced or deleted (and no hard link keeps)
+  // are unreachable: let them go, as the weak maps keyed by node objects once did.
+  for (const map of [captured, heads]) for (const node of map.keys()) if (!(tree.flags(node) & Flag.Alive)) map.delete(node)
   const summary = dive.summary()
   dive.clear()
   const warnings = history.warning ? [history.warning] : []
-  return new LayerIndex({ image, root, layers: summaries, warnings, dive: summary, captured, heads, hashed: hash, indexPasses: passes, maxTempBytes: max })
+  return new LayerIndex({ image, tree, layers: summaries, warnings, dive: summary, captured, heads, hashed: hash, indexPasses: passes, maxTempBytes: max })
 }
 
 /**
@@ -150,21 +155,20 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
  * the same) layer deleted or replaced them. A file removed by path but still reachable through a
  * surviving hard link is alive.
  */
-function countDeadBytes(root: Node, layers: LayerSummary[]): void {
+function countDeadBytes(tree: Tree, layers: LayerSummary[]): void {
   const alive = new Array<number>(layers.length).fill(0)
   const linked: Node[] = []
   const count = (file: Node): void => {
-    file.flags |= Flag.Alive
-    if (file.layer >= 0) alive[file.layer] += file.size
+    tree.setFlags(file, tree.flags(file) | Flag.Alive)
+    const layer = tree.layer(file)
+    if (layer >= 0) alive[layer] += tree.size(file)
   }
-  const stack: Node[] = [root]
-  while (stack.length > 0) {
-    const node = stack.pop()!
-    if (node.children) for (const c of node.children.values()) stack.push(c)
-    if (node.kind === Kind.File) count(node)
-    else if (node.kind === Kind.Hardlink && node.content !== node) linked.push(node.content)
+  for (const node of tree.subtree(tree.root)) {
+    const kind = tree.kind(node)
+    if (kind === Kind.File) count(node)
+    else if (kind === Kind.Hardlink && tree.hardlinkTarget(node) !== NO_NODE) linked.push(tree.hardlinkTarget(node))
   }
   // Hard link targets that are not themselves in the final tree (deleted by path) keep their bytes alive.
-  for (const file of linked) if (!(file.flags & Flag.Alive)) count(file)
+  for (const file of linked) if (!(tree.flags(file) & Flag.Alive)) count(file)
   for (const l of layers) l.deadBytes = Math.max(0, l.fileBytes - alive[l.index])
 }

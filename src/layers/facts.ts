@@ -64,16 +64,18 @@ export async function collectFacts(index: LayerIndex): Promise<ImageFacts> {
     devices: [],
     secrets: [],
   }
+  const t = index.tree
   for (const [node, path] of index.walk()) {
-    const content = node.content
-    const isFile = content.kind === Kind.File
-    if (isFile && node.mode & 0o4000) facts.setuid.push(`/${path}`)
-    if (isFile && node.mode & 0o2000) facts.setgid.push(`/${path}`)
-    if ((isFile || node.kind === Kind.Dir) && node.mode & 0o002 && !(node.kind === Kind.Dir && node.mode & 0o1000)) {
-      facts.worldWritable.push({ path: `/${path}`, type: node.kind === Kind.Dir ? 'dir' : 'file' })
+    const kind = t.kind(node)
+    const mode = t.mode(node)
+    const isFile = t.kind(t.content(node)) === Kind.File
+    if (isFile && mode & 0o4000) facts.setuid.push(`/${path}`)
+    if (isFile && mode & 0o2000) facts.setgid.push(`/${path}`)
+    if ((isFile || kind === Kind.Dir) && mode & 0o002 && !(kind === Kind.Dir && mode & 0o1000)) {
+      facts.worldWritable.push({ path: `/${path}`, type: kind === Kind.Dir ? 'dir' : 'file' })
     }
-    if (node.kind === Kind.Char || node.kind === Kind.Block) facts.devices.push({ path: `/${path}`, type: node.kind === Kind.Char ? 'char' : 'block' })
-    if (node.kind !== Kind.Dir && node.kind !== Kind.Symlink) {
+    if (kind === Kind.Char || kind === Kind.Block) facts.devices.push({ path: `/${path}`, type: kind === Kind.Char ? 'char' : 'block' })
+    if (kind !== Kind.Dir && kind !== Kind.Symlink) {
       const why = secretByName(path)
       if (why) facts.secrets.push({ path: `/${path}`, why })
     }

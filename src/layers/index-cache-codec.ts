@@ -12,8 +12,9 @@
  * entries share their directory with the previous ones), plus its base name. Kept small files
  * are stored raw, ELF summaries and script heads as JSON text.
  */
-import { Op, entryPath, type ParsedEntry, type ParsedLayer } from './parse-layer.js'
-import { Node, type Kind } from './tree.js'
+import { EntryList, Op, entryPath, type ParsedEntry } from './entry-list.js'
+import type { ParsedLayer } from './parse-layer.js'
+import { Kind, NO_NODE, type Tree } from './tree.js'
 import type { FileHead } from './types.js'
 import { WarningSet } from './warnings.js'
 
@@ -129,20 +130,23 @@ export function writeEntry(w: ByteWriter, e: ParsedEntry, layer: ParsedLayer): v
   w.string(e.name)
   const n = e.node
   if (e.op !== Op.Add) return
-  if (!n) throw new Error(`an added entry without a node (${entryPath(e)})`) // never made by parse-layer.ts; not cached
-  w.u8(n.kind)
-  w.varint(n.mode)
-  w.varint(n.uid)
-  w.varint(n.gid)
-  w.varint(n.size)
-  w.varint(n.ordinal + 1) // -1 (a sparse file: never read back) is stored as 0
-  w.varint(n.flags)
+  if (n === NO_NODE) throw new Error(`an added entry without a node (${entryPath(e)})`) // never made by parse-layer.ts; not cached
+  const t = layer.entries.tree
+  const kind = t.kind(n)
+  w.u8(kind)
+  w.varint(t.mode(n))
+  w.varint(t.uid(n))
+  w.varint(t.gid(n))
+  w.varint(t.size(n))
+  w.varint(t.ordinal(n) + 1) // -1 (a sparse file: never read back) is stored as 0
+  w.varint(t.flags(n))
   const head = layer.heads.get(n)
   const kept = layer.captured.get(n)
-  const link = typeof n.link === 'string' ? n.link : undefined
-  w.u8((link !== undefined ? Has.Link : 0) | (n.hash !== null ? Has.Hash : 0) | (e.linkPath !== undefined ? Has.LinkPath : 0) | (head ? Has.Head : 0) | (kept ? Has.Kept : 0))
+  const link = kind === Kind.Symlink ? t.symlinkTarget(n) : undefined
+  const hash = t.hash(n)
+  w.u8((link !== undefined ? Has.Link : 0) | (hash !== null ? Has.Hash : 0) | (e.linkPath !== undefined ? Has.LinkPath : 0) | (head ? Has.Head : 0) | (kept ? Has.Kept : 0))
   if (link !== undefined) w.string(link)
-  if (n.hash !== null) w.raw(Buffer.from(n.hash, 'latin1'))
+  if (hash !== null) w.raw(Buffer.from(hash, 'latin1'))
   if (e.linkPath !== undefined) w.string(e.linkPath)
   if (head) w.string(JSON.stringify(head))
   if (kept) w.bytes(kept)
@@ -225,11 +229,11 @@ class ByteReader {
 }
 
 /** The layer the records between `bodyAt` and `end` describe, as layer `index` of the current image. */
-export function readLayer(buf: Buffer, bodyAt: number, end: number, h: EntryHeader, index: number): ParsedLayer {
+export function readLayer(buf: Buffer, bodyAt: number, end: number, h: EntryHeader, index: number, tree: Tree): ParsedLayer {
   const r = new ByteReader(buf, bodyAt, end)
   const out: ParsedLayer = {
     index,
-    entries: new Array<ParsedEntry>(h.records),
+    entries: new EntryList(tree),
     parents: new Set(),
     size: h.size,
     entryCount: h.entryCount,
@@ -239,26 +243,27 @@ export function readLayer(buf: Buffer, bodyAt: number, end: number, h: EntryHead
     heads: new Map(),
     warnings: WarningSet.fromData(h.warnings),
   }
-  for (let i = 0; i < h.records; i++) out.entries[i] = readEntry(r, out, index)
+  for (let i = 0; i < h.records; i++) out.entries.push(readEntry(r, out, index, tree))
   for (let i = 0; i < h.parents; i++) out.parents.add(r.interned())
   if (r.at !== end) throw new Error('bytes left after the last record')
   return out
 }
 
-function readEntry(r: ByteReader, layer: ParsedLayer, index: number): ParsedEntry {
+function readEntry(r: ByteReader, layer: ParsedLayer, index: number, tree: Tree): ParsedEntry {
   const op = r.u8() as Op
   const dir = r.interned()
   const name = r.string()
   if (op !== Op.Add) {
     if (op !== Op.Whiteout && op !== Op.Opaque) throw new Error(`an unknown record type ${op}`)
-    return { dir, name, op, node: null }
+    return { dir, name, op, node: NO_NODE }
   }
   const kind = r.u8() as Kind
-  const node = new Node(name, kind, r.varint(), r.varint(), r.varint(), r.varint(), index, r.varint() - 1)
-  node.flags = r.varint()
+  if (kind > Kind.Other) throw new Error(`an unknown entry kind ${kind}`)
+  const node = tree.add(name, kind, r.varint(), r.varint(), r.varint(), r.varint(), index, r.varint() - 1)
+  tree.setFlags(node, r.varint())
   const has = r.u8()
-  if (has & Has.Link) node.link = r.string()
-  if (has & Has.Hash) node.hash = r.raw(32).toString('latin1')
+  if (has & Has.Link) tree.setSymlinkTarget(node, r.string())
+  if (has & Has.Hash) tree.setHash(node, r.raw(32))
   const e: ParsedEntry = { dir, name, op, node }
   if (has & Has.LinkPath) e.linkPath = r.string()
   if (has & Has.Head) layer.heads.set(node, JSON.parse(r.string()) as FileHead)

@@ -21,6 +21,7 @@ import { parseDigest } from '../core/digest.js'
 import { describe } from '../core/errors.js'
 import { ByteWriter, headerBytes, readHeader, readLayer, writeEntry, writeParent, type EntryHeader } from './index-cache-codec.js'
 import type { ParsedLayer } from './parse-layer.js'
+import type { Tree } from './tree.js'
 
 /**
  * Bump whenever what the index pass records, or how it is written, changes.
@@ -53,10 +54,10 @@ export class LayerIndexCache {
   }
 
   /** The cached parse of a layer as layer `index` of the current image, or undefined (miss, stale or corrupt: removed). */
-  async read(key: CacheKey, index: number): Promise<ParsedLayer | undefined> {
+  async read(key: CacheKey, index: number, tree: Tree): Promise<ParsedLayer | undefined> {
     const path = this.pathOf(key.diffId)
     try {
-      const layer = await readEntry(path, key, index)
+      const layer = await readEntry(path, key, index, tree)
       if (layer) return layer
       this.log(`layer index cache: ${path} is stale; reading the layer again`)
     } catch (e) {
@@ -118,7 +119,7 @@ export class LayerIndexCache {
 }
 
 /** Undefined when the entry is whole but of another format, key or hashing; throws when torn or edited. */
-async function readEntry(path: string, key: CacheKey, index: number): Promise<ParsedLayer | undefined> {
+async function readEntry(path: string, key: CacheKey, index: number, tree: Tree): Promise<ParsedLayer | undefined> {
   const buf = await readFile(path)
   const start = readHeader(buf)
   if (!start) throw new Error('it does not start like a layer index entry')
@@ -130,5 +131,5 @@ async function readEntry(path: string, key: CacheKey, index: number): Promise<Pa
   if (end < start.bodyAt) throw new Error('the file ends before its digest (torn write?)')
   const digest = createHash('sha256').update(buf.subarray(0, end)).digest()
   if (!digest.equals(buf.subarray(end))) throw new Error('its digest does not match its content')
-  return readLayer(buf, start.bodyAt, end, h, index)
+  return readLayer(buf, start.bodyAt, end, h, index, tree)
 }

@@ -11,20 +11,20 @@ import { SlimError } from '../core/errors.js'
 import { humanBytes } from '../core/format.js'
 import { DEFAULT_MAX_TEMP_BYTES, trackTemp } from '../core/temp.js'
 import type { DiveSummary } from './dive.js'
-import { LayerFileReader } from './read-file.js'
+import { LayerFileReader, type FileRef } from './read-file.js'
 import { resolvePath, resolvePathOrWhy } from './resolve.js'
 import type { FileInfo, OpenedFile, RootFs } from './rootfs.js'
-import { Flag, KIND_NAMES, Kind, type Node } from './tree.js'
+import { Flag, KIND_NAMES, Kind, NO_NODE, type Node, type Tree } from './tree.js'
 import { DEFAULT_MAX_READ_BYTES, type FileHead, type LayerSummary } from './types.js'
 
 export interface LayerIndexParts {
   image: Image
-  root: Node
+  tree: Tree
   layers: LayerSummary[]
   warnings: string[]
   dive: DiveSummary
-  captured: WeakMap<Node, Buffer>
-  heads: WeakMap<Node, FileHead>
+  captured: Map<Node, Buffer>
+  heads: Map<Node, FileHead>
   hashed: boolean
   /** Passes the index itself made over each layer (0 for a layer whose index came from the cache). */
   indexPasses: number[]
@@ -41,17 +41,20 @@ export class LayerIndex implements RootFs {
   readonly dive: DiveSummary
   /** Whether file contents were hashed (BuildIndexOptions.hashContent): duplicates are known. */
   readonly hashed: boolean
-  /** The root of the merged tree, for the layer stage's own metrics and facts. */
+  /** The merged tree (nodes are numbers into it), for the layer stage's own metrics and facts. */
+  readonly tree: Tree
+  /** The root of the merged tree. */
   readonly root: Node
-  private readonly captured: WeakMap<Node, Buffer>
-  private readonly heads: WeakMap<Node, FileHead>
+  private readonly captured: Map<Node, Buffer>
+  private readonly heads: Map<Node, FileHead>
   private readonly indexPasses: number[]
   private readonly reader: LayerFileReader
   private readonly maxTempBytes: number
 
   constructor(parts: LayerIndexParts) {
     this.image = parts.image
-    this.root = parts.root
+    this.tree = parts.tree
+    this.root = parts.tree.root
     this.layers = parts.layers
     this.warnings = parts.warnings
     this.dive = parts.dive
@@ -73,8 +76,8 @@ export class LayerIndex implements RootFs {
 
   /** What the index pass saw at the start of a regular file (ELF summary, script line), following links. */
   head(path: string): FileHead | undefined {
-    const r = resolvePath(this.root, path, true)
-    return r ? this.heads.get(r.node.content) : undefined
+    const r = resolvePath(this.tree, path, true)
+    return r ? this.heads.get(this.tree.content(r.node)) : undefined
   }
 
   /**
@@ -93,7 +96,7 @@ export class LayerIndex implements RootFs {
   }
 
   lstat(path: string): FileInfo | undefined {
-    const r = resolvePath(this.root, path, false)
+    const r = resolvePath(this.tree, path, false)
     return r && this.info(r.node, r.path)
   }
 
@@ -103,42 +106,44 @@ export class LayerIndex implements RootFs {
    * the kernel sees it; `hardlinkTo` still names that file. lstat() and entries() keep the tar's view.
    */
   stat(path: string): FileInfo | undefined {
-    const r = resolvePath(this.root, path, true)
+    const t = this.tree
+    const r = resolvePath(t, path, true)
     if (!r) return undefined
-    const content = r.node.content
-    if (r.node.kind === Kind.Hardlink && content !== r.node && content.kind === Kind.File) {
-      return { ...this.info(content, content.path()), path: normalise(path), hardlinkTo: `/${content.path()}` }
+    const content = t.content(r.node)
+    if (t.kind(r.node) === Kind.Hardlink && content !== r.node && t.kind(content) === Kind.File) {
+      return { ...this.info(content, t.path(content)), path: normalise(path), hardlinkTo: `/${t.path(content)}` }
     }
     return { ...this.info(r.node, r.path), path: normalise(path) }
   }
 
   realpath(path: string): { path: string; chain: string[] } | undefined {
-    const r = resolvePath(this.root, path, true)
+    const r = resolvePath(this.tree, path, true)
     return r && { path: `/${r.path}`, chain: r.chain }
   }
 
   whyMissing(path: string): 'loop' | 'missing' {
-    const r = resolvePathOrWhy(this.root, path, true)
+    const r = resolvePathOrWhy(this.tree, path, true)
     return 'failure' in r && r.failure === 'loop' ? 'loop' : 'missing'
   }
 
   readdir(path: string): string[] {
-    const r = resolvePath(this.root, path, true)
-    if (!r?.node.children) return []
-    return [...r.node.children.keys()].sort()
+    const r = resolvePath(this.tree, path, true)
+    if (!r || !this.tree.isDir(r.node)) return []
+    return this.tree.children(r.node).map((c) => this.tree.name(c)).sort()
   }
 
   /** The whole content of a regular file; `maxBytes` (default 1 GiB) bounds what is held in memory. */
   async readFile(path: string, opts: { maxBytes?: number } = {}): Promise<Buffer> {
     const node = this.fileNode(path)
+    const size = this.tree.size(node)
     const max = opts.maxBytes ?? DEFAULT_MAX_READ_BYTES
-    if (node.size > max) {
-      throw new SlimError('limit', `${path} is ${humanBytes(node.size)}, more than the ${humanBytes(max)} slim reads into memory`)
+    if (size > max) {
+      throw new SlimError('limit', `${path} is ${humanBytes(size)}, more than the ${humanBytes(max)} slim reads into memory`)
     }
-    if (node.size === 0) return Buffer.alloc(0)
+    if (size === 0) return Buffer.alloc(0)
     const kept = this.captured.get(node)
     if (kept) return Buffer.from(kept)
-    return this.reader.read(node)
+    return this.reader.read(this.fileRef(node))
   }
 
   /**
@@ -149,14 +154,14 @@ export class LayerIndex implements RootFs {
   async openFile(path: string): Promise<OpenedFile> {
     const node = this.fileNode(path)
     const kept = this.captured.get(node)
-    if (kept || node.size === 0) return { ...bufferSource(kept ?? Buffer.alloc(0)), close: async () => {} }
+    if (kept || this.tree.size(node) === 0) return { ...bufferSource(kept ?? Buffer.alloc(0)), close: async () => {} }
     const dir = mkdtempSync(join(tmpdir(), 'slim-file-'))
     const handle = trackTemp(dir, { dir: true })
     const file = join(dir, 'content')
     try {
       const fd = openSync(file, 'wx', 0o600)
       try {
-        await this.reader.spill(node, { fd, charge: (n) => handle.charge(n, this.maxTempBytes, `reading ${path} by ranges`) })
+        await this.reader.spill(this.fileRef(node), { fd, charge: (n) => handle.charge(n, this.maxTempBytes, `reading ${path} by ranges`) })
       } finally {
         closeSync(fd)
       }
@@ -175,19 +180,25 @@ export class LayerIndex implements RootFs {
     }
   }
 
+  private fileRef(node: Node): FileRef {
+    const t = this.tree
+    return { layer: t.layer(node), ordinal: t.ordinal(node), size: t.size(node), hash: t.hash(node), path: t.path(node) }
+  }
+
   /** The regular file `path` leads to, or a one-line error saying why it is not one. */
   private fileNode(path: string): Node {
-    const r = resolvePath(this.root, path, true)
+    const t = this.tree
+    const r = resolvePath(t, path, true)
     if (!r) {
       if (this.whyMissing(path) === 'loop') throw new SlimError('not-found', `${path}: a symlink loop in the image (more than 40 links followed)`)
       throw new SlimError('not-found', `${path}: no such file in the image`)
     }
-    const node = r.node.content
-    if (node.kind !== Kind.File) {
-      const what = r.node.kind === Kind.Hardlink ? 'a hard link whose target is missing' : `a ${KIND_NAMES[node.kind]}`
+    const node = t.content(r.node)
+    if (t.kind(node) !== Kind.File) {
+      const what = t.kind(r.node) === Kind.Hardlink ? 'a hard link whose target is missing' : `a ${KIND_NAMES[t.kind(node)]}`
       throw new SlimError('not-found', `${path} is ${what}, not a regular file`)
     }
-    if (node.flags & Flag.Sparse) {
+    if (t.flags(node) & Flag.Sparse) {
       throw new SlimError('unsupported', `${path} is stored as a sparse file, which slim does not read`)
     }
     return node
@@ -199,38 +210,44 @@ export class LayerIndex implements RootFs {
 
   /** Every node of the final tree with its index path, parents first, names sorted. */
   *walk(): Generator<[Node, string]> {
+    const t = this.tree
     const stack: Array<[Node, string]> = []
     const push = (dir: Node, path: string): void => {
-      const names = [...dir.children!.keys()].sort().reverse()
-      for (const n of names) stack.push([dir.children!.get(n)!, path === '' ? n : `${path}/${n}`])
+      const kids = t.sortedChildren(dir)
+      for (let i = kids.length - 1; i >= 0; i--) {
+        const n = t.name(kids[i]!)
+        stack.push([kids[i]!, path === '' ? n : `${path}/${n}`])
+      }
     }
     push(this.root, '')
     while (stack.length > 0) {
       const item = stack.pop()!
       yield item
-      if (item[0].children && item[0].children.size > 0) push(item[0], item[1])
+      if (t.hasChildren(item[0])) push(item[0], item[1])
     }
   }
 
   /** The RootFs view of one node. */
   info(node: Node, path: string): FileInfo {
+    const t = this.tree
+    const kind = t.kind(node)
     const fi: FileInfo = {
       path: `/${path}`,
-      type: KIND_NAMES[node.kind],
-      mode: node.mode,
-      uid: node.uid,
-      gid: node.gid,
+      type: KIND_NAMES[kind],
+      mode: t.mode(node),
+      uid: t.uid(node),
+      gid: t.gid(node),
       size: 0,
-      layer: node.layer,
+      layer: t.layer(node),
     }
-    if (node.kind === Kind.File) fi.size = node.size
-    else if (node.kind === Kind.Symlink) {
-      fi.linkTarget = typeof node.link === 'string' ? node.link : ''
-    } else if (node.kind === Kind.Hardlink) {
-      const target = node.content
-      if (target !== node) {
-        fi.size = target.size
-        fi.hardlinkTo = `/${target.path()}`
+    if (kind === Kind.File) fi.size = t.size(node)
+    else if (kind === Kind.Symlink) {
+      fi.linkTarget = t.symlinkTarget(node)
+    } else if (kind === Kind.Hardlink) {
+      const target = t.hardlinkTarget(node)
+      if (target !== NO_NODE) {
+        fi.size = t.size(target)
+        fi.hardlinkTo = `/${t.path(target)}`
       }
     }
     return fi

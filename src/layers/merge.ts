@@ -10,10 +10,10 @@
  */
 import type { ChangeTally } from './types.js'
 import { DiveTally } from './dive.js'
-import { Op, entryPath, type ParsedEntry, type ParsedLayer } from './parse-layer.js'
+import { Op, entryPath, type ParsedLayer } from './parse-layer.js'
 import { WHITEOUT_PREFIX, parentOf } from './paths.js'
 import { resolveParentDir } from './parent-dir.js'
-import { Flag, Kind, Node, attach, detach, lookupExact, subtree } from './tree.js'
+import { Flag, Kind, NO_NODE, type Node, type Tree } from './tree.js'
 
 export interface LayerChanges {
   added: ChangeTally
@@ -33,93 +33,91 @@ export function emptyChanges(): LayerChanges {
 
 /**
  * `top`: no layer comes after this one (dive's tally then keeps less; see DiveTally.visitTop).
- * The layer's change list is consumed: each entry is let go once applied (layer.entries is empty
- * afterwards), so a layer of a million files never has its list and its whole tree live at once.
+ * The layer's nodes are already in `tree` (made by its parse); merging attaches them. The change
+ * list is cleared afterwards (layer.entries is empty).
  */
-export function mergeLayer(root: Node, layer: ParsedLayer, dive: DiveTally, top = false): LayerChanges {
+export function mergeLayer(tree: Tree, layer: ParsedLayer, dive: DiveTally, top = false): LayerChanges {
   const changes = emptyChanges()
+  const root = tree.root
+  const list = layer.entries
   const k = layer.index
   const warn = layer.warnings
 
   // dive sizes its whiteouts against the stack of lower layers, each independently: measure all
   // of them before any is applied.
   const whiteoutSize = new Map<string, number>()
-  for (const e of layer.entries) {
-    if (e.op !== Op.Whiteout) continue
-    const path = entryPath(e)
-    if (!whiteoutSize.has(path)) whiteoutSize.set(path, diveWhiteoutSize(root, path, dive))
+  for (let i = 0; i < list.length; i++) {
+    if (list.op(i) !== Op.Whiteout) continue
+    const path = list.path(i)
+    if (!whiteoutSize.has(path)) whiteoutSize.set(path, diveWhiteoutSize(tree, path, dive))
   }
   // dive's leaves depend on this layer's list alone (not on slim's tree), so they are counted
   // now, before the tree grows, and what that takes is garbage before the additions.
-  visitDiveLeaves(layer, whiteoutSize, dive, top)
+  visitDiveLeaves(tree, layer, whiteoutSize, dive, top)
 
   // 1. Deletions, against the lower layers.
-  for (const e of layer.entries) {
-    if (e.op !== Op.Whiteout) continue
+  for (let i = 0; i < list.length; i++) {
+    if (list.op(i) !== Op.Whiteout) continue
     changes.removed.whiteouts++
-    dive.ghosts.under(entryPath(e), true)
-    const parent = resolveParentDir(root, e.dir, { create: false })
-    const node = parent.ok ? parent.dir.children!.get(e.name) : undefined
-    if (node) removeTree(node, changes.removed)
+    dive.ghosts.under(list.path(i), true)
+    const parent = resolveParentDir(tree, list.dir(i), { create: false })
+    const node = parent.ok ? tree.child(parent.dir, list.name(i)) : NO_NODE
+    if (node !== NO_NODE) removeTree(tree, node, changes.removed)
   }
-  for (const e of layer.entries) {
-    if (e.op !== Op.Opaque) continue
+  for (let i = 0; i < list.length; i++) {
+    if (list.op(i) !== Op.Opaque) continue
     changes.removed.opaqueDirs++
-    const resolved = resolveParentDir(root, entryPath(e), { create: false })
+    const resolved = resolveParentDir(tree, list.path(i), { create: false })
     if (!resolved.ok) continue
-    const dir = resolved.dir
-    if (!dir.children) continue
-    for (const child of [...dir.children.values()]) {
-      for (const n of subtree(child)) if (n.size > 0) dive.ghosts.set(n.path(), n.size)
-      removeTree(child, changes.removed)
+    for (const child of tree.children(resolved.dir)) {
+      for (const n of tree.subtree(child)) if (tree.size(n) > 0) dive.ghosts.set(tree.path(n), tree.size(n))
+      removeTree(tree, child, changes.removed)
     }
   }
 
   // 2. Additions, in tar order.
   const pendingLinks: Array<{ node: Node; target: string }> = []
-  const lastParent = new LastParent(root)
-  const entries: Array<ParsedEntry | undefined> = layer.entries
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!
-    entries[i] = undefined
-    if (e.op !== Op.Add || !e.node) continue
-    const node = e.node
-    const path = entryPath(e)
-    const parent = lastParent.lookup(path) ?? lastParent.remember(path, entryParent(root, path, k, changes, warn))
-    if (!parent) continue
+  const lastParent = new LastParent(tree)
+  for (let i = 0; i < list.length; i++) {
+    if (list.op(i) !== Op.Add) continue
+    const node = list.node(i)
+    const path = list.path(i)
+    const parent = lastParent.lookup(path) ?? lastParent.remember(path, entryParent(tree, path, k, changes, warn))
+    if (parent === undefined) continue
     dive.ghosts.delete(path)
-    const existing = parent.children!.get(node.name)
-    if (existing) {
-      if (existing.isDir && node.isDir) {
-        existing.mode = node.mode
-        existing.uid = node.uid
-        existing.gid = node.gid
-        existing.layer = k
-        existing.ordinal = node.ordinal
-        existing.flags &= ~Flag.Implicit
+    const existing = tree.child(parent, tree.name(node))
+    if (existing !== NO_NODE) {
+      if (tree.isDir(existing) && tree.isDir(node)) {
+        tree.setMode(existing, tree.mode(node))
+        tree.setUid(existing, tree.uid(node))
+        tree.setGid(existing, tree.gid(node))
+        tree.setLayer(existing, k)
+        tree.setOrdinal(existing, tree.ordinal(node))
+        tree.setFlags(existing, tree.flags(existing) & ~Flag.Implicit)
         continue
       }
-      replace(existing, node, k, changes)
-    } else if (!node.isDir) {
+      replace(tree, existing, node, k, changes)
+    } else if (!tree.isDir(node)) {
       changes.added.files++
-      changes.added.bytes += node.size
+      changes.added.bytes += tree.size(node)
     }
-    attach(parent, node)
-    if (node.kind === Kind.Hardlink) {
-      if (e.linkPath === undefined) continue
-      const r = linkHard(root, node, e.linkPath)
-      if (r === 'missing') pendingLinks.push({ node, target: e.linkPath })
+    tree.attach(parent, node)
+    if (tree.kind(node) === Kind.Hardlink) {
+      const linkPath = list.linkPath(node)
+      if (linkPath === undefined) continue
+      const r = linkHard(tree, node, linkPath)
+      if (r === 'missing') pendingLinks.push({ node, target: linkPath })
       else if (r === 'invalid') warn.add('hard links to a directory or to another dangling link (kept dangling)', `/${path}`)
     }
   }
   // A hard link may name an entry that comes later in the same tar; give those a second chance.
   for (const p of pendingLinks) {
-    const r = linkHard(root, p.node, p.target)
-    if (r === 'missing') warn.add('hard links whose target does not exist (kept as dangling links)', `/${p.node.path()}`)
-    else if (r === 'invalid') warn.add('hard links to a directory or to another dangling link (kept dangling)', `/${p.node.path()}`)
+    const r = linkHard(tree, p.node, p.target)
+    if (r === 'missing') warn.add('hard links whose target does not exist (kept as dangling links)', `/${tree.path(p.node)}`)
+    else if (r === 'invalid') warn.add('hard links to a directory or to another dangling link (kept dangling)', `/${tree.path(p.node)}`)
   }
 
-  layer.entries = []
+  list.clear()
   return changes
 }
 
@@ -135,19 +133,20 @@ class LastParent {
   private dirPath: string | undefined
   private dir: Node | undefined
 
-  constructor(private readonly root: Node) {}
+  constructor(private readonly tree: Tree) {}
 
   lookup(path: string): Node | undefined {
     const d = this.dirPath
-    if (d === undefined || !this.dir) return undefined
+    if (d === undefined || this.dir === undefined) return undefined
     const inDir = d === '' ? path.indexOf('/') < 0 : path.length > d.length + 1 && path.charCodeAt(d.length) === 0x2f && path.startsWith(d) && path.indexOf('/', d.length + 1) < 0
     if (!inDir) return undefined
+    const t = this.tree
     let n = this.dir
-    while (n.parent) {
-      if (n.parent.children?.get(n.name) !== n) return undefined
-      n = n.parent
+    for (let p = t.parent(n); p !== NO_NODE; p = t.parent(n)) {
+      if (t.child(p, t.name(n)) !== n) return undefined
+      n = p
     }
-    return n === this.root ? this.dir : undefined
+    return n === t.root ? this.dir : undefined
   }
 
   remember(path: string, r: { dir: Node; plain: boolean } | undefined): Node | undefined {
@@ -158,36 +157,36 @@ class LastParent {
 }
 
 /** A path is replaced by a different entry (or a duplicate of the same layer). */
-function replace(existing: Node, node: Node, k: number, changes: LayerChanges): void {
-  if (existing.layer < k || existing.isDir) {
-    if (existing.kind !== Kind.Dir) {
+function replace(t: Tree, existing: Node, node: Node, k: number, changes: LayerChanges): void {
+  if (t.layer(existing) < k || t.isDir(existing)) {
+    if (t.kind(existing) !== Kind.Dir) {
       changes.overwritten.files++
-      changes.overwritten.bytes += existing.size
+      changes.overwritten.bytes += t.size(existing)
     }
-    if (!node.isDir) {
-      node.flags |= Flag.Modified
+    if (!t.isDir(node)) {
+      t.setFlags(node, t.flags(node) | Flag.Modified)
       changes.modified.files++
-      changes.modified.bytes += node.size
+      changes.modified.bytes += t.size(node)
     }
-  } else if (!node.isDir) {
+  } else if (!t.isDir(node)) {
     // The same layer wrote this path twice: the tally keeps one entry with the newer bytes.
-    const tally = existing.flags & Flag.Modified ? changes.modified : changes.added
-    tally.bytes += node.size - existing.size
-    node.flags |= existing.flags & Flag.Modified
+    const tally = t.flags(existing) & Flag.Modified ? changes.modified : changes.added
+    tally.bytes += t.size(node) - t.size(existing)
+    t.setFlags(node, t.flags(node) | (t.flags(existing) & Flag.Modified))
   }
-  if (existing.children) for (const child of [...existing.children.values()]) removeTree(child, changes.overwritten)
-  detach(existing)
+  for (const child of t.children(existing)) removeTree(t, child, changes.overwritten)
+  t.detach(existing)
 }
 
 /** Detaches a subtree, counting the non-directory entries it held. */
-function removeTree(node: Node, tally: ChangeTally): void {
-  for (const n of subtree(node)) {
-    if (n.kind !== Kind.Dir) {
+function removeTree(t: Tree, node: Node, tally: ChangeTally): void {
+  for (const n of t.subtree(node)) {
+    if (t.kind(n) !== Kind.Dir) {
       tally.files++
-      tally.bytes += n.size
+      tally.bytes += t.size(n)
     }
   }
-  detach(node)
+  t.detach(node)
 }
 
 /**
@@ -196,17 +195,17 @@ function removeTree(node: Node, tally: ChangeTally): void {
  * "a/b/" entries), and a non-directory in the way is replaced, as an overlay upper directory hides
  * a lower file of the same name. undefined (with a warning) when the parent is a symlink loop.
  */
-function entryParent(root: Node, path: string, k: number, changes: LayerChanges, warn: ParsedLayer['warnings']): { dir: Node; plain: boolean } | undefined {
-  const r = resolveParentDir(root, parentOf(path), {
+function entryParent(t: Tree, path: string, k: number, changes: LayerChanges, warn: ParsedLayer['warnings']): { dir: Node; plain: boolean } | undefined {
+  const r = resolveParentDir(t, parentOf(path), {
     create: true,
     layer: k,
     replaceWithDir: (blocker) => {
-      warn.add('entries below a path that is not a directory in the layers below (the path becomes a directory)', `/${blocker.path()}`)
-      const dir = new Node(blocker.name, Kind.Dir, 0o755, 0, 0, 0, k, -1)
-      dir.flags |= Flag.Implicit
-      const parent = blocker.parent!
-      replace(blocker, dir, k, changes)
-      attach(parent, dir)
+      warn.add('entries below a path that is not a directory in the layers below (the path becomes a directory)', `/${t.path(blocker)}`)
+      const dir = t.add(t.name(blocker), Kind.Dir, 0o755, 0, 0, 0, k, -1)
+      t.setFlags(dir, Flag.Implicit)
+      const parent = t.parent(blocker)
+      replace(t, blocker, dir, k, changes)
+      t.attach(parent, dir)
       return dir
     },
   })
@@ -222,27 +221,27 @@ function entryParent(root: Node, path: string, k: number, changes: LayerChanges,
  * Resolves a hard link to the entry whose content it shares (chains collapse to the real file).
  * 'missing' when no such entry exists (yet); a link to a directory is impossible on Linux and stays dangling.
  */
-function linkHard(root: Node, node: Node, target: string): 'ok' | 'missing' | 'invalid' {
-  const t = lookupExact(root, target)
-  if (!t || t === node) return 'missing'
-  const content = t.content
-  if (t.isDir || content.kind === Kind.Hardlink || content === node) {
-    node.link = null
+function linkHard(tree: Tree, node: Node, target: string): 'ok' | 'missing' | 'invalid' {
+  const t = tree.lookupExact(target)
+  if (t === NO_NODE || t === node) return 'missing'
+  const content = tree.content(t)
+  if (tree.isDir(t) || tree.kind(content) === Kind.Hardlink || content === node) {
+    tree.setHardlinkTarget(node, NO_NODE)
     return 'invalid'
   }
-  node.link = content
-  content.flags |= Flag.Linked
+  tree.setHardlinkTarget(node, content)
+  tree.setFlags(content, tree.flags(content) | Flag.Linked)
   return 'ok'
 }
 
 /** What a dive whiteout weighs: everything below the path in dive's lower stack when it was a directory. */
-function diveWhiteoutSize(root: Node, path: string, dive: DiveTally): number {
-  const node = lookupExact(root, path)
+function diveWhiteoutSize(t: Tree, path: string, dive: DiveTally): number {
+  const node = t.lookupExact(path)
   const ghosts = dive.ghosts.under(path, false)
-  if (node) {
-    if (!node.isDir) return 0
+  if (node !== NO_NODE) {
+    if (!t.isDir(node)) return 0
     let total = 0
-    for (const n of subtree(node)) total += n.size
+    for (const n of t.subtree(node)) total += t.size(n)
     return total + ghosts.total
   }
   // Gone from slim's tree but not from dive's (hidden by an opaque directory).
@@ -254,22 +253,58 @@ function diveWhiteoutSize(root: Node, path: string, dive: DiveTally): number {
  * The paths seen are kept per directory (an entry's directory string is shared, its name is its
  * node's), so a layer of a million files allocates no string per entry here.
  */
-function visitDiveLeaves(layer: ParsedLayer, whiteoutSize: Map<string, number>, dive: DiveTally, top: boolean): void {
-  const seen = new Map<string, Set<string>>()
-  for (let i = layer.entries.length - 1; i >= 0; i--) {
-    const e = layer.entries[i]
-    if (e.op === Op.Opaque) continue
-    // The whiteout's own tar name (".wh.name") is distinct from the name it deletes.
-    const rawName = e.op === Op.Whiteout ? `${WHITEOUT_PREFIX}${e.name}` : e.name
-    let names = seen.get(e.dir)
-    if (!names) seen.set(e.dir, (names = new Set()))
-    if (names.has(rawName)) continue
-    names.add(rawName)
-    const path = entryPath(e)
-    if (layer.parents.has(e.op === Op.Whiteout ? (e.dir === '' ? rawName : `${e.dir}/${rawName}`) : path)) continue
-    const size = e.op === Op.Whiteout ? (whiteoutSize.get(path) ?? 0) : e.node!.size
+function visitDiveLeaves(tree: Tree, layer: ParsedLayer, whiteoutSize: Map<string, number>, dive: DiveTally, top: boolean): void {
+  const list = layer.entries
+  const seen = new PathSet(list)
+  for (let i = list.length - 1; i >= 0; i--) {
+    const op = list.op(i)
+    if (op === Op.Opaque) continue
+    if (!seen.add(i)) continue
+    const dir = list.dir(i)
+    const name = list.name(i)
+    const rawName = op === Op.Whiteout ? `${WHITEOUT_PREFIX}${name}` : name
+    const path = entryPath({ dir, name })
+    if (layer.parents.has(op === Op.Whiteout ? (dir === '' ? rawName : `${dir}/${rawName}`) : path)) continue
+    const size = op === Op.Whiteout ? (whiteoutSize.get(path) ?? 0) : tree.size(list.node(i))
     // A whiteout's key is also the key of an entry of the same name in this layer.
     if (top) dive.visitTop(path, size, whiteoutSize.has(path))
     else dive.visit(path, size)
+  }
+}
+
+/**
+ * The tar paths seen so far among a layer's entries, as entry numbers in one open-addressed table
+ * (a Set of names per directory cost about 20 bytes an entry on a million-file layer). A path is
+ * the directory plus the tar name: a whiteout's own name (".wh.name") is distinct from the name
+ * it deletes.
+ */
+class PathSet {
+  private readonly table: Int32Array
+
+  constructor(private readonly list: ParsedLayer['entries']) {
+    let cap = 16
+    while (cap < list.length * 2) cap *= 2
+    this.table = new Int32Array(cap).fill(-1)
+  }
+
+  /** Adds entry i's path; false when an entry of the same path was added before. */
+  add(i: number): boolean {
+    const list = this.list
+    const dir = list.dirRef(i)
+    const name = list.name(i)
+    const whiteout = list.op(i) === Op.Whiteout
+    let h = Math.imul(dir ^ (whiteout ? 0x9e3779b9 : 0), 0x01000193)
+    for (let c = 0; c < name.length; c++) h = Math.imul(h ^ name.charCodeAt(c), 0x01000193)
+    h ^= h >>> 15
+    const t = this.table
+    const mask = t.length - 1
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const j = t[s]!
+      if (j < 0) {
+        t[s] = i
+        return true
+      }
+      if (list.dirRef(j) === dir && (list.op(j) === Op.Whiteout) === whiteout && list.name(j) === name) return false
+    }
   }
 }

@@ -15,7 +15,7 @@
  */
 import type { DivePath } from './dive.js'
 import type { LayerIndex } from './layer-index.js'
-import { Flag, Kind, type Node } from './tree.js'
+import { Flag, Kind, NO_NODE, type Node } from './tree.js'
 
 export interface DiveMetrics {
   /** sum of smallest copies / sum of all copies, over every path dive visits (1 when nothing). */
@@ -65,8 +65,9 @@ export function computeMetrics(index: LayerIndex, opts: { top?: number } = {}): 
   const dirSize = new Map<Node, { size: number; files: number }>()
   const counted = new Set<Node>() // contents reached through hard links, counted once
 
+  const t = index.tree
   for (const [node, path] of index.walk()) {
-    switch (node.kind) {
+    switch (t.kind(node)) {
       case Kind.Dir:
         totals.dirs++
         continue
@@ -83,32 +84,35 @@ export function computeMetrics(index: LayerIndex, opts: { top?: number } = {}): 
         totals.other++
         continue
     }
-    const content = node.content
-    if (content.kind !== Kind.File) continue
+    const content = t.content(node)
+    if (t.kind(content) !== Kind.File) continue
     // A file and its hard links are one copy: the first path met stands for it.
-    if (content.flags & Flag.Linked) {
+    if (t.flags(content) & Flag.Linked) {
       if (counted.has(content)) continue
       counted.add(content)
     }
-    totals.bytes += content.size
-    files.offer(path, content.size, content.layer)
-    for (let d = node.parent; d; d = d.parent) {
+    const size = t.size(content)
+    totals.bytes += size
+    files.offer(path, size, t.layer(content))
+    for (let d = t.parent(node); d !== NO_NODE; d = t.parent(d)) {
       const s = dirSize.get(d)
       if (s) {
-        s.size += content.size
+        s.size += size
         s.files++
-      } else dirSize.set(d, { size: content.size, files: 1 })
+      } else dirSize.set(d, { size, files: 1 })
     }
-    if (content.hash !== null) {
-      const key = `${content.size}:${content.hash}`
+    const hash = t.hash(content)
+    if (hash !== null) {
+      const key = `${size}:${hash}`
       let g = byContent.get(key)
       if (g === undefined) {
         byContent.set(key, node)
         continue
       }
       if (!(g instanceof ContentGroup)) {
-        if (g.content === content) continue
-        g = new ContentGroup(g.content.size, g.content, `/${g.path()}`)
+        const first = t.content(g)
+        if (first === content) continue
+        g = new ContentGroup(t.size(first), first, `/${t.path(g)}`)
         byContent.set(key, g)
       }
       if (!g.nodes.has(content)) {
@@ -130,8 +134,8 @@ export function computeMetrics(index: LayerIndex, opts: { top?: number } = {}): 
   groups.sort((a, b) => b.wastedBytes - a.wastedBytes || (a.paths[0] < b.paths[0] ? -1 : 1))
 
   const dirs = [...dirSize]
-    .filter(([d]) => d.parent !== null) // the root's total is totals.bytes
-    .map(([d, s]) => ({ path: `/${d.path()}`, size: s.size, files: s.files }))
+    .filter(([d]) => t.parent(d) !== NO_NODE) // the root's total is totals.bytes
+    .map(([d, s]) => ({ path: `/${t.path(d)}`, size: s.size, files: s.files }))
     .sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1))
 
   const byLayer = index.layers.map((l) => l.deadBytes)

@@ -7,7 +7,7 @@
  * walk is resolve.ts's.
  */
 import { walkPath } from './resolve.js'
-import { Flag, Kind, Node, attach } from './tree.js'
+import { Flag, Kind, type Node, type Tree } from './tree.js'
 
 export type ParentDir =
   | { ok: true; dir: Node; throughLink: boolean }
@@ -21,20 +21,20 @@ export type ParentDir =
  * stands for the directory it is in.
  */
 export function resolveParentDir(
-  root: Node,
+  tree: Tree,
   path: string,
   opts: { create: false } | { create: true; layer: number; replaceWithDir: (blocker: Node) => Node },
 ): ParentDir {
   const enter = opts.create
     ? (dir: Node, name: string, found: Node | undefined): Node => {
         if (found) return opts.replaceWithDir(found)
-        const made = new Node(name, Kind.Dir, 0o755, 0, 0, 0, opts.layer, -1)
-        made.flags |= Flag.Implicit
-        attach(dir, made)
+        const made = tree.add(name, Kind.Dir, 0o755, 0, 0, 0, opts.layer, -1)
+        tree.setFlags(made, Flag.Implicit)
+        tree.attach(dir, made)
         return made
       }
     : undefined
-  const w = walkPath(root, path, { followFinal: true, finalIsDir: true, emptyTarget: 'here', enter })
+  const w = walkPath(tree, path, { followFinal: true, finalIsDir: true, emptyTarget: 'here', enter })
   if ('failure' in w) return { ok: false, reason: w.failure }
   return { ok: true, dir: w.dirs[w.dirs.length - 1], throughLink: w.chain.length > 0 }
 }

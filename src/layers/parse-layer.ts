@@ -15,33 +15,17 @@ import { ContentTap, Scratch } from './content-tap.js'
 import { AUFS_META_PREFIX, OPAQUE_MARKER, WHITEOUT_PREFIX, baseName, cleanEntryPath, cleanLinkTarget, parentOf } from './paths.js'
 import type { GuardEntry } from './tar-guard.js'
 import { walkTar } from './tar-walk.js'
-import { Flag, Kind, Node } from './tree.js'
+import { EntryList, Op, entryPath, type ParsedEntry } from './entry-list.js'
+import { Flag, Kind, NO_NODE, type Node, type Tree } from './tree.js'
 import type { FileHead } from './types.js'
 import { WarningSet } from './warnings.js'
 
-export const Op = { Add: 0, Whiteout: 1, Opaque: 2 } as const
-export type Op = (typeof Op)[keyof typeof Op]
-
-/**
- * One change. Its index path (the added path, the path a whiteout deletes, or the opaque
- * directory; see entryPath) is kept as its directory and last name: the directory string is
- * shared by every entry of that directory and an add's name is its node's, so a layer's list
- * costs no string per entry (on a million-file layer, whole paths were ~40 MB held until merged).
- */
-export interface ParsedEntry {
-  /** The path's directory ('' at the root), one string per directory of the layer. */
-  dir: string
-  /** The path's last component ('' for an opaque root). */
-  name: string
-  op: Op
-  node: Node | null
-  /** Hard links: the cleaned target path (undefined when it leaves the root). */
-  linkPath?: string
-}
+export { Op, entryPath, type ParsedEntry } from './entry-list.js'
 
 export interface ParsedLayer {
   index: number
-  entries: ParsedEntry[]
+  /** The changes in tar order; their nodes are in the image's one Tree, not attached yet. */
+  entries: EntryList
   /** Directories that have something below them in this layer's own tree (dive's "not a leaf"). */
   parents: Set<string>
   /** dive's layer size: sum of tar header sizes. */
@@ -58,10 +42,6 @@ export interface ParsedLayer {
   tarDigest?: string
 }
 
-export function entryPath(e: ParsedEntry): string {
-  return e.dir === '' ? e.name : `${e.dir}/${e.name}`
-}
-
 /** Shared across the layers of one image: the bound on expanded bytes. */
 export interface ExpansionBudget {
   used: number
@@ -70,6 +50,8 @@ export interface ExpansionBudget {
 
 export interface ParseLayerOptions {
   index: number
+  /** The image's tree: the layer's nodes are made in it (merge.ts attaches them). */
+  tree: Tree
   what: string
   budget: ExpansionBudget
   capture: (path: string, size: number) => boolean
@@ -128,9 +110,15 @@ export async function parseLayer(stream: Readable, opts: ParseLayerOptions): Pro
 
 /** The steps of reading one layer: count bytes, classify each entry, record it, tap its content. */
 class LayerParser {
-  readonly out: ParsedLayer = {
-    index: 0,
-    entries: [],
+  readonly out: ParsedLayer
+  private readonly scratch = new Scratch()
+  private readonly tree: Tree
+
+  constructor(private readonly opts: ParseLayerOptions) {
+    this.tree = opts.tree
+    this.out = {
+    index: opts.index,
+    entries: new EntryList(opts.tree),
     parents: new Set(),
     size: 0,
     entryCount: 0,
@@ -139,13 +127,7 @@ class LayerParser {
     captured: new Map(),
     heads: new Map(),
     warnings: new WarningSet(),
-  }
-  private readonly scratch = new Scratch()
-  /** One string per directory, shared by its entries (ParsedEntry.dir). */
-  private readonly dirs = new Map<string, string>()
-
-  constructor(private readonly opts: ParseLayerOptions) {
-    this.out.index = opts.index
+    }
   }
 
   /** The expansion bound is shared by every layer of the image: a bomb stops wherever it is. */
@@ -174,7 +156,7 @@ class LayerParser {
     const header: HeaderFields = { mode: safeInt(info.mode) & 0o7777, uid: safeInt(info.uid), gid: safeInt(info.gid), linkpath: info.linkpath || undefined }
     const rawPath = info.sparse && info.sparseName ? info.sparseName : info.path
     const node = this.record(rawPath, info, kind, header, ordinal)
-    if (node) this.tapContent(entry, node, entryPath(this.out.entries[this.out.entries.length - 1]))
+    if (node !== null) this.tapContent(entry, node, this.out.entries.path(this.out.entries.length - 1))
     else entry.resume()
   }
 
@@ -198,25 +180,18 @@ class LayerParser {
       this.whiteout(path, base, rawPath)
       return null
     }
-    const node = new Node(base, kind, header.mode, header.uid, header.gid, kind === Kind.Dir ? 0 : info.size, this.opts.index, ordinal)
-    const entry: ParsedEntry = { dir: this.dirOf(path), name: base, op: Op.Add, node }
+    const t = this.tree
+    const node = t.add(base, kind, header.mode, header.uid, header.gid, kind === Kind.Dir ? 0 : info.size, this.opts.index, ordinal)
+    const entry: ParsedEntry = { dir: parentOf(path), name: base, op: Op.Add, node }
     this.noteLinkOrDevice(entry, path, node, kind, header)
     if (info.sparse) {
-      node.flags |= Flag.Sparse
-      if (info.realSize !== undefined) node.size = info.realSize
-      out.fileBytes += node.size
+      t.setFlags(node, t.flags(node) | Flag.Sparse)
+      if (info.realSize !== undefined) t.setSize(node, info.realSize)
+      out.fileBytes += t.size(node)
       warn.add('sparse files (recorded with their real size; their content is not readable by slim)', `/${path}`)
     }
     out.entries.push(entry)
     return kind === Kind.File && !info.sparse ? node : null
-  }
-
-  private dirOf(path: string): string {
-    const d = parentOf(path)
-    const known = this.dirs.get(d)
-    if (known !== undefined) return known
-    this.dirs.set(d, d)
-    return d
   }
 
   private addParents(path: string): void {
@@ -229,21 +204,22 @@ class LayerParser {
     const { out } = this
     if (base === OPAQUE_MARKER) {
       const dir = parentOf(path)
-      out.entries.push({ dir: this.dirOf(dir), name: baseName(dir), op: Op.Opaque, node: null })
+      out.entries.push({ dir: parentOf(dir), name: baseName(dir), op: Op.Opaque, node: NO_NODE })
     } else if (base.startsWith(AUFS_META_PREFIX)) {
       // aufs bookkeeping (.wh..wh.plnk and the like): not content, not a deletion.
     } else if (base === WHITEOUT_PREFIX) {
       out.warnings.add('whiteout entries without a name, ignored', rawPath)
     } else {
-      out.entries.push({ dir: this.dirOf(path), name: base.slice(WHITEOUT_PREFIX.length), op: Op.Whiteout, node: null })
+      out.entries.push({ dir: parentOf(path), name: base.slice(WHITEOUT_PREFIX.length), op: Op.Whiteout, node: NO_NODE })
     }
   }
 
   private noteLinkOrDevice(entry: ParsedEntry, path: string, node: Node, kind: Kind, header: HeaderFields): void {
     const warn = this.out.warnings
     if (kind === Kind.Symlink) {
-      node.link = header.linkpath ?? ''
-      if (escapesRoot(path, node.link)) warn.add('symlinks whose target climbs above the image root (resolved inside the root, as chroot(2) would)', `/${path}`)
+      const target = header.linkpath ?? ''
+      this.tree.setSymlinkTarget(node, target)
+      if (escapesRoot(path, target)) warn.add('symlinks whose target climbs above the image root (resolved inside the root, as chroot(2) would)', `/${path}`)
     } else if (kind === Kind.Hardlink) {
       entry.linkPath = cleanLinkTarget(header.linkpath ?? '')
       if (entry.linkPath === undefined) warn.add('hard links whose target is outside the image root (kept dangling, never followed)', `/${path} -> ${header.linkpath ?? ''}`)
@@ -254,14 +230,15 @@ class LayerParser {
 
   /** A regular file's bytes: hashed, kept when asked for, its head summarised. */
   private tapContent(entry: ReadEntry, node: Node, path: string): void {
-    const { out, opts } = this
-    out.fileBytes += node.size
-    const keep = node.size <= opts.captureMax && opts.capture(`/${path}`, node.size)
-    const tap = new ContentTap(node.size, { hash: opts.hash, keep, summarizeElf: opts.summarizeElf, elfMax: opts.elfMax, maxTempBytes: opts.maxTempBytes ?? DEFAULT_MAX_TEMP_BYTES }, this.scratch)
+    const { out, opts, tree } = this
+    const size = tree.size(node)
+    out.fileBytes += size
+    const keep = size <= opts.captureMax && opts.capture(`/${path}`, size)
+    const tap = new ContentTap(size, { hash: opts.hash, keep, summarizeElf: opts.summarizeElf, elfMax: opts.elfMax, maxTempBytes: opts.maxTempBytes ?? DEFAULT_MAX_TEMP_BYTES }, this.scratch)
     entry.on('data', (c: Buffer) => tap.data(c))
     entry.on('end', () => {
       const r = tap.end()
-      node.hash = r.hash
+      tree.setHash(node, r.hash)
       if (r.kept) out.captured.set(node, r.kept)
       if (r.head) out.heads.set(node, r.head)
     })

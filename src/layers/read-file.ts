@@ -10,10 +10,21 @@ import { writeSync } from 'node:fs'
 import type { Layer } from '../image/types.js'
 import { SlimError } from '../core/errors.js'
 import { walkTar } from './tar-walk.js'
-import type { Node } from './tree.js'
+
+/** The file a read is for: where its entry is and what it must read back as. */
+export interface FileRef {
+  layer: number
+  /** Position of the entry among the entries of its layer tar. */
+  ordinal: number
+  size: number
+  /** sha256 (32 raw bytes as latin1) when the index hashed it. */
+  hash: string | null
+  /** Index path, for messages. */
+  path: string
+}
 
 interface Request {
-  node: Node
+  node: FileRef
   resolve: (b: Buffer) => void
   reject: (e: unknown) => void
   /** Write the content to this open file instead of handing it back (resolves with no bytes). */
@@ -56,16 +67,16 @@ export class LayerFileReader {
     return this.passCounts.get(layer) ?? 0
   }
 
-  read(node: Node): Promise<Buffer> {
+  read(node: FileRef): Promise<Buffer> {
     return this.request(node)
   }
 
   /** Writes the file's content to `to.fd` (verified like read), for files too big for memory. */
-  async spill(node: Node, to: SpillTarget): Promise<void> {
+  async spill(node: FileRef, to: SpillTarget): Promise<void> {
     await this.request(node, to)
   }
 
-  private request(node: Node, to?: SpillTarget): Promise<Buffer> {
+  private request(node: FileRef, to?: SpillTarget): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
       const req: Request = { node, resolve, reject, ...(to ? { to } : {}) }
       const pass = this.passes.get(node.layer)
@@ -119,7 +130,7 @@ export class LayerFileReader {
     const node = reqs[0].node
     const ok = got === node.size && (node.hash === null || digest === node.hash)
     for (const r of reqs) {
-      if (!ok) r.reject(new SlimError('integrity', `${what}: /${node.path()} reads back different from when the layer was indexed; clear the cache and retry`))
+      if (!ok) r.reject(new SlimError('integrity', `${what}: /${node.path} reads back different from when the layer was indexed; clear the cache and retry`))
       else if (r.to) r.resolve(NO_BYTES)
       else r.resolve(data!)
     }
@@ -186,7 +197,7 @@ export class LayerFileReader {
     for (const list of pass.wanted.values()) {
       for (const r of list) {
         if (pass.initial.has(r) && !result.stoppedEarly) {
-          r.reject(new SlimError('integrity', `${what}: /${r.node.path()} was not found again in its layer; clear the cache and retry`))
+          r.reject(new SlimError('integrity', `${what}: /${r.node.path} was not found again in its layer; clear the cache and retry`))
         } else {
           const q = this.queued.get(layer)
           if (q) q.push(r)

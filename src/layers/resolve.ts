@@ -5,7 +5,7 @@
  * read-only lookups below and the layer merge, which creates missing directories (parent-dir.ts).
  */
 import { splitPath } from './paths.js'
-import { Kind, type Node } from './tree.js'
+import { Kind, NO_NODE, type Node, type Tree } from './tree.js'
 
 export const MAX_SYMLINK_HOPS = 40
 
@@ -46,12 +46,12 @@ export interface Walked {
 }
 
 /** Walks `path` (an index path) from `root`, following symlinks inside the root. */
-export function walkPath(root: Node, path: string, rules: WalkRules): Walked | Unresolved {
+export function walkPath(tree: Tree, path: string, rules: WalkRules): Walked | Unresolved {
   let parts = splitPath(path)
   let i = 0
   // The physical ancestors of the current directory, root first, so '..' after a followed link
   // goes to the directory's real parent, as in the kernel.
-  const dirs: Node[] = [root]
+  const dirs: Node[] = [tree.root]
   const chain: string[] = []
   while (i < parts.length) {
     const name = parts[i++]
@@ -61,19 +61,20 @@ export function walkPath(root: Node, path: string, rules: WalkRules): Walked | U
     }
     const cur = dirs[dirs.length - 1]
     const last = i === parts.length
-    let next = cur.children?.get(name)
-    if (next?.kind === Kind.Symlink && (!last || rules.followFinal)) {
-      const at = `/${joinNames(dirs, name)}`
+    const found = tree.isDir(cur) ? tree.child(cur, name) : NO_NODE
+    let next = found === NO_NODE ? undefined : found
+    if (next !== undefined && tree.kind(next) === Kind.Symlink && (!last || rules.followFinal)) {
+      const at = `/${joinNames(tree, dirs, name)}`
       if (chain.length >= MAX_SYMLINK_HOPS) return { failure: 'loop', at }
       chain.push(at)
-      const target = typeof next.link === 'string' ? next.link : ''
+      const target = tree.symlinkTarget(next)
       if (target === '' && rules.emptyTarget === 'missing') return { failure: 'missing' }
       if (target.startsWith('/')) dirs.length = 1
       parts = [...splitPath(target), ...parts.slice(i)]
       i = 0
       continue
     }
-    if (!next || (!next.isDir && (!last || rules.finalIsDir))) {
+    if (next === undefined || (!tree.isDir(next) && (!last || rules.finalIsDir))) {
       if (!rules.enter) return { failure: 'missing' }
       next = rules.enter(cur, name, next)
     }
@@ -83,22 +84,22 @@ export function walkPath(root: Node, path: string, rules: WalkRules): Walked | U
 }
 
 /** `followFinal` false: the last component is returned as is (lstat); intermediate links are always followed. */
-export function resolvePath(root: Node, path: string, followFinal: boolean): Resolved | undefined {
-  const r = resolvePathOrWhy(root, path, followFinal)
+export function resolvePath(tree: Tree, path: string, followFinal: boolean): Resolved | undefined {
+  const r = resolvePathOrWhy(tree, path, followFinal)
   return 'failure' in r ? undefined : r
 }
 
 /** As resolvePath, but says why when the path leads nowhere. */
-export function resolvePathOrWhy(root: Node, path: string, followFinal: boolean): Resolved | Unresolved {
-  const w = walkPath(root, path, { followFinal, finalIsDir: false, emptyTarget: 'missing' })
+export function resolvePathOrWhy(tree: Tree, path: string, followFinal: boolean): Resolved | Unresolved {
+  const w = walkPath(tree, path, { followFinal, finalIsDir: false, emptyTarget: 'missing' })
   if ('failure' in w) return w
   const node = w.dirs.pop()!
-  return { node, path: node === root ? '' : joinNames(w.dirs, node.name), chain: w.chain }
+  return { node, path: node === tree.root ? '' : joinNames(tree, w.dirs, tree.name(node)), chain: w.chain }
 }
 
-function joinNames(dirs: Node[], last: string): string {
+function joinNames(tree: Tree, dirs: Node[], last: string): string {
   const names: string[] = []
-  for (let d = 1; d < dirs.length; d++) names.push(dirs[d].name)
+  for (let d = 1; d < dirs.length; d++) names.push(tree.name(dirs[d]!))
   names.push(last)
   return names.join('/')
 }

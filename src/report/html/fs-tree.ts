@@ -80,30 +80,33 @@ export function reportTree(index: LayerIndex, kept: Map<string, KeepClass>, opts
   const copies = new Map<string, ReportTreeNode[]>() // content -> one tree node per distinct copy
   const classBytes = new Map<ReportTreeNode, number[]>()
 
+  const tree = index.tree
   for (const [node, rel] of index.walk()) {
     const path = `/${rel}`
-    const parent = byNode.get(node.parent!)!
-    const t = mk(node.name, path)
+    const parentNode = tree.parent(node)
+    const parent = byNode.get(parentNode)!
+    const t = mk(tree.name(node), path)
     ;(parent.children ??= []).push(t)
     order.push([t, parent])
-    const cls = marks.get(path) ?? inherited.get(node.parent!) ?? 'dropped'
-    if (node.kind === Kind.Dir) {
+    const cls = marks.get(path) ?? inherited.get(parentNode) ?? 'dropped'
+    if (tree.kind(node) === Kind.Dir) {
       byNode.set(node, t)
       if (cls !== 'dropped') inherited.set(node, cls)
       continue
     }
     t.entries = 1
     t.cls = cls
-    const content = node.content
-    if (content.kind !== Kind.File) continue
-    if (content.flags & Flag.Linked) {
+    const content = tree.content(node)
+    if (tree.kind(content) !== Kind.File) continue
+    if (tree.flags(content) & Flag.Linked) {
       if (counted.has(content)) continue
       counted.add(content)
     }
-    t.size = content.size
+    t.size = tree.size(content)
     if (cls !== 'dropped') t.kept = t.size
-    if (content.hash !== null) {
-      const key = `${content.size}:${content.hash}`
+    const hash = tree.hash(content)
+    if (hash !== null) {
+      const key = `${t.size}:${hash}`
       const group = copies.get(key)
       if (group) group.push(t)
       else copies.set(key, [t])
