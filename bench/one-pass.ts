@@ -5,8 +5,8 @@
  *
  *   split  the test fixture 'debian-split-python' (built by test/fixtures): 250 MB uncompressed
  *   big    the image issue 11 measured: minbase + g++, Go, Python, Java (1.2 GB uncompressed),
- *          built here by mmdebstrap and cached under /var/tmp/slim-bench-big (about 3.5 GB with
- *          the rootfs, the layer tars and the layout; the repo never holds it)
+ *          built here by mmdebstrap and cached under /var/tmp/slim-bench-big (1.7 GB kept: the
+ *          rootfs and the OCI layout; about 3 GB while the layer tars are made; never in the repo)
  *
  * Prints for each, in one run, with peak RSS (GNU time) and the layer passes slim made (its
  * --debug line):
