@@ -73,12 +73,19 @@ export async function peekStream(src: Readable, n: number): Promise<{ head: Buff
     })
   }
   if (src.errored) throw src.errored
+  if (src.destroyed && !src.readableEnded) {
+    // Closed before its end without an error: as stream.finished() says it, never as a short stream.
+    throw Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })
+  }
   const buffered = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
-  if (src.readableEnded || src.destroyed) {
+  if (src.readableEnded) {
     // Nothing more will come (and an ended stream takes no unshift): the head is all there is.
     return { head: buffered.subarray(0, n), stream: Readable.from(buffered.length ? [buffered] : [], { objectMode: false }) }
   }
   if (buffered.length) src.unshift(buffered)
+  // Until the caller reads, an error must not be an unhandled 'error' event (a crash): it stays
+  // recorded on the stream (errored, destroyed), and the caller's reads or pipes report it.
+  src.on('error', () => {})
   return { head: buffered.subarray(0, n), stream: src }
 }
 
