@@ -120,6 +120,9 @@ class CacheTee extends Transform {
   private handle?: TempHandle
   private abandoned = false
   private committed = false
+  /** Chunks not yet written: a registry sends 16-64 KiB chunks, one awaited write each cost more than the bytes. */
+  private batch: Buffer[] = []
+  private batchBytes = 0
 
   constructor(
     private readonly cache: BlobCache,
@@ -158,13 +161,26 @@ class CacheTee extends Transform {
       cb(null, chunk)
       return
     }
-    writeFully(this.fh, chunk).then(
-      () => cb(null, chunk),
-      (e) => {
-        this.abandon(e)
-        cb(null, chunk)
-      },
-    )
+    this.batch.push(chunk)
+    this.batchBytes += chunk.length
+    if (this.batchBytes < WRITE_BATCH) {
+      cb(null, chunk)
+      return
+    }
+    this.writeBatch().then(() => cb(null, chunk))
+  }
+
+  /** Writes the gathered chunks in one call; a failure abandons the entry (the read goes on). */
+  private async writeBatch(): Promise<void> {
+    const chunks = this.batch
+    this.batch = []
+    this.batchBytes = 0
+    if (this.abandoned || !this.fh || chunks.length === 0) return
+    try {
+      await writeAll(this.fh, chunks)
+    } catch (e) {
+      this.abandon(e)
+    }
   }
 
   override _flush(cb: TransformCallback): void {
@@ -174,7 +190,11 @@ class CacheTee extends Transform {
       return
     }
     const tmp = this.tmp
-    fh.sync()
+    this.writeBatch()
+      .then(() => {
+        if (this.abandoned) throw new Error('abandoned')
+        return fh.sync()
+      })
       .then(() => fh.close())
       .then(() => {
         this.fh = undefined
@@ -217,11 +237,20 @@ class CacheTee extends Transform {
   }
 }
 
-async function writeFully(fh: FileHandle, chunk: Buffer): Promise<void> {
-  let off = 0
-  while (off < chunk.length) {
-    const { bytesWritten } = await fh.write(chunk, off, chunk.length - off)
+/** Bytes gathered before one write to the temp file (a registry sends ~64 KiB chunks: 6,300 awaited writes per 400 MB became 400). */
+const WRITE_BATCH = 1024 * 1024
+
+/** Writes `chunks` in order with as few calls as the kernel allows (writev; no copy into one buffer). */
+async function writeAll(fh: FileHandle, chunks: Buffer[]): Promise<void> {
+  let rest = chunks
+  while (rest.length > 0) {
+    const want = rest.reduce((n, c) => n + c.length, 0)
+    const { bytesWritten } = await fh.writev(rest)
+    if (bytesWritten === want) return
     if (bytesWritten <= 0) throw new SlimError('internal', 'short write to the cache')
-    off += bytesWritten
+    // A short write: drop what was written and go on from there.
+    let skip = bytesWritten
+    while (skip >= rest[0]!.length) skip -= rest.shift()!.length
+    rest = [rest[0]!.subarray(skip), ...rest.slice(1)]
   }
 }

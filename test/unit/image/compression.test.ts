@@ -149,4 +149,45 @@ describe('peekStream', () => {
     expect(head.toString()).toBe('ab')
     expect(await text(stream)).toBe('ab')
   })
+
+  it('copes with an empty source', async () => {
+    const { head, stream } = await peekStream(trickle(Buffer.alloc(0)), 512)
+    expect(head.length).toBe(0)
+    expect(await text(stream)).toBe('')
+  })
+
+  it('passes an error of the source after the head on to the returned stream', async () => {
+    const src = new Readable({ read() {} })
+    src.push(Buffer.from('0123456789'))
+    const { head, stream } = await peekStream(src, 4)
+    expect(head.toString()).toBe('0123')
+    const failure = new Error('connection reset')
+    setImmediate(() => src.destroy(failure))
+    await expect(text(stream)).rejects.toBe(failure)
+  })
+
+  it('an error of the source before anyone reads is kept for the reader, not thrown at the process', async () => {
+    const src = new Readable({ read() {} })
+    src.push(Buffer.from('0123456789'))
+    const { stream } = await peekStream(src, 4)
+    const failure = new Error('disk gone')
+    src.destroy(failure)
+    await new Promise((r) => setImmediate(r))
+    await expect(text(stream)).rejects.toBe(failure)
+  })
+
+  it('rejects when the source is closed before its end without an error', async () => {
+    const src = new Readable({ read() {} })
+    src.push(Buffer.from('01'))
+    setImmediate(() => src.destroy())
+    await expect(peekStream(src, 512)).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' })
+  })
+
+  it('rejects when the source fails before the head is complete', async () => {
+    const src = new Readable({ read() {} })
+    src.push(Buffer.from('01'))
+    const failure = new Error('connection reset')
+    setImmediate(() => src.destroy(failure))
+    await expect(peekStream(src, 512)).rejects.toBe(failure)
+  })
 })
