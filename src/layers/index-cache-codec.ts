@@ -266,8 +266,24 @@ function readEntry(r: ByteReader, layer: ParsedLayer, index: number, tree: Tree)
   if (has & Has.Hash) tree.setHash(node, r.raw(32))
   const e: ParsedEntry = { dir, name, op, node }
   if (has & Has.LinkPath) e.linkPath = r.string()
-  if (has & Has.Head) layer.heads.set(node, JSON.parse(r.string()) as FileHead)
+  if (has & Has.Head) layer.heads.set(node, lazyHead(r.string()))
   // Copied out: the entry's buffer is let go once decoded.
   if (has & Has.Kept) layer.captured.set(node, Buffer.from(r.raw(r.varint())))
   return e
+}
+
+/**
+ * A head whose JSON is parsed when one of its fields is first read. A warm analysis looks at the
+ * heads of the program's closure, a few dozen, while a layer can hold thousands of ELF summaries
+ * (megabytes of JSON: parsing them all was most of the decode). The entry's digest was checked
+ * before this, so the text is what slim wrote.
+ */
+function lazyHead(json: string): FileHead {
+  let parsed: FileHead | undefined
+  const get = (): FileHead => (parsed ??= JSON.parse(json) as FileHead)
+  return Object.defineProperties({} as FileHead, {
+    magic: { enumerable: true, get: () => get().magic },
+    firstLine: { enumerable: true, get: () => get().firstLine },
+    summary: { enumerable: true, get: () => get().summary },
+  })
 }
