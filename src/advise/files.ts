@@ -25,8 +25,25 @@ export function isInside(path: string, dir: string): boolean {
   return dir === '/' ? path.startsWith('/') : path === dir || path.startsWith(dir + '/')
 }
 
-/** Facts about one path; undefined when it does not exist (or is a dangling link). */
-export function pathFacts(fs: RootFs, path: string): PathFacts | undefined {
+/**
+ * Facts already taken, per filesystem and path: ranking plans a dozen bases and each plan copies
+ * the same trees (a Python standard library is thousands of entries), and a plan asks again for
+ * every copied directory when it closes symlinks. An analysis never changes its filesystem.
+ */
+const taken = new WeakMap<RootFs, Map<string, Readonly<PathFacts> | undefined>>()
+
+/** Facts about one path; undefined when it does not exist (or is a dangling link). Frozen: shared by every caller. */
+export function pathFacts(fs: RootFs, path: string): Readonly<PathFacts> | undefined {
+  let byPath = taken.get(fs)
+  if (!byPath) taken.set(fs, (byPath = new Map()))
+  if (byPath.has(path)) return byPath.get(path)
+  const facts = walkFacts(fs, path)
+  if (facts) Object.freeze(Object.freeze(facts).outsideLinks)
+  byPath.set(path, facts)
+  return facts
+}
+
+function walkFacts(fs: RootFs, path: string): PathFacts | undefined {
   const st = fs.stat(path)
   if (!st) return undefined
   if (st.type !== 'dir') return { type: 'file', bytes: st.size, outsideLinks: [] }

@@ -105,7 +105,17 @@ interface CopyArgs {
   dest: string
 }
 
+/** copyArgs per instruction: three checks read every COPY, and dockerfile-ast re-scans the text on each call. */
+const copyArgsOf = new WeakMap<Instruction, CopyArgs | undefined>()
+
 function copyArgs(ins: Instruction): CopyArgs | undefined {
+  if (copyArgsOf.has(ins)) return copyArgsOf.get(ins)
+  const c = readCopyArgs(ins)
+  copyArgsOf.set(ins, c)
+  return c
+}
+
+function readCopyArgs(ins: Instruction): CopyArgs | undefined {
   if (ins.getKeyword() !== 'COPY') return undefined
   const flags = (ins as unknown as { getFlags(): { getName(): string; getValue(): string | null }[] }).getFlags()
   const from = flags.find((f) => f.getName() === 'from')?.getValue() ?? undefined

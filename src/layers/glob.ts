@@ -4,7 +4,7 @@
  * only when the pattern's component does, results sorted per directory as glob(3) returns them.
  * ld.so.conf `include` lines and program configs (nginx, haproxy, lighttpd, apache) use it.
  */
-import { minimatch } from 'minimatch'
+import { Minimatch } from 'minimatch'
 import type { RootFs } from './rootfs.js'
 
 const MAGIC = /[*?[]/
@@ -20,8 +20,11 @@ export function globInRoot(rootfs: RootFs, pattern: string, limit = Number.POSIT
         if (rootfs.lstat(p)) next.push(p)
         continue
       }
+      // Compiled once per component, not once per name as minimatch(name, part) does (and only
+      // when there is a name: an over-long pattern throws where it threw before).
+      let matcher: Minimatch | undefined
       for (const name of rootfs.readdir(base).slice().sort()) {
-        if (minimatch(name, part, { dot: part.startsWith('.') })) next.push(base === '/' ? `/${name}` : `${base}/${name}`)
+        if ((matcher ??= new Minimatch(part, { dot: part.startsWith('.') })).match(name)) next.push(base === '/' ? `/${name}` : `${base}/${name}`)
       }
     }
     paths = next
