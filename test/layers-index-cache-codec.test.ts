@@ -97,6 +97,33 @@ describe('layer index cache codec', () => {
     expect(back.captured.has(node('big'))).toBe(false)
   })
 
+  it('gives heads that write back the same, and keeps a program that is most of the entry as a view, a small file as a copy', () => {
+    const t = new Tree()
+    const prog = t.add('prog', Kind.File, 0o755, 0, 0, 100_000, 0, 0)
+    const conf = t.add('conf', Kind.File, 0o644, 0, 0, 10, 0, 1)
+    const files = Array.from({ length: 300 }, (_, i) => add(`usr/share/doc/f${i}`, t.add(`f${i}`, Kind.File, 0o644, 0, 0, 1, 0, 2 + i)))
+    const entries = [add('usr/bin/prog', prog), add('etc/conf', conf), ...files]
+    const layer = layerOf(t, entries, [])
+    const head = { magic: 'elf' as const, summary: { needed: ['libc.so.6'], soname: null, note: 'ü' } }
+    layer.heads.set(prog, head)
+    layer.heads.set(conf, { magic: 'script', firstLine: '#!/bin/sh -e' })
+    layer.captured.set(prog, Buffer.alloc(100_000, 7))
+    layer.captured.set(conf, Buffer.from('key=value\n'))
+    const w = new ByteWriter()
+    for (const e of entries) writeEntry(w, e, layer)
+    const body = w.takeChunk()
+    const header = { records: entries.length, parents: 0, warnings: [] } as unknown as EntryHeader
+
+    const back = readLayer(body, 0, body.length, header, 0, new Tree())
+    const [bProg, bConf] = [...back.entries].slice(0, 2).map((e) => e.node) as [Node, Node]
+    expect(JSON.stringify(back.heads.get(bProg))).toBe(JSON.stringify(head))
+    expect(back.heads.get(bProg)!.summary).toBe(back.heads.get(bProg)!.summary) // parsed once, one object
+    expect(back.heads.get(bConf)).toEqual({ magic: 'script', firstLine: '#!/bin/sh -e', summary: undefined })
+    expect(back.captured.get(bProg)!.buffer).toBe(body.buffer)
+    expect(back.captured.get(bConf)!.buffer).not.toBe(body.buffer)
+    expect([back.captured.get(bProg)!.equals(layer.captured.get(prog)!), back.captured.get(bConf)!.toString()]).toEqual([true, 'key=value\n'])
+  })
+
   it('refuses bytes that are not an entry, and records that run past the end', () => {
     expect(readHeader(Buffer.from('{"slimLayerIndex":1}\n'))).toBeUndefined()
     const w = new ByteWriter()
