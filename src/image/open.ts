@@ -6,8 +6,6 @@ import { resolveImage } from './resolve.js'
 import type { ImageSource } from './source.js'
 import { openArchiveByContent } from './transports/by-content.js'
 import { openDockerArchive } from './transports/docker-archive.js'
-import { openDockerDaemon } from './transports/docker-daemon.js'
-import { openRegistrySource } from './transports/docker.js'
 import { openOciArchive } from './transports/oci-archive.js'
 import { openOciLayout } from './transports/oci-layout.js'
 import type { Image, OpenOptions, TransportName } from './types.js'
@@ -174,10 +172,12 @@ async function bareLocalPath(text: string): Promise<ImageLocation | undefined> {
 /** Opens the transport's raw source for a location (resolveImage turns it into an Image). */
 export async function openSource(loc: ImageLocation, opts: OpenOptions): Promise<ImageSource> {
   switch (loc.transport) {
+    // The registry and daemon clients (HTTP, TLS, credentials) load only for the images that need
+    // them: loading them is start-up time a local image would pay for nothing.
     case 'docker':
-      return openRegistrySource(loc.name as string, opts)
+      return (await import('./transports/docker.js')).openRegistrySource(loc.name as string, opts)
     case 'docker-daemon':
-      return openDockerDaemon(loc.name as string, loc.reference, { cacheDir: opts.cacheDir, maxTempBytes: opts.maxTempBytes })
+      return (await import('./transports/docker-daemon.js')).openDockerDaemon(loc.name as string, loc.reference, { cacheDir: opts.cacheDir, maxTempBytes: opts.maxTempBytes })
     case 'docker-archive':
       if (loc.byContent) return openArchiveByContent(loc.path as string, { cacheDir: opts.cacheDir, maxTempBytes: opts.maxTempBytes })
       return openDockerArchive(loc.path as string, loc.ref, { reference: loc.reference, cacheDir: opts.cacheDir, maxTempBytes: opts.maxTempBytes })
