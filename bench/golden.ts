@@ -1,6 +1,6 @@
 /**
  * Records what slim prints for every fixture and corpus image, so a refactor can prove it changed
- * no output: `analyze --json`, `analyze --files` and `dockerfile` (stdout, and the exit code and
+ * no output: `analyze --json`, the text report, `analyze --files` and `dockerfile` (stdout, and the exit code and
  * first stderr line when it fails).
  *
  *   npm run build && SLIM_SHARED=/work/shared npx tsx bench/golden.ts /var/tmp/slim-golden-before
@@ -8,7 +8,10 @@
  *   SLIM_SHARED=/work/shared npx tsx bench/golden.ts /var/tmp/slim-golden-after
  *   diff -r /var/tmp/slim-golden-before /var/tmp/slim-golden-after
  *
- * Every run uses --no-cache so a layer-index cache cannot hide a difference.
+ * Every run uses --no-cache so a layer-index cache cannot hide a difference. With
+ * SLIM_GOLDEN_CACHE=DIR every run uses that cache directory instead and what is recorded is the
+ * second run of each (the warm path: layer indexes read back from the cache); record before and
+ * after with the same DIR, and the after runs read what the before build wrote.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -38,10 +41,13 @@ const images: [string, string][] = [
   ...corpusRefs().map((ref, i): [string, string] => [`corpus-${String(i).padStart(3, '0')}`, ref]),
 ]
 
+const warmCache = process.env.SLIM_GOLDEN_CACHE
+const cache = warmCache ? ['--cache-dir', warmCache] : ['--no-cache']
 const RUNS: [string, (ref: string) => string[]][] = [
-  ['json', (ref) => ['analyze', ref, '--json', '--no-cache', '-q']],
-  ['files', (ref) => ['analyze', ref, '--files', '--no-cache', '-q']],
-  ['dockerfile', (ref) => ['dockerfile', ref, '--no-cache', '-q']],
+  ['json', (ref) => ['analyze', ref, '--json', ...cache, '-q']],
+  ['text', (ref) => ['analyze', ref, ...cache, '-q']],
+  ['files', (ref) => ['analyze', ref, '--files', ...cache, '-q']],
+  ['dockerfile', (ref) => ['dockerfile', ref, ...cache, '-q']],
 ]
 
 const t0 = Date.now()
@@ -50,6 +56,7 @@ async function worker(): Promise<void> {
   for (let next = queue.shift(); next; next = queue.shift()) {
     const [name, ref] = next
     for (const [kind, args] of RUNS) {
+      if (warmCache) await runCli(args(ref), { timeoutMs: 600_000 })
       const r = await runCli(args(ref), { timeoutMs: 600_000 })
       const firstErr = r.stderr.split('\n').find((l) => l.trim()) ?? ''
       writeFileSync(join(out, `${name}.${kind}`), `# ${ref}\n# exit ${r.code}${r.code ? ` ${firstErr}` : ''}\n${r.stdout}`)
