@@ -15,8 +15,13 @@ import type { Copy, CopyKind, JavaRuntimePlan } from './types.js'
 
 /** Where the build stage writes the linked runtime. */
 export const JLINK_OUTPUT = '/slim-jre'
-/** jlink's options besides the modules and output: no debug info, man pages or headers; zip-compressed classes. */
-export const JLINK_OPTIONS = ['--strip-debug', '--no-man-pages', '--no-header-files', '--compress=2']
+/**
+ * jlink's options besides the modules and output: no Java debug attributes, man pages or headers;
+ * zip-compressed classes. Not --strip-debug: on Linux it also strips native symbols by running
+ * objcopy, which a JDK image rarely has (Debian's jlink then fails: `Cannot run program "objcopy"`),
+ * and the JDK's native libraries are shipped stripped anyway.
+ */
+export const JLINK_OPTIONS = ['--strip-java-debug-attributes', '--no-man-pages', '--no-header-files', '--compress=2']
 
 /** The copy list as the planner edits it. */
 export interface CopyEditor {
@@ -122,8 +127,10 @@ export function javaReasons(plan: JavaRuntimePlan | undefined, insp: Inspection)
     const j = plan.jlink!
     return [`the JDK in the image links a runtime of ${j.modules.length} module${j.modules.length === 1 ? '' : 's'} (${j.modules.map((m) => m.name).join(', ')}, read from the app's ${insp.runtime?.java?.read.classes ?? 0} class files) with jlink in a build stage, about ${mb(j.estimatedBytes)}, instead of copying ${mb(saved)} of ${plan.home}`]
   }
+  const modules = insp.runtime?.java?.modulesImageBytes
+  const major = insp.runtime?.version?.split('.')[0] ?? '17'
   return [
     `the JRE is copied without what a running JVM never reads for this app (${plan.leftOut.map((l) => posix.relative(plan.home, l.path)).join(', ') || 'nothing to leave out'}; ${mb(saved)})`,
-    `a runtime of only the app's modules needs jlink, which links from a JDK's jmods: build the image FROM a JDK (on Debian, install openjdk-17-jdk-headless in a build stage) and slim links one, typically 70 % smaller than the JRE`,
+    `a slim image 70 % smaller or more needs jlink, to link only the modules the app uses${modules ? ` (the JRE's lib/modules alone is ${mb(modules)})` : ''}; jlink links from a JDK's jmods, which this image lacks: build it FROM a JDK, or install one in a build stage (on Debian openjdk-${major}-jdk-headless), and slim advises the linked runtime`,
   ]
 }

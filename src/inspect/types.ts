@@ -191,6 +191,8 @@ export interface JavaFacts {
   read: { classes: number; jars: number; packagesUsed: number }
   /** Parts of the home the app's JVM does not read (for a copied runtime). */
   unused: JavaUnused[]
+  /** Bytes of the home's lib/modules (the jimage of every module the home has). */
+  modulesImageBytes?: number
 }
 
 // ---------------------------------------------------------------------------------------------

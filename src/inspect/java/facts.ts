@@ -32,6 +32,8 @@ export async function javaFacts(input: JavaFactsInput): Promise<{ facts: JavaFac
   const { rootfs, home } = input
   const gaps: string[] = []
   const facts: JavaFacts = { read: { classes: 0, jars: 0, packagesUsed: 0 }, unused: unusedInHome(rootfs, home, input.launcher, input.flags) }
+  const image = rootfs.stat(posix.join(home, 'lib/modules'))
+  if (image?.type === 'file') facts.modulesImageBytes = image.size
   const tool = posix.join(home, 'bin/jlink')
   const jmods = posix.join(home, 'jmods')
   const jmodCount = rootfs.readdir(jmods).filter((n) => n.endsWith('.jmod')).length
