@@ -116,6 +116,12 @@ export function advise(input: AdviseInput): Advice {
   if (plan.estimate.baseBytes === undefined) gaps.push({ area: 'base', message: `${chosen.base.name}: its size is not in the catalogue, so the estimate has no total` })
   const { level: confidence, why: confidenceWhy } = confidenceOf(gaps, insp, chosen)
   const reasons = reasonsFor(req, chosen, forced, insp, decision.ranking)
+  if (copyPlan.java?.mode === 'jlink') {
+    // The JDK's own libraries come with the linked runtime: name only the libraries really copied.
+    const libs = copyPlan.copies.filter((c) => c.kind === 'library').map((c) => c.source.slice(c.source.lastIndexOf('/') + 1))
+    const at = reasons.findIndex((r) => /^\d+ librar(y is|ies are) copied: /.test(r))
+    if (at >= 0) reasons[at] = `${libs.length === 1 ? '1 library is' : `${libs.length} libraries are`} copied${libs.length ? `: ${libs.join(', ')}` : ''} (the JDK's own come with the linked runtime)`
+  }
   if (lenient) {
     const costs = [...chosen.warnings, ...chosen.fills.map((f) => f.note)]
     reasons.unshift(`no base fits as is (${topRejections(decision.rejected, 1)[0] ?? 'every base was rejected'}); the best viable option costs: ${costs.join('; ') || 'nothing more'}`)
