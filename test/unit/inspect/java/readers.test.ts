@@ -10,15 +10,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bufferSource } from '../src/core/byte-source.js'
-import { ClassFileError, classRefs, readModuleInfo } from '../src/inspect/java/class-file.js'
-import { readAppClasses } from '../src/inspect/java/app-classes.js'
-import { readJmods } from '../src/inspect/java/jmods.js'
-import { decideModules } from '../src/inspect/java/modules.js'
-import { nocoopsReason } from '../src/inspect/java/unused.js'
-import { JMOD_MAGIC, openZip } from '../src/inspect/java/zip.js'
-import { DirRootFs } from './helpers/dir-rootfs.js'
-import { hasTool } from './helpers/tools.js'
+import { bufferSource } from '../../../../src/core/byte-source.js'
+import { ClassFileError, classRefs, readModuleInfo } from '../../../../src/inspect/java/class-file.js'
+import { readAppClasses } from '../../../../src/inspect/java/app-classes.js'
+import { readJmods } from '../../../../src/inspect/java/jmods.js'
+import { decideModules } from '../../../../src/inspect/java/modules.js'
+import { nocoopsReason } from '../../../../src/inspect/java/unused.js'
+import { JMOD_MAGIC, openZip } from '../../../../src/inspect/java/zip.js'
+import { DirRootFs } from '../../../helpers/dir-rootfs.js'
+import { hasTool } from '../../../helpers/tools.js'
 
 const JDK = '/usr/lib/jvm/java-17-openjdk-amd64'
 const haveJdk = hasTool('javac') && hasTool('jar') && existsSync(join(JDK, 'jmods/java.base.jmod'))
@@ -131,6 +131,28 @@ describe.skipIf(!haveJdk)('class files compiled by javac', () => {
     expect(() => classRefs(badTag)).toThrow(/unknown constant pool tag 99/)
     expect(() => readModuleInfo(good)).toThrow(/no Module attribute/)
     expect(() => classRefs(Buffer.from('not a class'))).toThrow(/CAFEBABE/)
+  })
+})
+
+describe.skipIf(!haveJdk)('jars cut short or inflating past the bound', () => {
+  it('a truncated jar is an error from openZip; an entry over the bound is refused before it is inflated', async () => {
+    const jar = readFileSync(join(root(), 'app/lib/plain.jar'))
+    for (const n of [0, 10, jar.length >> 1, jar.length - 10]) await expect(openZip(bufferSource(jar.subarray(0, n)))).rejects.toThrow()
+    const zip = await openZip(bufferSource(jar))
+    const cls = zip.entries.find((e) => e.name.endsWith('Plain.class'))!
+    await expect(zip.read(cls.name, cls.size - 1)).rejects.toThrow(/over the \d+-byte bound/)
+    expect((await zip.read(cls.name, cls.size)).readUInt32BE(0)).toBe(0xcafebabe)
+    zip.close()
+    // The app reader names an unreadable jar as a problem and goes on.
+    const fs = new DirRootFs(root())
+    writeFileSync(join(root(), 'app/lib/broken.jar'), jar.subarray(0, jar.length >> 1))
+    try {
+      const app = await readAppClasses({ rootfs: fs, open: async (p) => bufferSource(await fs.readFile(p)), readFile: (p) => fs.readFile(p) }, ['/app/lib/*'])
+      expect(app.classes).toBe(1)
+      expect(app.problems.join('\n')).toMatch(/broken\.jar: not readable as a jar/)
+    } finally {
+      rmSync(join(root(), 'app/lib/broken.jar'))
+    }
   })
 })
 
