@@ -17,6 +17,8 @@ const MAX_CLASS_BYTES = 8 * 1024 * 1024
 const MAX_JARS = 2_000
 /** Class files read at once from the image (their reads share a layer pass). */
 const BATCH = 512
+/** Bytes of jars opened at once (in memory up to the read cache's size per jar, by ranges above). */
+const JAR_BATCH_BYTES = 256 * 1024 * 1024
 
 /** Calls that load classes or services by name: what a static reading cannot follow. */
 const BY_NAME: Record<string, string> = {
@@ -107,8 +109,17 @@ export async function readAppClasses(src: AppSources, classpath: string[], jar?:
     else if (src.rootfs.stat(entry)) addJar(entry)
   }
   for (const dir of dirs) await readDir(src, dir, c)
-  // A jar's manifest may add more jars (Class-Path), so the list grows while it is read.
-  for (let i = 0; i < jars.length && !c.full(); i++) await readJar(src, jars[i]!, c, addJar)
+  // A jar's manifest may add more jars (Class-Path), so the list grows while it is read. Jars are
+  // opened a batch at a time (their reads then share one pass over the layer that holds them).
+  for (let i = 0; i < jars.length && !c.full(); ) {
+    const batch: string[] = []
+    for (let bytes = 0; i < jars.length && (batch.length === 0 || bytes < JAR_BATCH_BYTES); i++) {
+      batch.push(jars[i]!)
+      bytes += src.rootfs.stat(jars[i]!)?.size ?? 0
+    }
+    const opened = await Promise.all(batch.map((j) => src.open(j).catch((e: unknown) => e as Error)))
+    for (let k = 0; k < batch.length && !c.full(); k++) await readJar(batch[k]!, opened[k]!, c, addJar, src.rootfs)
+  }
   c.out.jars = jars
   if (c.full()) c.out.problems.push(`the app has more than ${MAX_CLASSES} class files; only the first ones were read`)
   return c.out
@@ -140,10 +151,11 @@ async function readDir(src: AppSources, dir: string, c: Collector): Promise<void
   }
 }
 
-async function readJar(src: AppSources, jar: string, c: Collector, addJar: (p: string) => void): Promise<void> {
+async function readJar(jar: string, bytes: ByteSource | Error, c: Collector, addJar: (p: string) => void, rootfs: RootFs): Promise<void> {
   let zip
   try {
-    zip = await openZip(await src.open(jar))
+    if (bytes instanceof Error) throw bytes
+    zip = await openZip(bytes)
   } catch (e) {
     c.out.problems.push(`${jar}: not readable as a jar (${(e as Error).message})`)
     return
@@ -167,7 +179,7 @@ async function readJar(src: AppSources, jar: string, c: Collector, addJar: (p: s
           for (const rel of cp.split(/\s+/).filter(Boolean)) {
             if (/^[a-z]+:/i.test(rel) && !rel.startsWith('file:')) continue
             const p = posix.normalize(posix.join(posix.dirname(jar), decodeURIComponent(rel.replace(/^file:/, ''))))
-            if (src.rootfs.stat(p)?.type === 'file') addJar(p)
+            if (rootfs.stat(p)?.type === 'file') addJar(p)
           }
         }
       } catch (err) {
