@@ -14,6 +14,8 @@ import { JMOD_MAGIC, openZip } from './zip.js'
 const MAX_MODULE_INFO = 1024 * 1024
 /** A JDK has about 70 modules; more than this is not a JDK's jmods directory. */
 const MAX_JMODS = 400
+/** Bytes of jmods read at once (a JDK 17's 70 jmods are 75 MB: one batch). */
+const BATCH_BYTES = 256 * 1024 * 1024
 
 export interface JdkModule {
   name: string
@@ -37,7 +39,16 @@ export interface JdkModules {
 export async function readJmods(rootfs: RootFs, dir: string, open: (p: string) => Promise<ByteSource>): Promise<JdkModules> {
   const names = rootfs.readdir(dir).filter((n) => n.endsWith('.jmod')).sort().slice(0, MAX_JMODS)
   const out: JdkModules = { modules: new Map(), packageOwner: new Map(), problems: [] }
-  const read = await Promise.all(names.map((n) => readJmod(posix.join(dir, n), open).catch((e: unknown) => `${posix.join(dir, n)}: ${(e as Error).message}`)))
+  // A batch of jmods at a time, bounded in bytes: their reads share one pass over the layer.
+  const read: (JdkModule | string)[] = []
+  for (let i = 0; i < names.length; ) {
+    const batch: string[] = []
+    for (let bytes = 0; i < names.length && (batch.length === 0 || bytes < BATCH_BYTES); i++) {
+      batch.push(posix.join(dir, names[i]!))
+      bytes += rootfs.stat(batch.at(-1)!)?.size ?? 0
+    }
+    read.push(...(await Promise.all(batch.map((p) => readJmod(p, open).catch((e: unknown) => `${p}: ${(e as Error).message}`)))))
+  }
   for (const m of read) {
     if (typeof m === 'string') {
       out.problems.push(m)
