@@ -58,7 +58,7 @@ export async function javaFacts(input: JavaFactsInput): Promise<{ facts: JavaFac
   const decision = decideModules(app, jdk, input.flags)
   facts.modules = decision.modules
   for (const u of decision.unresolved) gaps.push(`the app uses a JDK package slim cannot place: ${u}`)
-  for (const b of app.byName) gaps.push(`the app loads code by name (${b}): the modules of classes it loads that way, by reflection or through ServiceLoader, are not seen by a static reading; add them with --keep or check the linked runtime with slim verify`)
+  for (const b of app.byName) gaps.push(`the app loads code by name (${b}): the modules of classes it loads that way, by reflection or through ServiceLoader, are not seen by a static reading; check the linked runtime with slim build --verify and a --probe that takes that path, or name a base with a whole Java runtime (--base)`)
   const native: string[] = []
   let bytes = 0
   const closed = withRequires(decision.modules.map((m) => m.name), jdk.modules)
