@@ -42,13 +42,13 @@ export async function javaFacts(input: JavaFactsInput): Promise<{ facts: JavaFac
     return { facts, gaps }
   }
   facts.jlink = { tool, jmods, jmodCount }
-  const jdk = await readJmods(rootfs, jmods, input.open)
+  // Asked for together, the jmods and the app's classes share the passes over their layers.
+  const [jdk, app] = await Promise.all([readJmods(rootfs, jmods, input.open), readAppClasses({ rootfs, open: input.open, readFile: input.readFile }, [...input.classpath, ...input.modulePath], input.jar)])
   for (const p of jdk.problems.slice(0, 5)) gaps.push(`jmod not read: ${p}`)
   if (!jdk.modules.has('java.base')) {
     facts.noModulesWhy = `${jmods} has no readable java.base.jmod`
     return { facts, gaps }
   }
-  const app = await readAppClasses({ rootfs, open: input.open, readFile: input.readFile }, [...input.classpath, ...input.modulePath], input.jar)
   facts.read = { classes: app.classes, jars: app.jars.length, packagesUsed: app.used.size }
   for (const p of app.problems.slice(0, 5)) gaps.push(`app class not read: ${p}`)
   if (app.classes === 0) {
