@@ -120,7 +120,7 @@ export function advise(input: AdviseInput): Advice {
     // The JDK's own libraries come with the linked runtime: name only the libraries really copied.
     const libs = copyPlan.copies.filter((c) => c.kind === 'library').map((c) => c.source.slice(c.source.lastIndexOf('/') + 1))
     const at = reasons.findIndex((r) => /^\d+ librar(y is|ies are) copied: /.test(r))
-    if (at >= 0) reasons[at] = `${libs.length === 1 ? '1 library is' : `${libs.length} libraries are`} copied${libs.length ? `: ${libs.join(', ')}` : ''} (the JDK's own come with the linked runtime)`
+    if (at >= 0) reasons[at] = `${libs.length === 1 ? '1 library is' : `${libs.length} libraries are`} copied${libs.length ? `: ${firstFew(libs, ', ')}` : ''} (the JDK's own come with the linked runtime)`
   }
   if (lenient) {
     const costs = [...chosen.warnings, ...chosen.fills.map((f) => f.note)]
