@@ -131,11 +131,14 @@ const CASES: Case[] = [
   },
   {
     image: 'legacy-java',
-    item: '4: a Debian 12 JRE 17 app: the JRE copied onto a distroless base, the launcher named by its real path (it finds JAVA_HOME from it)',
+    item: '4: a Debian 12 JRE 17 app: the JRE copied (without what the JVM never reads) onto a distroless base, the launcher named by its real path (it finds JAVA_HOME from it)',
     advice(a) {
       expect(a.plan!.base.name).toMatch(/^distroless\/(base|base-nossl|cc)-debian12$/)
       expect(a.plan!.runtime.entrypoint![0]).toBe('/usr/lib/jvm/java-17-openjdk-amd64/bin/java')
-      expect(a.plan!.copies.map((c) => c.source)).toContain('/usr/lib/jvm/java-17-openjdk-amd64/lib')
+      const sources = a.plan!.copies.map((c) => c.source)
+      expect(sources).toEqual(expect.arrayContaining(['/usr/lib/jvm/java-17-openjdk-amd64/lib/modules', '/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so', '/usr/lib/jvm/java-17-openjdk-amd64/lib/server/classes.jsa']))
+      expect(sources).not.toContain('/usr/lib/jvm/java-17-openjdk-amd64/lib/server/classes_nocoops.jsa')
+      expect(a.plan!.java!.mode).toBe('trimmed-copy')
     },
   },
   {

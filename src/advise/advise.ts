@@ -13,6 +13,7 @@ import { baseSize, decide, type Evaluated } from './decide.js'
 import { formatBytes, renderDockerfile, savedText } from './dockerfile.js'
 import { lintDockerfile } from './lint.js'
 import { planCopies, type CopyPlan } from './plan.js'
+import { javaReasons } from './java-runtime.js'
 import { catalogueGaps, inspectionGaps, silentlySkipped } from './gaps.js'
 import { needsOf, requirementsOf, type Requirements } from './requirements.js'
 import { runtimeConfig } from './runtime-config.js'
@@ -108,17 +109,24 @@ export function advise(input: AdviseInput): Advice {
     ldLibraryPath: copyPlan.ldLibraryPath,
     estimate: estimate(chosen, copyPlan, image),
     accounts: copyPlan.accounts,
+    ...(copyPlan.java ? { java: copyPlan.java } : {}),
     notes: [...chosen.candidate.notes.filter((n) => !chosen.warnings.includes(n) && !chosen.fills.some((f) => f.note === n)), ...copyPlan.notes],
   }
   gaps.push(...copyPlan.gaps, ...chosen.warnings.map((message) => ({ area: 'base' as const, message })), ...catalogueGaps(chosen.base, req))
   if (plan.estimate.baseBytes === undefined) gaps.push({ area: 'base', message: `${chosen.base.name}: its size is not in the catalogue, so the estimate has no total` })
   const { level: confidence, why: confidenceWhy } = confidenceOf(gaps, insp, chosen)
   const reasons = reasonsFor(req, chosen, forced, insp, decision.ranking)
+  if (copyPlan.java?.mode === 'jlink') {
+    // The JDK's own libraries come with the linked runtime: name only the libraries really copied.
+    const libs = copyPlan.copies.filter((c) => c.kind === 'library').map((c) => c.source.slice(c.source.lastIndexOf('/') + 1))
+    const at = reasons.findIndex((r) => /^\d+ librar(y is|ies are) copied: /.test(r))
+    if (at >= 0) reasons[at] = `${libs.length === 1 ? '1 library is' : `${libs.length} libraries are`} copied${libs.length ? `: ${firstFew(libs, ', ')}` : ''} (the JDK's own come with the linked runtime)`
+  }
   if (lenient) {
     const costs = [...chosen.warnings, ...chosen.fills.map((f) => f.note)]
     reasons.unshift(`no base fits as is (${topRejections(decision.rejected, 1)[0] ?? 'every base was rejected'}); the best viable option costs: ${costs.join('; ') || 'nothing more'}`)
   }
-  reasons.push(...ownReleaseEndOfLife(decision.rejected, req))
+  reasons.push(...ownReleaseEndOfLife(decision.rejected, req), ...javaReasons(copyPlan.java, insp))
   const rt = req.runtime
   if (rt?.version && chosen.base.runtime?.version && chosen.base.runtime.language === rt.language && chosen.base.runtime.version !== rt.version) {
     const behind = patchBehind(rt.version, chosen.base.runtime.version) ? ', an older patch release than the app\'s (without its fixes)' : ''
@@ -177,7 +185,8 @@ function confidenceOf(gaps: AdviceGap[], insp: Inspection, chosen?: Evaluated): 
 }
 
 function estimate(chosen: Evaluated, plan: CopyPlan, image: SourceImage): SizeEstimate {
-  const copiedBytes = plan.copies.reduce((s, c) => s + (c.bytes ?? 0), 0)
+  // A linked Java runtime is made in a build stage: its estimated size counts as copied.
+  const copiedBytes = plan.copies.reduce((s, c) => s + (c.bytes ?? 0), 0) + (plan.java?.jlink?.estimatedBytes ?? 0)
   const unknownCopies = plan.copies.filter((c) => c.bytes === undefined).length
   const known = image.layers.length > 0 && image.layers.every((l) => l.fileBytes !== undefined)
   const todayBytes = known ? image.layers.reduce((s, l) => s + (l.fileBytes ?? 0), 0) : image.layers.reduce((s, l) => s + Math.max(0, l.compressedSize), 0)

@@ -197,6 +197,22 @@ export interface RenderedDockerfile {
 
 const ACCOUNTS = 'accounts'
 const BASE_STAGE = 'slim-base'
+const JRE_STAGE = 'jre'
+
+/**
+ * The stage that links the Java runtime: jlink of the source image's own JDK, as root (the image's
+ * USER may not write /slim-jre), in exec form so the source needs no shell.
+ */
+function jlinkStage(plan: Plan): { text: string; keyword: string; flags: string[]; args: string[] }[] {
+  const j = plan.java?.mode === 'jlink' ? plan.java.jlink : undefined
+  if (!j) return []
+  const argv = [j.tool, ...j.args]
+  return [
+    { text: `FROM ${STAGE} AS ${JRE_STAGE}`, keyword: 'FROM', flags: [], args: [STAGE, 'AS', JRE_STAGE] },
+    { text: 'USER 0', keyword: 'USER', flags: [], args: ['0'] },
+    { text: `RUN ${jsonArray(argv)}`, keyword: 'RUN', flags: [], args: argv },
+  ]
+}
 
 /**
  * The stage that merges users and groups: the base's own /etc/passwd and /etc/group, with the
@@ -240,6 +256,7 @@ export function renderDockerfileParts(input: DockerfileInput): RenderedDockerfil
   emit(`FROM ${fromRef(src.from)} AS ${STAGE}`, 'FROM', [src.from, 'AS', STAGE])
   lines.push('')
   for (const st of accountsStage(plan)) emit(st.text, st.keyword, st.args, st.flags)
+  for (const st of jlinkStage(plan)) emit(st.text, st.keyword, st.args, st.flags)
   if (!plan.base.digest && plan.base.family !== 'scratch') {
     lines.push(comment(`No digest is known for ${plan.base.ref}: pin it (skopeo inspect docker://${plan.base.ref}) and add @sha256:... here.`))
   }
@@ -249,6 +266,12 @@ export function renderDockerfileParts(input: DockerfileInput): RenderedDockerfil
   if (accountsStage(plan).length) {
     const files = ['/slim-accounts/passwd', '/slim-accounts/group']
     emit(copyInstruction([`--from=${ACCOUNTS}`], files, '/etc/'), 'COPY', [...files, '/etc/'], [`--from=${ACCOUNTS}`])
+  }
+  const linked = plan.java?.mode === 'jlink' ? plan.java : undefined
+  if (linked?.jlink) {
+    // First, so the image's own conf/ and trust store (copied below) land over the linked runtime's.
+    const flags = [`--from=${JRE_STAGE}`]
+    emit(copyInstruction(flags, [linked.jlink.output], linked.home), 'COPY', [linked.jlink.output, linked.home], flags)
   }
   for (const g of copyGroups(plan.copies)) emit(copyInstruction(g.flags, g.sources, g.dest), 'COPY', [...g.sources, g.dest], g.flags)
   const env = rt.env

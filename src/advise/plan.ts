@@ -18,8 +18,9 @@ import type { Evaluated } from './decide.js'
 import { canonicalParent, isInside, pathFacts } from './files.js'
 import { isShellFile, type Requirements } from './requirements.js'
 import { planAccounts } from './accounts.js'
-import type { Accounts, AdviceGap, Copy, CopyKind, RuntimeUser } from './types.js'
+import type { Accounts, AdviceGap, Copy, CopyKind, JavaRuntimePlan, RuntimeUser } from './types.js'
 import { BASE_OWNED_DIRS } from './user.js'
+import { planJavaRuntime } from './java-runtime.js'
 
 export interface PlanInput {
   insp: Inspection
@@ -37,6 +38,8 @@ export interface CopyPlan {
   gaps: AdviceGap[]
   /** passwd/group lines of the image to add to the base's files (never replacing them). */
   accounts: Accounts
+  /** A Java app's runtime: linked by jlink, or the JRE copied trimmed. */
+  java?: JavaRuntimePlan
 }
 
 /** Bounds the symlink-target closure so a tree full of outside links cannot explode the plan. */
@@ -78,6 +81,14 @@ class Copies {
     this.keys.set(key, copy)
     this.list.push(copy)
     return copy
+  }
+
+  /** Drops the copies `drop` selects (the Java runtime planner replaces the home's trees). */
+  remove(drop: (c: Copy) => boolean): void {
+    const kept = this.list.filter((c) => !drop(c))
+    this.list.length = 0
+    this.list.push(...kept)
+    for (const [k, c] of this.keys) if (!kept.includes(c)) this.keys.delete(k)
   }
 }
 
@@ -382,6 +393,8 @@ export function planCopies(p: PlanInput): CopyPlan {
   addNeeds(p, copies, out)
   addWrapperDirs(p, copies, out)
   addKeep(p, copies)
+  const java = planJavaRuntime(p, copies)
+  if (java) out.java = java
   closeLinks(p, copies, out)
   out.copies = prune(copies.list)
   out.accounts = planAccounts(p, out)

@@ -193,8 +193,23 @@ export interface Accounts {
   baseGroup?: boolean
 }
 
+/** The Java runtime in the slim image: linked by jlink from the image's JDK, or the JRE copied trimmed. */
+export interface JavaRuntimePlan {
+  /** The JVM's home in the source (and the slim) image. */
+  home: string
+  mode: 'jlink' | 'trimmed-copy'
+  /** jlink: the tool in the source image, its arguments and output (a build stage on the source). */
+  jlink?: { tool: string; modules: { name: string; why: string }[]; args: string[]; output: string; estimatedBytes: number }
+  /** What of the home (and its libraries) is not in the slim image, each with why. */
+  leftOut: { path: string; bytes: number; why: string }[]
+  /** Why this mode (for a trimmed copy: why no jlink). */
+  why?: string
+}
+
 export interface Plan {
   base: Candidate
+  /** For a Java app on a base without a JVM: how its runtime gets there. */
+  java?: JavaRuntimePlan
   /** Users and groups merged into the base's /etc/passwd and /etc/group. */
   accounts?: Accounts
   copies: Copy[]

@@ -20,6 +20,9 @@ import { assemble, ociLayerType, type Assembled } from './assemble.js'
 import { layerEntries, type LayerEntry } from './entries.js'
 import { writeLayer } from './layer-writer.js'
 import { accountFiles, keptPackages, scannerMetadata } from './metadata.js'
+import { linkRuntime, type LinkedRuntime } from './jlink.js'
+import { readFile } from 'node:fs/promises'
+import { DEFAULT_MAX_TEMP_BYTES } from '../core/temp.js'
 
 export interface BuildResult {
   assembled: Assembled
@@ -62,6 +65,17 @@ async function fetchBlob(image: Image, index: number, blobs: string): Promise<De
 
 /** Builds the slim image of one analysed platform into `blobs` (a directory holding blobs/sha256/). */
 export async function buildSlim(analysis: Analysis, open: OpenOptions, blobs: string): Promise<BuildResult> {
+  const java = analysis.advice.plan?.java
+  // A plan that links its Java runtime runs the image's own jlink in the sandbox first.
+  const linked = java?.mode === 'jlink' ? await linkRuntime(analysis.image, java, open.maxTempBytes ?? DEFAULT_MAX_TEMP_BYTES) : undefined
+  try {
+    return await buildWith(analysis, open, blobs, linked)
+  } finally {
+    await linked?.remove()
+  }
+}
+
+async function buildWith(analysis: Analysis, open: OpenOptions, blobs: string, linked: LinkedRuntime | undefined): Promise<BuildResult> {
   const { advice } = analysis
   const plan = advice.plan
   if (!plan || advice.verdict === 'keep' || advice.verdict === 'nothing-to-run') {
@@ -84,13 +98,15 @@ export async function buildSlim(analysis: Analysis, open: OpenOptions, blobs: st
     const pkgs = await packageIndex(source)
     const basePkgs = baseIndex ? await packageIndex(baseIndex) : undefined
     const input = { plan, source, base: baseIndex }
-    const kept = keptPackages(layerEntries(input), pkgs)
+    const under = linked?.entries ?? []
+    const kept = keptPackages(layerEntries(input, [], under), pkgs)
     const extra = [...(await scannerMetadata(kept.packages, baseIndex, basePkgs)), ...(await accountFiles(plan, baseIndex))]
-    const entries = layerEntries(input, extra)
+    const entries = layerEntries(input, extra, under)
 
     const created = buildTime(analysis.image)
     const part = join(blobs, 'layer.tar.gz.part')
-    const layer = await writeLayer(entries, part, created, readAhead(entries, (paths) => source.readFiles(paths)))
+    const ahead = readAhead(entries, (paths) => source.readFiles(paths))
+    const layer = await writeLayer(entries, part, created, (e) => (e.hostPath ? readFile(e.hostPath) : ahead(e)))
     await rename(part, join(blobs, 'blobs', 'sha256', layer.digest.slice('sha256:'.length)))
 
     const assembled = assemble({

@@ -22,8 +22,10 @@ export interface LayerEntry {
   target?: string
   /** For files: where to read the bytes in the source image... */
   source?: string
-  /** ...or the bytes themselves (metadata the build writes). */
+  /** ...or the bytes themselves (metadata the build writes)... */
   data?: Buffer
+  /** ...or a file on the host the build made (a runtime linked by jlink in the sandbox). */
+  hostPath?: string
   size: number
 }
 
@@ -37,8 +39,12 @@ export interface EntryInput {
   base?: RootFs
 }
 
-/** Every entry of the new layer, parents before children, sorted by path components. */
-export function layerEntries(input: EntryInput, extra: LayerEntry[] = []): LayerEntry[] {
+/**
+ * Every entry of the new layer, parents before children, sorted by path components. `under` goes
+ * in first (a linked Java runtime, which the plan's copies of conf/ and the trust store overlay);
+ * `extra` last (metadata, accounts).
+ */
+export function layerEntries(input: EntryInput, extra: LayerEntry[] = [], under: LayerEntry[] = []): LayerEntry[] {
   const out = new Map<string, LayerEntry>()
   const place = (p: string): string => placeInBase(input.base, p)
   const copies = orderCopies(input.plan.copies)
@@ -59,6 +65,7 @@ export function layerEntries(input: EntryInput, extra: LayerEntry[] = []): Layer
     return { path: dest, type: 'file', source: src, mode: owner.mode ?? info.mode, uid: owner.uid, gid: owner.gid, size: info.size }
   }
 
+  for (const e of under) put({ ...e })
   for (const c of copies) {
     const owner = ownerOf(c)
     const l = input.source.lstat(c.source)

@@ -12,12 +12,13 @@
  * All writes are synchronous inside the walker's entry callbacks: the order of operations is the
  * order of the tar, and bytes are charged to the temp budget as they are written.
  */
-import { chmodSync, closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeSync, type Stats } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { chmodSync, closeSync, constants, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeSync, type Stats } from 'node:fs'
 import { join } from 'node:path'
 import type { ReadEntry } from 'tar'
 import type { GuardEntry } from '../layers/tar-guard.js'
 import { SlimError } from '../core/errors.js'
-import type { TempHandle } from '../core/temp.js'
+import { trackTemp, type TempHandle } from '../core/temp.js'
 import type { Image } from '../image/types.js'
 import { MAX_SYMLINK_HOPS } from '../layers/resolve.js'
 import { walkTar } from '../layers/tar-walk.js'
@@ -266,4 +267,18 @@ export async function unpackImage(image: Image, root: string, opts: UnpackOption
   }
   w.finish()
   return { notes: w.noteLines(), files: w.files, bytes: w.bytes }
+}
+
+/** Unpacks `image` into a fresh registered temp directory (slim-LABEL-*); returns it and the unpack notes (labelled). */
+export async function unpackTemp(image: Image, label: string, maxBytes: number): Promise<{ root: string; notes: string[]; remove: () => Promise<void> }> {
+  const root = mkdtempSync(join(tmpdir(), `slim-${label}-`))
+  chmodSync(root, 0o755) // the image's "/" (mkdtemp's 0700 would lock a non-root USER out under chroot)
+  const handle = trackTemp(root, { dir: true })
+  try {
+    const r = await unpackImage(image, root, { handle, maxBytes })
+    return { root, notes: r.notes.map((n) => `${label.replace(/^verify-/, '')}: ${n}`), remove: () => handle.remove() }
+  } catch (e) {
+    await handle.remove()
+    throw e
+  }
 }

@@ -5,16 +5,15 @@
  * missing file causes, each mapped back to the file of the original image that slim should have
  * kept and the --keep that adds it.
  */
-import { chmodSync, mkdtempSync, readdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { SlimError } from '../core/errors.js'
-import { DEFAULT_MAX_TEMP_BYTES, trackTemp } from '../core/temp.js'
+import { DEFAULT_MAX_TEMP_BYTES } from '../core/temp.js'
 import type { Image } from '../image/types.js'
 import type { Analysis } from '../pipeline/analyze.js'
 import { readinessUnavailable, type ReadyCheck } from './readiness.js'
 import { runSandboxed, sandboxTool, type SandboxResult } from './sandbox.js'
-import { RootWriter, unpackImage } from './unpack.js'
+import { RootWriter, unpackTemp } from './unpack.js'
 
 /** Exit code of `slim verify` when the slim image is not viable. */
 export const NOT_VIABLE_EXIT = 4
@@ -225,20 +224,6 @@ async function runProbe(label: 'original' | 'slim', image: Image, root: string, 
   return { ...r, argv, started }
 }
 
-/** Unpacks `image` into a fresh registered temp directory; returns it and the unpack notes. */
-async function unpackTemp(image: Image, label: string, maxBytes: number): Promise<{ root: string; notes: string[]; remove: () => Promise<void> }> {
-  const root = mkdtempSync(join(tmpdir(), `slim-verify-${label}-`))
-  chmodSync(root, 0o755) // the image's "/" (mkdtemp's 0700 would lock a non-root USER out under chroot)
-  const handle = trackTemp(root, { dir: true })
-  try {
-    const r = await unpackImage(image, root, { handle, maxBytes })
-    return { root, notes: r.notes.map((n) => `${label}: ${n}`), remove: () => handle.remove() }
-  } catch (e) {
-    await handle.remove()
-    throw e
-  }
-}
-
 /**
  * The program's path in the slim image, when its command names another path than the original's:
  * a launcher that finds its home from its own path (JAVA_HOME/bin/java) is copied under its real
@@ -260,9 +245,9 @@ export async function verifySlim(analysis: Analysis, slim: Image, opts: VerifyOp
   const unavailable = sandboxTool() === 'bwrap' ? readinessUnavailable() : 'the unshare+chroot sandbox has no loopback network to connect to'
   const probe = chooseProbe(programPath, exposed, opts, unavailable)
   const max = opts.maxBytes ?? DEFAULT_MAX_TEMP_BYTES
-  const orig = await unpackTemp(analysis.image, 'original', max)
+  const orig = await unpackTemp(analysis.image, 'verify-original', max)
   try {
-    const thin = await unpackTemp(slim, 'slim', max)
+    const thin = await unpackTemp(slim, 'verify-slim', max)
     try {
       const original = await runProbe('original', analysis.image, orig.root, probe, programPath ?? '', opts)
       const slimRun = await runProbe('slim', slim, thin.root, probe, slimProgramPath(analysis, slim) ?? programPath ?? '', opts)

@@ -165,6 +165,34 @@ export interface Runtime {
   /** Trees the runtime needs besides its executable's closure (stdlib, site-packages, node_modules,
    * JAVA_HOME/lib, gem and extension dirs), only those that exist in the image. */
   trees: string[]
+  /** Java only: what slim read about the JVM's home and the app's classes (inspect/java/facts.ts). */
+  java?: JavaFacts
+}
+
+/** A part of a Java home a running JVM does not read for this app, and why. */
+export interface JavaUnused {
+  path: string
+  /** Bytes of a file (0 for a directory or a link). */
+  bytes: number
+  why: string
+}
+
+export interface JavaFacts {
+  /** The launcher's home has bin/jlink and jmods/ (same home, so the same release as the JVM). */
+  jlink?: { tool: string; jmods: string; jmodCount: number }
+  /** The modules for `jlink --add-modules`, each with why; absent when slim could not decide them. */
+  modules?: { name: string; why: string }[]
+  /** For the chosen modules: the native libraries they put in the runtime (paths in this home),
+   * and the estimated bytes of the linked runtime (natives as they are, classes as stored in the jmods). */
+  linked?: { native: string[]; bytes: number }
+  /** Why no module list (no jmods, nothing read, an unreadable jmod), when there is none. */
+  noModulesWhy?: string
+  /** What the app's classes were read from. */
+  read: { classes: number; jars: number; packagesUsed: number }
+  /** Parts of the home the app's JVM does not read (for a copied runtime). */
+  unused: JavaUnused[]
+  /** Bytes of the home's lib/modules (the jimage of every module the home has). */
+  modulesImageBytes?: number
 }
 
 // ---------------------------------------------------------------------------------------------

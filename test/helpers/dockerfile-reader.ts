@@ -135,8 +135,8 @@ function decode(ins: Instruction): ReadInstruction {
     case 'CMD':
       return { keyword, flags, args: jsonStrings(raw, keyword) }
     case 'RUN':
-      // Only the accounts stage's one-line merge of passwd/group lines (accounts.ts validates them).
-      return { keyword, flags, args: [raw] }
+      // The jre stage's exec-form jlink, or the accounts stage's one-line merge of passwd/group lines (accounts.ts validates them).
+      return { keyword, flags, args: raw.startsWith('[') ? jsonStrings(raw, 'RUN') : [raw] }
     default:
       throw new Error(`unexpected instruction ${keyword}: ${raw}`)
   }

@@ -6,6 +6,7 @@
  */
 import { posix } from 'node:path'
 import type { Runtime } from '../types.js'
+import { javaFacts } from '../java/facts.js'
 import { existingDirs, findNativeModules, fromCwd, isDir, isFile, type RuntimeInput, type RuntimeDetection } from './common.js'
 
 const WITH_VALUE = new Set(['-cp', '-classpath', '--class-path', '-p', '--module-path', '--upgrade-module-path', '--add-modules', '--add-opens', '--add-exports', '--add-reads', '--patch-module', '--limit-modules', '--enable-native-access', '-javaagent'])
@@ -34,7 +35,7 @@ export async function detectJava(input: RuntimeInput): Promise<RuntimeDetection>
       versionEvidence = `JAVA_HOME name ${home}`
     }
   }
-  const { app, classpath } = javaApp(input.argv.slice(1), input)
+  const { app, classpath, flags, modulePath } = javaApp(input.argv.slice(1), input)
   let appDir = input.cwd
   if (app.kind === 'jar' && app.path) {
     appDir = posix.dirname(app.path)
@@ -51,17 +52,42 @@ export async function detectJava(input: RuntimeInput): Promise<RuntimeDetection>
   if (classpath.length > 0) runtime.app.classpath = classpath
   if (version) runtime.version = version
   if (versionEvidence) runtime.versionEvidence = versionEvidence
+  // What jlink could link instead of the whole home, and what of the home the JVM never reads.
+  const envFlags = ['JAVA_TOOL_OPTIONS', 'JDK_JAVA_OPTIONS', '_JAVA_OPTIONS'].flatMap((k) => (input.env[k] ?? '').split(/\s+/).filter(Boolean))
+  const java = await javaFacts({ rootfs, home, launcher: input.realPath, flags: [...flags, ...envFlags], classpath: classpath.length || app.kind !== 'classpath' ? classpath : [input.cwd], modulePath, ...(app.kind === 'jar' && app.path ? { jar: app.path } : {}), open: input.open, readFile: input.readFile })
+  runtime.java = java.facts
+  gaps.push(...java.gaps)
   const native = findNativeModules(rootfs, [`${home}/lib`, ...(isDir(rootfs, `${home}/jre/lib`) ? [`${home}/jre/lib`] : [])], /\.so$/)
   // libjli dlopens the JVM first; the other JDK libraries then find libjvm.so already loaded (by soname).
   const jvmFirst = [...native.files.filter((f) => /\/lib(?:\/[^/]+)?\/(server|client|zero|minimal)\/libjvm\.so$/.test(f)), ...native.files.filter((f) => !/\/libjvm\.so$/.test(f))]
   return { runtime, nativeModules: jvmFirst, gaps }
 }
 
-function javaApp(args: string[], input: RuntimeInput): { app: Runtime['app']; classpath: string[] } {
+interface JavaCommand {
+  app: Runtime['app']
+  classpath: string[]
+  /** The launcher's options before the app (-Xmx4g, -XX:..., -D..., -javaagent:...). */
+  flags: string[]
+  modulePath: string[]
+}
+
+function javaApp(args: string[], input: RuntimeInput): JavaCommand {
+  const r = javaArgs(args, input)
+  return { ...r, flags: args.slice(0, r.at).filter((a) => a.startsWith('-')), modulePath: r.modulePath }
+}
+
+function javaArgs(args: string[], input: RuntimeInput): Omit<JavaCommand, 'flags'> & { at: number } {
   let classpath: string[] = (input.env.CLASSPATH ?? '').split(':').filter(Boolean).map((c) => fromCwd(c, input.cwd))
+  const modulePath: string[] = []
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!
-    if (a === '-jar') return { app: { kind: 'jar', path: fromCwd(args[i + 1] ?? '', input.cwd) }, classpath }
+    const done = (app: Runtime['app']) => ({ app, classpath, modulePath, at: i })
+    if (a === '-jar') return done({ kind: 'jar', path: fromCwd(args[i + 1] ?? '', input.cwd) })
+    if (a === '-p' || a === '--module-path') {
+      modulePath.push(...(args[i + 1] ?? '').split(':').filter(Boolean).map((c) => fromCwd(c, input.cwd)))
+      i++
+      continue
+    }
     if (a === '-cp' || a === '-classpath' || a === '--class-path') {
       classpath = (args[i + 1] ?? '').split(':').filter(Boolean).map((c) => fromCwd(c, input.cwd))
       i++
@@ -71,15 +97,15 @@ function javaApp(args: string[], input: RuntimeInput): { app: Runtime['app']; cl
       classpath = a.slice(13).split(':').filter(Boolean).map((c) => fromCwd(c, input.cwd))
       continue
     }
-    if (a === '-m' || a === '--module') return { app: { kind: 'module', name: args[i + 1] ?? '' }, classpath }
-    if (a.startsWith('--module=')) return { app: { kind: 'module', name: a.slice(9) }, classpath }
+    if (a === '-m' || a === '--module') return done({ kind: 'module', name: args[i + 1] ?? '' })
+    if (a.startsWith('--module=')) return done({ kind: 'module', name: a.slice(9) })
     if (WITH_VALUE.has(a)) {
       i++
       continue
     }
     if (a.startsWith('-') || a.startsWith('@')) continue
-    if (a.endsWith('.java')) return { app: { kind: 'script', path: fromCwd(a, input.cwd) }, classpath }
-    return { app: { kind: 'classpath', name: a }, classpath }
+    if (a.endsWith('.java')) return done({ kind: 'script', path: fromCwd(a, input.cwd) })
+    return done({ kind: 'classpath', name: a })
   }
-  return { app: { kind: 'unknown' }, classpath }
+  return { app: { kind: 'unknown' }, classpath, modulePath, at: args.length }
 }
