@@ -14,10 +14,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openImage } from '../src/image/open.js'
 import { ensureFixtures } from '../test/fixtures/index.js'
 import { startBaseRegistry } from '../test/helpers/base-registry.js'
 import { runCli } from '../test/helpers/cli.js'
+import { layerBytes } from '../test/helpers/image-bytes.js'
 import { CORPUS } from '../test/helpers/shared.js'
 
 const DEFAULT = ['debian-nginx', 'debian-redis', 'debian-curl', 'debian-rg', 'debian-registry', 'debian-python', 'go-net', 'c-glibc', 'cpp', 'c-dlopen', 'c-musl-dynamic']
@@ -35,15 +35,6 @@ const EXTRA: Record<string, string[]> = {
   'c-musl-dynamic': ['--base', 'alpine:3.10'],
 }
 
-/** Bytes of an image's layer blobs as its manifest gives them (compressed; a docker-archive's layers as stored in it). */
-async function layerBytes(ref: string): Promise<number> {
-  const image = await openImage(ref)
-  try {
-    return image.layers.reduce((n, l) => n + Math.max(0, l.size), 0)
-  } finally {
-    await image.close()
-  }
-}
 
 const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`
 const cell = (s: string): string => s.replace(/\|/g, '/').replace(/\n/g, ' ')

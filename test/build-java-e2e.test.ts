@@ -17,6 +17,7 @@ import { unpackTemp } from '../src/build/unpack.js'
 import { openImage } from '../src/image/open.js'
 import { buildahIn, startBaseRegistry, type BaseRegistry } from './helpers/base-registry.js'
 import { runCli } from './helpers/cli.js'
+import { layerBytes } from './helpers/image-bytes.js'
 import { hasTool } from './helpers/tools.js'
 import { ensureFixtures, type Fixtures } from './fixtures/index.js'
 import { JDK_CHECK } from './fixtures/units/legacy-java-jdk.js'
@@ -41,16 +42,6 @@ afterAll(async () => {
   await bases?.reg.stop()
   if (work) rmSync(work, { recursive: true, force: true })
 })
-
-/** Bytes of an image's layer blobs as its manifest gives them (compressed). */
-async function layerBytes(ref: string): Promise<number> {
-  const image = await openImage(ref)
-  try {
-    return image.layers.reduce((n, l) => n + Math.max(0, l.size), 0)
-  } finally {
-    await image.close()
-  }
-}
 
 /** The app's own output in an image, run in the sandbox as the image's USER with its Env and WorkingDir. */
 async function runApp(ref: string, argv: string[]): Promise<{ code: number | null; output: string }> {
