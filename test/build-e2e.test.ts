@@ -27,7 +27,7 @@ let token: RunningRegistry | undefined
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'slim-build-e2e-'))
-  ;[fx, bases] = await Promise.all([ensureFixtures(['debian-nginx', 'c-musl-dynamic', 'c-glibc']), startBaseRegistry(mkdtempSync(join(tmpdir(), 'slim-build-cfg-')))])
+  ;[fx, bases] = await Promise.all([ensureFixtures(['debian-nginx', 'c-musl-dynamic', 'c-glibc']), startBaseRegistry(work)])
 }, 600_000)
 
 afterAll(async () => {

@@ -35,7 +35,7 @@ let bases: BaseRegistry
 beforeAll(async () => {
   if (!usable) return
   work = mkdtempSync(join(tmpdir(), 'slim-build-java-'))
-  ;[fx, bases] = await Promise.all([ensureFixtures(['legacy-java-jdk', 'legacy-java']), startBaseRegistry(mkdtempSync(join(tmpdir(), 'slim-build-java-cfg-')))])
+  ;[fx, bases] = await Promise.all([ensureFixtures(['legacy-java-jdk', 'legacy-java']), startBaseRegistry(work)])
 }, 1_800_000)
 
 afterAll(async () => {

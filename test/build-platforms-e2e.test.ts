@@ -29,7 +29,7 @@ let bases: BaseRegistry
 beforeAll(async () => {
   if (!skopeo) return
   work = mkdtempSync(join(tmpdir(), 'slim-build-platforms-'))
-  ;[fx, bases] = await Promise.all([ensureFixtures(['go-multiarch']), startBaseRegistry(mkdtempSync(join(tmpdir(), 'slim-build-platforms-cfg-')))])
+  ;[fx, bases] = await Promise.all([ensureFixtures(['go-multiarch']), startBaseRegistry(work)])
 }, 600_000)
 
 afterAll(async () => {

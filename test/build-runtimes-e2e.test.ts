@@ -30,7 +30,7 @@ let bases: BaseRegistry
 beforeAll(async () => {
   if (!usable) return
   work = mkdtempSync(join(tmpdir(), 'slim-build-runtimes-'))
-  ;[fx, bases] = await Promise.all([ensureFixtures(['debian-python', 'c-musl-dynamic', 'legacy-java', 'legacy-python']), startBaseRegistry(mkdtempSync(join(tmpdir(), 'slim-build-runtimes-cfg-')), [...DEFAULT_SERVED, JAVA_BASE])])
+  ;[fx, bases] = await Promise.all([ensureFixtures(['debian-python', 'c-musl-dynamic', 'legacy-java', 'legacy-python']), startBaseRegistry(work, [...DEFAULT_SERVED, JAVA_BASE])])
 }, 900_000)
 
 afterAll(async () => {

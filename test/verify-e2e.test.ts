@@ -26,7 +26,7 @@ let bases: BaseRegistry
 beforeAll(async () => {
   if (!bwrap) return
   work = mkdtempSync(join(tmpdir(), 'slim-verify-e2e-'))
-  ;[fx, bases] = await Promise.all([ensureFixtures(['debian-nginx', 'c-glibc']), startBaseRegistry(mkdtempSync(join(tmpdir(), 'slim-verify-cfg-')))])
+  ;[fx, bases] = await Promise.all([ensureFixtures(['debian-nginx', 'c-glibc']), startBaseRegistry(work)])
 }, 600_000)
 
 afterAll(async () => {

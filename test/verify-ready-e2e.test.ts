@@ -28,7 +28,7 @@ let layout: string
 beforeAll(async () => {
   if (!usable) return
   work = mkdtempSync(join(tmpdir(), 'slim-verify-ready-'))
-  ;[fx, bases] = await Promise.all([ensureFixtures(['c-musl-dynamic', 'debian-redis', 'legacy-memcached']), startBaseRegistry(mkdtempSync(join(tmpdir(), 'slim-verify-ready-cfg-')))])
+  ;[fx, bases] = await Promise.all([ensureFixtures(['c-musl-dynamic', 'debian-redis', 'legacy-memcached']), startBaseRegistry(work)])
   // Two tiny images from the busybox-based fixture (it EXPOSEs 8080): busybox httpd listening
   // there, and a busybox sleep that never listens.
   layout = join(work, 'busybox')
