@@ -11,7 +11,6 @@
  */
 import { posix } from 'node:path'
 import { bufferSource, firstMatchIn } from '../../core/byte-source.js'
-import type { RootFs } from '../../layers/rootfs.js'
 import { parseCnf } from './mysql-cnf.js'
 import { mysqlCommandLine, type MysqlCommandLine } from './mysql-args.js'
 import { absolute, emptyFacts, expandGlob, isSpecialPath, readConfigFile } from './text.js'
@@ -33,17 +32,11 @@ interface Option {
 }
 
 /** The server's version ("10.11"), read from its binary only when a versioned group needs it. */
-async function serverVersion(rootfs: RootFs, binary: string): Promise<string | undefined> {
-  const st = rootfs.stat(binary)
+async function serverVersion(input: ReaderInput, binary: string): Promise<string | undefined> {
+  const st = input.rootfs.stat(binary)
   if (!st || st.type !== 'file') return undefined
-  const pattern = /\0(?:mariadb|mysqld)-(\d+\.\d+)\0/
-  if (!rootfs.openFile) return firstMatchIn(bufferSource(await rootfs.readFile(binary)), pattern)?.[1]
-  const src = await rootfs.openFile(binary)
-  try {
-    return firstMatchIn(src, pattern)?.[1]
-  } finally {
-    await src.close()
-  }
+  const bytes = input.open ? await input.open(binary) : bufferSource(await input.rootfs.readFile(binary))
+  return firstMatchIn(bytes, /\0(?:mariadb|mysqld)-(\d+\.\d+)\0/)?.[1]
 }
 
 async function readOptions(input: ReaderInput, facts: ConfigFacts, cmd: MysqlCommandLine): Promise<Option[]> {
@@ -91,7 +84,7 @@ async function read(input: ReaderInput): Promise<ConfigFacts | undefined> {
   let version: string | undefined
   if (versioned.length) {
     const binary = rootfs.realpath(argv[0]?.startsWith('/') && !safe ? argv[0] : '/usr/sbin/mariadbd')?.path ?? '/usr/sbin/mysqld'
-    version = await serverVersion(rootfs, binary)
+    version = await serverVersion(input, binary)
     if (!version) facts.gaps.push(`${versioned[0]!.source}: set in a group for one server version ([${versioned[0]!.group}]), and slim could not read the version from ${binary}`)
   }
   const applies = (g: string) => groups.has(g) || (version !== undefined && new RegExp(`^(mysqld|mariadb|mariadbd)-${version.replace('.', '\\.')}$`).test(g))

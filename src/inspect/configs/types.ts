@@ -4,6 +4,7 @@
  * program (configs/*.ts), each reading the real config from the image; the needs stage turns the
  * facts into needs with reasons (needs/program-config.ts).
  */
+import type { ByteSource } from '../../core/byte-source.js'
 import type { RootFs } from '../../layers/rootfs.js'
 
 /** Where a fact came from: "/etc/haproxy/haproxy.cfg:8 user haproxy". */
@@ -44,6 +45,8 @@ export interface ReaderInput {
   workdir: string
   /** The environment the program starts with (PGDATA, MYSQL_HOME, TMPDIR), when known. */
   env?: Record<string, string>
+  /** Random access to a file, as inspection reads one (a big binary by ranges); else readFile. */
+  open?: (path: string) => Promise<ByteSource>
 }
 
 export interface ConfigReader {

@@ -34,7 +34,7 @@ function entry(all: string[], name: string, group: boolean): AccountEntry {
 export async function programConfigNeeds(input: NeedsInput): Promise<ProgramConfigOutput> {
   const out: ProgramConfigOutput = { needs: [], gaps: [], findings: [] }
   const { program, rootfs } = input
-  const facts = await readProgramConfig([program.realPath, program.path], { rootfs, argv: program.argv, workdir: program.workdir, env: program.env })
+  const facts = await readProgramConfig([program.realPath, program.path], { rootfs, argv: program.argv, workdir: program.workdir, env: program.env, open: input.open })
   if (!facts) return out
   out.gaps.push(...facts.gaps.map((message) => ({ area: 'needs' as const, message })))
   const name = facts.program
