@@ -289,6 +289,32 @@ describe('users', () => {
     expect(a.dockerfile).toMatch(/^USER 1000:1000$/m)
   })
 
+  it('a USER name whose user has supplementary groups becomes the bare uid, so the runtime still gives them', () => {
+    // Debian's postgres is in ssl-cert, which may read the server's TLS key (0640 root:ssl-cert).
+    const userOf = (supplementary?: { name: string; gid: number }[]) =>
+      need('user', ['/etc/passwd', '/etc/group'], {
+        reason: 'USER names postgres',
+        confidence: 'certain',
+        user: { spec: 'postgres', name: 'postgres', uid: 101, gid: 103, group: 'postgres', supplementary },
+        accounts: {
+          users: [{ name: 'postgres', line: 'postgres:x:101:103::/var/lib/postgresql:/bin/bash', uid: 101, gid: 103 }],
+          groups: [{ name: 'postgres', line: 'postgres:x:103:', gid: 103 }, ...(supplementary ? [{ name: 'ssl-cert', line: 'ssl-cert:x:102:postgres', gid: 102 }] : [])],
+        },
+      })
+    const key = need('program-data', ['/etc/ssl/private/server.key'], { reason: 'ssl_key_file' })
+    const withGroups = glibcProgram([], { needs: [userOf([{ name: 'ssl-cert', gid: 102 }]), key] })
+    const a = run(withGroups, { distro: DEBIAN12, config: { Entrypoint: ['/app/prog'], User: 'postgres' } })
+    expect(a.plan!.user).toMatchObject({ spec: '101', uid: 101, gid: 103, groups: [102], source: 'image' })
+    expect(a.plan!.user.note).toMatch(/supplementary group ssl-cert: USER is the bare uid 101/)
+    expect(a.dockerfile).toMatch(/^USER 101$/m)
+    expect(a.plan!.accounts!.groups.map((g) => g.line)).toContain('ssl-cert:x:102:postgres')
+    expect(a.lint.map((l) => l.rule)).not.toContain('SLIM-USER-NUMERIC')
+    // Without supplementary groups nothing changes: uid:gid, as before.
+    const plain = run(glibcProgram([], { needs: [userOf(undefined)] }), { distro: DEBIAN12, config: { Entrypoint: ['/app/prog'], User: 'postgres' } })
+    expect(plain.plan!.user.spec).toBe('101:103')
+    expect(plain.dockerfile).toMatch(/^USER 101:103$/m)
+  })
+
   it('an image that ran as root gets nonroot 65532, and says so', () => {
     const a = run(staticGo(), { config: { Entrypoint: ['/app/hello'] } })
     expect(a.plan!.user.note).toBe('the image ran as root and nothing in it needs root: runs as nonroot 65532:65532 (distroless\'s non-root user)')

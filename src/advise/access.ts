@@ -12,7 +12,8 @@ const MAX_CHECKED = 5_000
 
 function allowed(mode: number, owner: { uid: number; gid: number }, user: RuntimeUser, want: number): boolean {
   if (user.uid === 0) return true
-  const bits = owner.uid === user.uid ? (mode >> 6) & 7 : owner.gid === user.gid ? (mode >> 3) & 7 : mode & 7
+  const inGroup = owner.gid === user.gid || (user.groups?.includes(owner.gid) ?? false)
+  const bits = owner.uid === user.uid ? (mode >> 6) & 7 : inGroup ? (mode >> 3) & 7 : mode & 7
   return (bits & want) === want
 }
 

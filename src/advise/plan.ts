@@ -225,7 +225,7 @@ const NEED_HANDLERS: Partial<Record<NeedKind, NeedHandler>> = {
       // it switches to, writes there); a root-owned one goes to the runtime user.
       const st = p.rootfs?.stat(path)
       const own = st && st.uid !== 0 ? `${st.uid}:${st.gid}` : undefined
-      const chown = own ?? (p.user.uid === 0 ? undefined : p.user.spec)
+      const chown = own ?? (p.user.uid === 0 ? undefined : `${p.user.uid}:${p.user.gid}`)
       copies.add(path, 'writable', `${path}: written at run time${chown ? `; owned by ${chown}` : ''}`, { chown })
     }
   },
@@ -233,7 +233,7 @@ const NEED_HANDLERS: Partial<Record<NeedKind, NeedHandler>> = {
     const baseHome = p.chosen.base.provides.users.find((u) => u.uid === p.user.uid)?.home
     for (const path of need.paths) {
       if (path === baseHome) continue
-      const chown = p.user.uid === 0 ? undefined : p.user.spec
+      const chown = p.user.uid === 0 ? undefined : `${p.user.uid}:${p.user.gid}`
       copies.add(path, 'writable', `${path}: the user's home directory${chown ? `; owned by ${chown}` : ''}`, { chown })
     }
   },
@@ -359,7 +359,7 @@ export function emptyDirOf(fs: RootFs): string | undefined {
 function addWrapperDirs(p: PlanInput, copies: Copies, out: CopyPlan): void {
   const wrapper = p.insp.needs.find((n) => n.kind === 'shell' && n.replaceable)?.replaceable
   if (!wrapper?.mkdir.length) return
-  const chown = p.user.uid === 0 ? undefined : p.user.spec
+  const chown = p.user.uid === 0 ? undefined : `${p.user.uid}:${p.user.gid}`
   for (const dir of wrapper.mkdir) {
     if (BASE_OWNED_DIRS.has(dir) || dir === '/tmp') continue
     const why = `${dir}: ${wrapper.script} makes it (mkdir -p) before it execs the program`

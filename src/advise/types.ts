@@ -139,8 +139,14 @@ export interface Copy {
 export interface RuntimeUser {
   uid: number
   gid: number
-  /** What USER says: always "uid:gid". */
+  /**
+   * What USER says: "uid:gid", or the bare uid when the image's USER named no group and its user
+   * has supplementary groups (a group in USER would drop them; the runtime finds them through the
+   * slim image's /etc/passwd and /etc/group, where the user's lines are merged).
+   */
   spec: string
+  /** Supplementary group ids the runtime gives the user (only with a bare-uid spec). */
+  groups?: number[]
   source: 'option' | 'image' | 'base-nonroot' | 'root-kept'
   /** Why this user, in one sentence. */
   note: string

@@ -1,6 +1,7 @@
 /**
- * Who the final image runs as. Always a numeric `uid:gid` (a name needs /etc/passwd at run time,
- * and Kubernetes' runAsNonRoot can only check a number). The image's own non-root USER is kept;
+ * Who the final image runs as. Always numeric, `uid:gid` (a name needs /etc/passwd at run time,
+ * and Kubernetes' runAsNonRoot can only check a number), or the bare uid when the image's user has
+ * supplementary groups its USER did not drop. The image's own non-root USER is kept;
  * an image that ran as root gets the distroless convention, nonroot 65532, unless something in the
  * command needs root (a user switcher such as gosu or su-exec must start as root to switch).
  */
@@ -51,7 +52,7 @@ export function rootReason(insp: Inspection): string | undefined {
 const NUMERIC = /^(\d+)(?::(\d+))?$/
 
 /** The passwd facts inspection resolved for the image's USER (a `user` need carries them). */
-function imageUserFacts(insp: Inspection): { name?: string; uid?: number; gid?: number } | undefined {
+function imageUserFacts(insp: Inspection): { name?: string; uid?: number; gid?: number; supplementary?: { name: string; gid: number }[] } | undefined {
   for (const n of insp.needs) if ((n.kind === 'user' || n.kind === 'home') && n.user) return n.user
   return undefined
 }
@@ -93,7 +94,15 @@ export function chooseUser(insp: Inspection, configUser: string | undefined, opt
   const spec = configUser ?? ''
   if (!isRootSpec(spec)) {
     const n = numericUser(spec, insp)
-    if (n && n.uid !== 0) return { ...n, spec: `${n.uid}:${n.gid}`, source: 'image', note: `runs as the image's own USER ${spec}${spec === `${n.uid}:${n.gid}` ? '' : ` (${n.uid}:${n.gid})`}` }
+    if (n && n.uid !== 0) {
+      const shown = `${n.uid}:${n.gid}`
+      const note = `runs as the image's own USER ${spec}${spec === shown ? '' : ` (${shown})`}`
+      const extra = imageUserFacts(insp)?.uid === n.uid ? imageUserFacts(insp)?.supplementary : undefined
+      if (!extra?.length) return { ...n, spec: shown, source: 'image', note }
+      // USER uid:gid would leave the user only that group: a bare uid keeps its supplementary groups.
+      const names = extra.map((g) => g.name).join(', ')
+      return { ...n, spec: String(n.uid), groups: extra.map((g) => g.gid), source: 'image', note: `${note}, with its supplementary group${extra.length === 1 ? '' : 's'} ${names}: USER is the bare uid ${n.uid}, because a group in USER drops supplementary groups` }
+    }
     if (!n) {
       return {
         uid: NONROOT,

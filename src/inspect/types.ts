@@ -322,7 +322,16 @@ export interface Need {
   /** For writable needs and /tmp: the path must be writable by the USER. */
   writable?: boolean
   /** Resolved USER for `user`/`home` needs. */
-  user?: { spec: string; name?: string; uid?: number; gid?: number; group?: string; home?: string }
+  user?: {
+    spec: string
+    name?: string
+    uid?: number
+    gid?: number
+    group?: string
+    home?: string
+    /** The groups /etc/group lists the user in besides its primary one: the runtime adds them only when USER names no group. */
+    supplementary?: { name: string; gid: number }[]
+  }
   /** For `port`: "80/tcp". */
   port?: string
   /** For `account`: the passwd and group entries, as the image defines them, that the program looks up by name. */

@@ -80,6 +80,11 @@ export async function userNeeds(input: NeedsInput): Promise<{ needs: Need[]; fin
     const g = groups.find((x) => x.gid === user.gid)
     if (g) user.group = g.name
   }
+  // A USER without a group also gets the user's supplementary groups from /etc/group (OCI image
+  // spec; Docker: a group in USER leaves "only the specified group membership"), found by the
+  // passwd entry's name, also for a numeric uid.
+  const supplementary = groupPart === undefined && entry ? groups.filter((g) => g.gid !== entry.gid && g.members.includes(entry.name)) : []
+  if (supplementary.length) user.supplementary = supplementary.map((g) => ({ name: g.name, gid: g.gid }))
 
   if (!entry && !numericUser) {
     findings.push({ severity: 'error', code: 'user-unknown', message: `USER ${spec}: "${userPart}" is not in the image's /etc/passwd; the container would fail to start ("unable to find user")` })
@@ -108,7 +113,10 @@ export async function userNeeds(input: NeedsInput): Promise<{ needs: Need[]; fin
       // The image's own lines for this user and its group, so advice can merge them into a base's files.
       accounts: {
         users: entry ? [{ name: entry.name, line: lineOf(passwdText, entry.name), uid: entry.uid, gid: entry.gid }] : [],
-        groups: user.group !== undefined ? [{ name: user.group, line: lineOf(groupText, user.group), gid: user.gid }] : [],
+        groups: [
+          ...(user.group !== undefined ? [{ name: user.group, line: lineOf(groupText, user.group), gid: user.gid }] : []),
+          ...supplementary.map((g) => ({ name: g.name, line: lineOf(groupText, g.name), gid: g.gid })),
+        ],
       },
     },
   ]
