@@ -4,8 +4,8 @@
  * stage; `slim build` runs that jlink in the sandbox, verifies with the app itself
  * (`java -cp /app Hello`, as the image's USER: exact output equal to the original's), is at least
  * 70 % smaller (compressed layers) and builds the same digest twice; the generated Dockerfile also
- * builds with buildah. legacy-java (JRE only, no jmods): the JRE is copied without what a JVM never
- * reads (each left-out item with its reason), still verifies, and is smaller than the whole JRE was.
+ * builds with buildah. legacy-java (JRE only, no jmods): its own lib/modules holds jdk.jlink, so the
+ * jre stage extracts the modules, re-makes their jmods and links java.base; the same three checks.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -25,8 +25,8 @@ import { pushLayout } from './infra/registry.js'
 
 const usable = hasTool('bwrap') && hasTool('skopeo') && hasTool('mmdebstrap')
 const HOME = '/usr/lib/jvm/java-17-openjdk-amd64'
-/** The JRE fixture's slim image before the trim (README table, 2026-12-07): the whole JRE copied. */
-const WHOLE_JRE_SLIM_BYTES = 77.4e6
+/** The JRE fixture's slim image before the relink (README table, 2026-12-07): the JRE copied trimmed. */
+const TRIMMED_JRE_SLIM_BYTES = 68.2e6
 
 let work: string
 let fx: Fixtures
@@ -125,30 +125,71 @@ describe.skipIf(!usable)('Java: a JDK in the image links a trimmed runtime', () 
   }, 1_800_000)
 })
 
-describe.skipIf(!usable)('Java: a JRE-only image gets its JRE copied trimmed', () => {
-  it('legacy-java: leaves out what a JVM never reads (with reasons), says jlink needs a JDK, verifies, and is smaller than the whole JRE copy', async () => {
+describe.skipIf(!usable)('Java: a JRE-only image is relinked from its own modules image', () => {
+  it('legacy-java: the jre stage extracts java.base from the JRE\'s lib/modules, makes its jmod with only its own files, and links it', async () => {
     const r = await runCli(['dockerfile', fx.refs['legacy-java']!, '--json', '--no-cache', '-q', ...bases.flags], { timeoutMs: 300_000 })
     expect(r.code, r.stderr).toBe(0)
     const doc = (JSON.parse(r.stdout) as { advice: { plan: Plan; reasons: string[]; dockerfile: string } }).advice
     const java = doc.plan.java!
-    expect(java.mode).toBe('trimmed-copy')
-    const left = new Map(java.leftOut.map((l) => [l.path, l.why]))
-    expect(left.get(`${HOME}/lib/server/classes_nocoops.jsa`)).toMatch(/compressed oops/)
-    expect(left.get(`${HOME}/lib/ct.sym`)).toMatch(/javac/)
-    expect(left.get(`${HOME}/bin/keytool`)).toMatch(/launcher the command does not name/)
-    expect(doc.reasons.join('\n')).toMatch(/70 % smaller or more needs jlink.*lib\/modules alone is 129\.\d MB.*openjdk-17-jdk-headless/)
+    expect(java.mode).toBe('jlink')
+    expect(java.jlink!.modules.map((m) => m.name)).toEqual(['java.base'])
+    expect(java.jlink!.tool).toBe(`${HOME}/bin/java`)
+    const relink = java.jlink!.relink!
+    expect(relink.moduleCount).toBe(70)
+    expect(relink.steps.map((s) => s.slice(1, 5))).toEqual([
+      ['-m', 'jdk.jlink/jdk.tools.jimage.Main', 'extract', '--include'],
+      ['-m', 'jdk.jlink/jdk.tools.jmod.Main', 'create', '--class-path'],
+    ])
+    // java.base's jmod leaves out the other modules' libraries, the whole image's CDS archives and lib/modules.
+    const exclude = relink.steps[1]![relink.steps[1]!.indexOf('--exclude') + 1]!.slice('regex:'.length).split('|')
+    expect(exclude).toEqual(expect.arrayContaining(['libawt\\.so', 'libmanagement\\.so', 'server/classes\\.jsa', 'modules', 'ct\\.sym', 'jdk/internal/module/SystemModules\\$.*\\.class']))
+    expect(exclude).not.toEqual(expect.arrayContaining(['libnet\\.so', 'server/libjvm\\.so', 'jvm\\.cfg', 'security/cacerts']))
+    // The Debian-only files slim's table does not place stay with java.base, named.
+    expect(relink.unknownFiles).toEqual(expect.arrayContaining([`${HOME}/lib/jar.binfmt`]))
+    expect(java.leftOut.map((l) => l.path)).toContain(`${HOME}/lib`)
     const df = doc.dockerfile.split('\n').filter((l) => !l.startsWith('#')).join('\n')
-    expect(df).toMatch(/java-17-openjdk-amd64\/lib\/server\/classes\.jsa/)
-    expect(df).not.toMatch(/classes_nocoops\.jsa|ct\.sym/)
+    expect(df).toMatch(/^FROM source AS jre\nUSER 0\nRUN \["\/usr\/lib\/jvm\/java-17-openjdk-amd64\/bin\/java","-m","jdk\.jlink\/jdk\.tools\.jimage\.Main","extract",.*\nRUN \[.*"jdk\.jlink\/jdk\.tools\.jmod\.Main","create",.*"\/slim-jre-work\/java\.base\.jmod"\]\nRUN \[.*"jdk\.jlink\/jdk\.tools\.jlink\.internal\.Main","--module-path","\/slim-jre-work","--add-modules","java\.base","--disable-plugin","generate-jli-classes",.*"--output","\/slim-jre"\]$/m)
+    expect(df).toMatch(/^COPY --from=jre \/slim-jre \/usr\/lib\/jvm\/java-17-openjdk-amd64$/m)
+    expect(df).not.toMatch(/^COPY --from=source \S*\/java-17-openjdk-amd64\/lib \S*\/lib$/m)
+    expect(df).not.toMatch(/libharfbuzz|libfreetype|libasound/)
+    expect(doc.reasons.join('\n')).toMatch(/own modules image \(\S+\/lib\/modules, 70 modules\) holds jdk\.jlink: it is relinked into a runtime of 1 module \(java\.base/)
+  }, 600_000)
+
+  it('legacy-java: slim build relinks the JRE in the sandbox; verify runs the app itself; ≥ 70 % smaller', async () => {
     const b = await build('legacy-java', 'jre')
     expect(b.code, b.stderr).toBe(0)
     expect(b.stderr).toMatch(/^slim: verify: verified/m)
-    const after = await layerBytes(`oci:${join(work, 'jre')}:slim`)
+    const [before, after] = [await layerBytes(fx.refs['legacy-java']!), await layerBytes(`oci:${join(work, 'jre')}:slim`)]
     const app = await runApp(`oci:${join(work, 'jre')}:slim`, [`${HOME}/bin/java`, '-cp', '/app', 'Hello'])
     const orig = await runApp(fx.refs['legacy-java']!, ['/usr/bin/java', '-cp', '/app', 'Hello'])
-    console.log(`legacy-java (JRE, trimmed): ${after} B compressed (the whole JRE copy was ${WHOLE_JRE_SLIM_BYTES} B); app: ${app.output.trim()}`)
+    const modules = await runApp(`oci:${join(work, 'jre')}:slim`, [`${HOME}/bin/java`, '--list-modules'])
+    console.log(`legacy-java (JRE, relinked): ${before} B -> ${after} B compressed (${((1 - after / before) * 100).toFixed(1)} % smaller; the trimmed copy was ${TRIMMED_JRE_SLIM_BYTES} B); app: ${app.output.trim()}`)
+    expect(orig.code, orig.output).toBe(0)
+    expect(app.code, app.output).toBe(0)
     expect(app.output).toBe(orig.output)
-    expect(after).toBeLessThan(WHOLE_JRE_SLIM_BYTES)
+    expect(modules.output.trim().split('\n')).toEqual([expect.stringMatching(/^java\.base@17\./)])
+    expect(after).toBeLessThanOrEqual(0.3 * before)
+  }, 1_800_000)
+
+  it.skipIf(!hasTool('buildah'))('legacy-java: the generated Dockerfile builds with buildah and the relinked runtime runs the app', async () => {
+    const buildah = buildahIn(work, 600_000)
+    await pushLayout(fx.layout, 'legacy-java', 'src/legacy-java:1', bases.reg, { all: false })
+    const src = `${bases.reg.host}/src/legacy-java:1`
+    const r = await runCli(['dockerfile', `docker://${src}`, '--no-cache', '-q', ...bases.flags], { timeoutMs: 300_000 })
+    expect(r.code, r.stderr).toBe(0)
+    const ctx = join(work, 'ctx-jre')
+    mkdirSync(ctx, { recursive: true })
+    writeFileSync(join(ctx, 'Dockerfile'), r.stdout)
+    try {
+      await buildah(['bud', '-q', '--isolation', 'chroot', '--tls-verify=false', '-f', join(ctx, 'Dockerfile'), '-t', 'localhost/slim-java/jre:1', ctx], 900_000)
+      await buildah(['push', '-q', '--tls-verify=false', 'localhost/slim-java/jre:1', `oci:${join(work, 'buildah-jre')}:slim`])
+      const out = await runApp(`oci:${join(work, 'buildah-jre')}:slim`, [`${HOME}/bin/java`, '-cp', '/app', 'Hello'])
+      const orig = await runApp(fx.refs['legacy-java']!, ['/usr/bin/java', '-cp', '/app', 'Hello'])
+      expect(out.code, out.output).toBe(0)
+      expect(out.output).toBe(orig.output)
+    } finally {
+      await buildah(['rm', '--all']).catch(() => undefined)
+      await buildah(['rmi', '--all', '--force']).catch(() => undefined)
+    }
   }, 1_800_000)
 })
-

@@ -200,17 +200,19 @@ const BASE_STAGE = 'slim-base'
 const JRE_STAGE = 'jre'
 
 /**
- * The stage that links the Java runtime: jlink of the source image's own JDK, as root (the image's
- * USER may not write /slim-jre), in exec form so the source needs no shell.
+ * The stage that links the Java runtime: jlink of the source image's own JDK (or, for a JRE, the
+ * steps that relink it from its own modules image), as root (the image's USER may not write
+ * /slim-jre), in exec form so the source needs no shell.
  */
 function jlinkStage(plan: Plan): { text: string; keyword: string; flags: string[]; args: string[] }[] {
   const j = plan.java?.mode === 'jlink' ? plan.java.jlink : undefined
   if (!j) return []
-  const argv = [j.tool, ...j.args]
+  // A JRE relinked from its own modules image: jimage extract and the jmods first (java-relink.ts).
+  const runs = [...(j.relink?.steps ?? []), [j.tool, ...j.args]]
   return [
     { text: `FROM ${STAGE} AS ${JRE_STAGE}`, keyword: 'FROM', flags: [], args: [STAGE, 'AS', JRE_STAGE] },
     { text: 'USER 0', keyword: 'USER', flags: [], args: ['0'] },
-    { text: `RUN ${jsonArray(argv)}`, keyword: 'RUN', flags: [], args: argv },
+    ...runs.map((argv) => ({ text: `RUN ${jsonArray(argv)}`, keyword: 'RUN', flags: [], args: argv })),
   ]
 }
 

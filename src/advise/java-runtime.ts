@@ -11,6 +11,7 @@ import type { Inspection } from '../inspect/types.js'
 import type { RootFs } from '../layers/rootfs.js'
 import type { Evaluated } from './decide.js'
 import { isInside, pathFacts } from './files.js'
+import { RELINK_JLINK_OPTIONS, RELINK_WORK, relinkSteps } from './java-relink.js'
 import type { Copy, CopyKind, JavaRuntimePlan } from './types.js'
 
 /** Where the build stage writes the linked runtime. */
@@ -46,14 +47,29 @@ export function planJavaRuntime(p: JavaPlanInput, copies: CopyEditor): JavaRunti
   if (!rt || rt.language !== 'java' || !rt.home || !java || p.chosen.base.runtime || !p.rootfs) return undefined
   const home = rt.home
   const modules = java.modules?.filter((m) => MODULE_NAME.test(m.name))
-  if (java.jlink && modules?.length && java.linked) return linked(p, copies, home, java.jlink.tool, modules, java.linked)
-  return trimmed(p.rootfs, copies, home, java.unused)
+  if (!java.jlink || !modules?.length || !java.linked) return trimmed(p.rootfs, copies, home, java.unused)
+  if (java.jlink.kind === 'jmods') return linked(p, copies, home, modules, java.linked, { tool: java.jlink.tool, args: [], from: `${home}/jmods` })
+  const relink = relinkSteps({ home, java: java.jlink.tool, image: java.jlink.image, modules: java.linked.modules, files: java.jlink.files })
+  if (typeof relink === 'string') return trimmed(p.rootfs, copies, home, java.unused, `its lib/modules holds jdk.jlink, but ${relink}`)
+  const jlinkMain = ['-m', 'jdk.jlink/jdk.tools.jlink.internal.Main', '--module-path', relink.modulePath]
+  const plan = linked(p, copies, home, modules, java.linked, { tool: java.jlink.tool, args: jlinkMain, from: java.jlink.image, extra: RELINK_JLINK_OPTIONS })
+  plan.jlink!.relink = { image: java.jlink.image, workDir: RELINK_WORK, steps: relink.steps, moduleCount: java.jlink.moduleCount, unknownFiles: relink.unknownFiles }
+  return plan
 }
 
-function linked(p: JavaPlanInput, copies: CopyEditor, home: string, tool: string, modules: { name: string; why: string }[], out: { native: string[]; bytes: number }): JavaRuntimePlan {
+/** What runs jlink: its tool and the arguments before the modules, and what it links from (for the reasons). */
+interface Linker {
+  tool: string
+  args: string[]
+  from: string
+  /** Options before JLINK_OPTIONS. */
+  extra?: string[]
+}
+
+function linked(p: JavaPlanInput, copies: CopyEditor, home: string, modules: { name: string; why: string }[], out: { native: string[]; bytes: number }, linker: Linker): JavaRuntimePlan {
   const fs = p.rootfs!
   const replaced = [posix.join(home, 'lib'), posix.join(home, 'release')]
-  const leftOut = replaced.filter((r) => copies.list.some((c) => c.source === r)).map((path) => ({ path, bytes: pathFacts(fs, path)?.bytes ?? 0, why: `replaced by the runtime jlink links from ${home}/jmods` }))
+  const leftOut = replaced.filter((r) => copies.list.some((c) => c.source === r)).map((path) => ({ path, bytes: pathFacts(fs, path)?.bytes ?? 0, why: `replaced by the runtime jlink links from ${linker.from}` }))
   // The libraries the linked runtime still loads: the launcher's, and those of the modules' native libraries.
   const keep = keptLibraries(p.insp, home, out.native)
   const dropped: string[] = []
@@ -70,8 +86,8 @@ function linked(p: JavaPlanInput, copies: CopyEditor, home: string, tool: string
   // The image's own trust store (Debian's is ca-certificates-java's, not the jmod's) over jlink's.
   const cacerts = posix.join(home, 'lib/security/cacerts')
   if (fs.stat(cacerts)?.type === 'file') copies.add(cacerts, 'need', `${cacerts}: the image's Java trust store, copied over the one jlink takes from the jmod`, { type: 'file' })
-  const args = ['--add-modules', modules.map((m) => m.name).join(','), ...JLINK_OPTIONS, '--output', JLINK_OUTPUT]
-  return { home, mode: 'jlink', jlink: { tool, modules, args, output: JLINK_OUTPUT, estimatedBytes: out.bytes }, leftOut }
+  const args = [...linker.args, '--add-modules', modules.map((m) => m.name).join(','), ...(linker.extra ?? []), ...JLINK_OPTIONS, '--output', JLINK_OUTPUT]
+  return { home, mode: 'jlink', jlink: { tool: linker.tool, modules, args, output: JLINK_OUTPUT, estimatedBytes: out.bytes }, leftOut }
 }
 
 /**
@@ -97,7 +113,7 @@ function keptLibraries(insp: Inspection, home: string, native: string[]): Set<st
   return kept
 }
 
-function trimmed(fs: RootFs, copies: CopyEditor, home: string, unused: { path: string; bytes: number; why: string }[]): JavaRuntimePlan {
+function trimmed(fs: RootFs, copies: CopyEditor, home: string, unused: { path: string; bytes: number; why: string }[], noRelink?: string): JavaRuntimePlan {
   const leftOut = [...unused]
   for (const tree of copies.list.filter((c) => c.type === 'dir' && leftOut.some((u) => isInside(u.path, c.source)))) {
     const drop = new Set(leftOut.filter((u) => isInside(u.path, tree.source)).map((u) => u.path))
@@ -114,7 +130,7 @@ function trimmed(fs: RootFs, copies: CopyEditor, home: string, unused: { path: s
     }
     split(tree.source)
   }
-  const notLinked = 'only a JDK\'s jmods can be linked into a smaller runtime'
+  const notLinked = noRelink ?? 'only a JDK\'s jmods, or a modules image holding jdk.jlink, can be linked into a smaller runtime'
   return { home, mode: 'trimmed-copy', leftOut, why: `${home} is a JRE (no jmods): ${notLinked}` }
 }
 
@@ -125,11 +141,23 @@ export function javaReasons(plan: JavaRuntimePlan | undefined, insp: Inspection)
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`
   if (plan.mode === 'jlink') {
     const j = plan.jlink!
+    const list = `${j.modules.length} module${j.modules.length === 1 ? '' : 's'} (${j.modules.map((m) => m.name).join(', ')}, read from the app's ${insp.runtime?.java?.read.classes ?? 0} class files)`
+    if (j.relink) {
+      const r = j.relink
+      const jmods = r.steps.length - 1
+      const unknown = r.unknownFiles.length ? [`files of ${plan.home} slim's table of JDK files does not place in a module are kept with java.base: ${r.unknownFiles.map((f) => posix.relative(plan.home, f)).join(', ')}`] : []
+      return [
+        `the JRE has no jmods, but its own modules image (${r.image}, ${r.moduleCount} modules) holds jdk.jlink: it is relinked into a runtime of ${list} in a build stage (jimage extract, ${jmods} jmod${jmods === 1 ? '' : 's'} made from the image with each module's own native libraries, commands and configuration, jlink), about ${mb(j.estimatedBytes)} or less, instead of copying ${mb(saved)} of ${plan.home}`,
+        ...unknown,
+      ]
+    }
     return [`the JDK in the image links a runtime of ${j.modules.length} module${j.modules.length === 1 ? '' : 's'} (${j.modules.map((m) => m.name).join(', ')}, read from the app's ${insp.runtime?.java?.read.classes ?? 0} class files) with jlink in a build stage, about ${mb(j.estimatedBytes)}, instead of copying ${mb(saved)} of ${plan.home}`]
   }
   const modules = insp.runtime?.java?.modulesImageBytes
   const major = insp.runtime?.version?.split('.')[0] ?? '17'
+  const relinkFailed = plan.why && /holds jdk\.jlink, but /.test(plan.why) ? [`not relinked from its own modules image: ${plan.why}`] : []
   return [
+    ...relinkFailed,
     `the JRE is copied without what a running JVM never reads for this app (${plan.leftOut.map((l) => posix.relative(plan.home, l.path)).join(', ') || 'nothing to leave out'}; ${mb(saved)})`,
     `a slim image 70 % smaller or more needs jlink, to link only the modules the app uses${modules ? ` (the JRE's lib/modules alone is ${mb(modules)})` : ''}; jlink links from a JDK's jmods, which this image lacks: build it FROM a JDK, or install one in a build stage (on Debian openjdk-${major}-jdk-headless), and slim advises the linked runtime`,
   ]

@@ -205,7 +205,18 @@ export interface JavaRuntimePlan {
   home: string
   mode: 'jlink' | 'trimmed-copy'
   /** jlink: the tool in the source image, its arguments and output (a build stage on the source). */
-  jlink?: { tool: string; modules: { name: string; why: string }[]; args: string[]; output: string; estimatedBytes: number }
+  jlink?: {
+    tool: string
+    modules: { name: string; why: string }[]
+    args: string[]
+    output: string
+    estimatedBytes: number
+    /**
+     * A JRE relinked from its own modules image: the steps before jlink, in order, each an argv run
+     * as root in the build stage (jimage extract; one jmod create per module, java.base last).
+     */
+    relink?: { image: string; workDir: string; steps: string[][]; moduleCount: number; unknownFiles: string[] }
+  }
   /** What of the home (and its libraries) is not in the slim image, each with why. */
   leftOut: { path: string; bytes: number; why: string }[]
   /** Why this mode (for a trimmed copy: why no jlink). */

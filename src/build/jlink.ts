@@ -14,7 +14,8 @@ import type { LayerEntry } from './entries.js'
 import { runSandboxed } from './sandbox.js'
 import { unpackTemp } from './unpack.js'
 
-/** jlink of a few modules takes seconds; of all seventy, about a minute on a slow machine. */
+/** jlink of a few modules takes seconds; of all seventy, about a minute on a slow machine (and as
+ * much again to extract and re-make the jmods of a relinked JRE). */
 const JLINK_TIMEOUT_MS = 10 * 60_000
 /** A linked runtime has a few hundred files; this bounds a hostile tool's output. */
 const MAX_ENTRIES = 100_000
@@ -31,10 +32,16 @@ export async function linkRuntime(source: Image, plan: JavaRuntimePlan, maxBytes
   if (plan.mode !== 'jlink' || !j) throw new SlimError('internal', 'linkRuntime called for a plan without jlink')
   const unpacked = await unpackTemp(source, 'jlink', maxBytes)
   try {
-    const run = await runSandboxed({ root: unpacked.root, argv: [j.tool, ...j.args], user: '0:0', workdir: '/', env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], network: false, timeoutMs: JLINK_TIMEOUT_MS })
-    if (run.code !== 0) {
-      const tail = run.output.trim().split('\n').slice(-3).join(' / ').slice(0, 400)
-      throw new SlimError('unsupported', `${source.reference}: ${j.tool} ${j.args.join(' ')} failed in the sandbox (${run.timedOut ? 'timed out' : `exit ${run.code ?? run.signal}`}): ${tail}; build without it by naming a base with a Java runtime (--base) or report this`)
+    // A JRE relinked from its own modules image runs jimage extract and jmod create first; its work
+    // dir is inside the unpacked root, removed with it. One time budget for all the steps.
+    const deadline = Date.now() + JLINK_TIMEOUT_MS
+    for (const argv of [...(j.relink?.steps ?? []), [j.tool, ...j.args]]) {
+      const run = await runSandboxed({ root: unpacked.root, argv, user: '0:0', workdir: '/', env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], network: false, timeoutMs: Math.max(1000, deadline - Date.now()) })
+      if (run.code !== 0) {
+        const tail = run.output.trim().split('\n').slice(-3).join(' / ').slice(0, 400)
+        const shown = argv.slice(0, 6).join(' ').slice(0, 200)
+        throw new SlimError('unsupported', `${source.reference}: ${shown}${argv.length > 6 ? ' ...' : ''} failed in the sandbox (${run.timedOut ? 'timed out' : `exit ${run.code ?? run.signal}`}): ${tail}; build without it by naming a base with a Java runtime (--base) or report this`)
+      }
     }
     const out = join(unpacked.root, ...j.output.split('/').filter(Boolean))
     if (!lstatSync(out, { throwIfNoEntry: false })?.isDirectory()) throw new SlimError('format', `${source.reference}: jlink ran but ${j.output} is not a directory in the sandbox`)

@@ -169,6 +169,18 @@ export interface Runtime {
   java?: JavaFacts
 }
 
+/** A file of a Java home's lib/, bin/ or conf/ and the module it belongs to (inspect/java/home-files.ts). */
+export interface JavaHomeFile {
+  /** Relative to the home ("lib/libnet.so"). */
+  path: string
+  bytes: number
+  module?: string
+  /** false: a file slim's table does not know, kept with java.base. */
+  known?: boolean
+  /** Why no linked runtime takes it (lib/modules, the whole image's CDS archives). */
+  leftOut?: string
+}
+
 /** A part of a Java home a running JVM does not read for this app, and why. */
 export interface JavaUnused {
   path: string
@@ -178,13 +190,17 @@ export interface JavaUnused {
 }
 
 export interface JavaFacts {
-  /** The launcher's home has bin/jlink and jmods/ (same home, so the same release as the JVM). */
-  jlink?: { tool: string; jmods: string; jmodCount: number }
+  /**
+   * What jlink links from. jmods: the home has bin/jlink and jmods/ (same home, so the same release
+   * as the JVM). runtime-image: no jmods, but the home's own lib/modules holds jdk.jlink: the
+   * launcher (tool) runs jimage, jmod and jlink from it to relink the runtime from its own modules.
+   */
+  jlink?: { kind: 'jmods'; tool: string; jmods: string; jmodCount: number } | { kind: 'runtime-image'; tool: string; image: string; moduleCount: number; files: JavaHomeFile[] }
   /** The modules for `jlink --add-modules`, each with why; absent when slim could not decide them. */
   modules?: { name: string; why: string }[]
   /** For the chosen modules: the native libraries they put in the runtime (paths in this home),
    * and the estimated bytes of the linked runtime (natives as they are, classes as stored in the jmods). */
-  linked?: { native: string[]; bytes: number }
+  linked?: { native: string[]; bytes: number; modules: string[] }
   /** Why no module list (no jmods, nothing read, an unreadable jmod), when there is none. */
   noModulesWhy?: string
   /** What the app's classes were read from. */

@@ -54,7 +54,7 @@ export async function detectJava(input: RuntimeInput): Promise<RuntimeDetection>
   if (versionEvidence) runtime.versionEvidence = versionEvidence
   // What jlink could link instead of the whole home, and what of the home the JVM never reads.
   const envFlags = ['JAVA_TOOL_OPTIONS', 'JDK_JAVA_OPTIONS', '_JAVA_OPTIONS'].flatMap((k) => (input.env[k] ?? '').split(/\s+/).filter(Boolean))
-  const java = await javaFacts({ rootfs, home, launcher: input.realPath, flags: [...flags, ...envFlags], classpath: classpath.length || app.kind !== 'classpath' ? classpath : [input.cwd], modulePath, ...(app.kind === 'jar' && app.path ? { jar: app.path } : {}), open: input.open, readFile: input.readFile })
+  const java = await javaFacts({ rootfs, home, launcher: input.realPath, flags: [...flags, ...envFlags], classpath: classpath.length || app.kind !== 'classpath' ? classpath : [input.cwd], modulePath, ...(app.kind === 'jar' && app.path ? { jar: app.path } : {}), ...(version ? { version } : {}), open: input.open, readFile: input.readFile })
   runtime.java = java.facts
   gaps.push(...java.gaps)
   const native = findNativeModules(rootfs, [`${home}/lib`, ...(isDir(rootfs, `${home}/jre/lib`) ? [`${home}/jre/lib`] : [])], /\.so$/)

@@ -9,7 +9,9 @@ import type { RootFs } from '../../layers/rootfs.js'
 import type { ByteSource } from '../../core/byte-source.js'
 import type { JavaFacts } from '../types.js'
 import { readAppClasses } from './app-classes.js'
-import { readJmods } from './jmods.js'
+import type { AppClasses } from './app-classes.js'
+import { readJmods, type JdkModules } from './jmods.js'
+import { readRuntimeImage } from './runtime-image.js'
 import { decideModules } from './modules.js'
 import { unusedInHome } from './unused.js'
 
@@ -24,6 +26,8 @@ export interface JavaFactsInput {
   jar?: string
   /** -m / --module: module apps are read from their module path like a classpath. */
   modulePath: string[]
+  /** The runtime's release (JAVA_VERSION of the home's release file), to place its files in modules. */
+  version?: string
   open: (p: string) => Promise<ByteSource>
   readFile: (p: string) => Promise<Buffer>
 }
@@ -34,19 +38,12 @@ export async function javaFacts(input: JavaFactsInput): Promise<{ facts: JavaFac
   const facts: JavaFacts = { read: { classes: 0, jars: 0, packagesUsed: 0 }, unused: unusedInHome(rootfs, home, input.launcher, input.flags) }
   const image = rootfs.stat(posix.join(home, 'lib/modules'))
   if (image?.type === 'file') facts.modulesImageBytes = image.size
-  const tool = posix.join(home, 'bin/jlink')
-  const jmods = posix.join(home, 'jmods')
-  const jmodCount = rootfs.readdir(jmods).filter((n) => n.endsWith('.jmod')).length
-  if (rootfs.stat(tool)?.type !== 'file' || jmodCount === 0) {
-    facts.noModulesWhy = `${home} has no ${rootfs.stat(tool) ? 'jmods/ directory' : 'bin/jlink'}: it is a JRE, and jlink links only from a JDK's jmods`
-    return { facts, gaps }
-  }
-  facts.jlink = { tool, jmods, jmodCount }
-  // Asked for together, the jmods and the app's classes share the passes over their layers.
-  const [jdk, app] = await Promise.all([readJmods(rootfs, jmods, input.open), readAppClasses({ rootfs, open: input.open, readFile: input.readFile }, [...input.classpath, ...input.modulePath], input.jar)])
-  for (const p of jdk.problems.slice(0, 5)) gaps.push(`jmod not read: ${p}`)
+  const source = await moduleSource(input, facts, gaps)
+  if (!source) return { facts, gaps }
+  const { jdk, app } = source
+  for (const p of jdk.problems.slice(0, 5)) gaps.push(`${facts.jlink?.kind === 'jmods' ? 'jmod' : 'module'} not read: ${p}`)
   if (!jdk.modules.has('java.base')) {
-    facts.noModulesWhy = `${jmods} has no readable java.base.jmod`
+    facts.noModulesWhy = facts.jlink?.kind === 'jmods' ? `${facts.jlink.jmods} has no readable java.base.jmod` : `${home}/lib/modules has no readable java.base module`
     return { facts, gaps }
   }
   facts.read = { classes: app.classes, jars: app.jars.length, packagesUsed: app.used.size }
@@ -67,8 +64,50 @@ export async function javaFacts(input: JavaFactsInput): Promise<{ facts: JavaFac
     bytes += m.linkedBytes
     for (const n of m.native) native.push(posix.join(home, n))
   }
-  facts.linked = { native: native.sort(), bytes }
+  facts.linked = { native: native.sort(), bytes, modules: closed }
   return { facts, gaps }
+}
+
+/**
+ * Where jlink's modules come from, read together with the app's classes (their reads share the
+ * passes over their layers): the home's jmods (a JDK), else the modules image of a JRE whose image
+ * holds jdk.jlink. Sets facts.jlink, or facts.noModulesWhy and returns nothing.
+ */
+async function moduleSource(input: JavaFactsInput, facts: JavaFacts, gaps: string[]): Promise<{ jdk: JdkModules; app: AppClasses } | undefined> {
+  const { rootfs, home } = input
+  const readApp = () => readAppClasses({ rootfs, open: input.open, readFile: input.readFile }, [...input.classpath, ...input.modulePath], input.jar)
+  const tool = posix.join(home, 'bin/jlink')
+  const jmods = posix.join(home, 'jmods')
+  const jmodCount = rootfs.readdir(jmods).filter((n) => n.endsWith('.jmod')).length
+  if (rootfs.stat(tool)?.type === 'file' && jmodCount > 0) {
+    facts.jlink = { kind: 'jmods', tool, jmods, jmodCount }
+    const [jdk, app] = await Promise.all([readJmods(rootfs, jmods, input.open), readApp()])
+    return { jdk, app }
+  }
+  const noJmods = `${home} has no ${rootfs.stat(tool) ? 'jmods/ directory' : 'bin/jlink'}: it is a JRE`
+  const image = posix.join(home, 'lib/modules')
+  // The launcher of the home itself runs jimage, jmod and jlink from the image's jdk.jlink.
+  if (rootfs.stat(image)?.type !== 'file' || input.launcher !== posix.join(home, 'bin/java')) {
+    facts.noModulesWhy = `${noJmods}, and ${rootfs.stat(image)?.type === 'file' ? `its launcher is not ${home}/bin/java` : 'no lib/modules'} to relink from`
+    return undefined
+  }
+  const major = Number(/^(?:1\.)?(\d+)/.exec(input.version ?? '')?.[1] ?? 0)
+  const [read, app] = await Promise.all([readRuntimeImage(rootfs, home, image, major, input.open).catch((e: unknown) => (e as Error).message), readApp()])
+  if (typeof read === 'string') {
+    gaps.push(`${image} not read: ${read}`)
+    facts.noModulesWhy = `${noJmods}, and its lib/modules could not be read (${read})`
+    return undefined
+  }
+  if (!read.jdk.modules.has('jdk.jlink')) {
+    facts.noModulesWhy = `${noJmods}, and its lib/modules has no jdk.jlink module (jimage, jmod and jlink) to relink from`
+    return undefined
+  }
+  if (major === 0) {
+    facts.noModulesWhy = `${noJmods}, and slim found no Java release in ${home}/release to place its lib/ files in their modules`
+    return undefined
+  }
+  facts.jlink = { kind: 'runtime-image', tool: input.launcher, image, moduleCount: read.jdk.modules.size, files: read.files }
+  return { jdk: read.jdk, app }
 }
 
 /** The modules jlink will put in the runtime: the chosen ones and everything they require. */
