@@ -131,14 +131,16 @@ const CASES: Case[] = [
   },
   {
     image: 'legacy-java',
-    item: '4: a Debian 12 JRE 17 app: the JRE copied (without what the JVM never reads) onto a distroless base, the launcher named by its real path (it finds JAVA_HOME from it)',
+    item: '4: a Debian 12 JRE 17 app: the JRE relinked from its own lib/modules (java.base only) onto a distroless base, the launcher named by its real path (it finds JAVA_HOME from it)',
     advice(a) {
       expect(a.plan!.base.name).toMatch(/^distroless\/(base|base-nossl|cc)-debian12$/)
       expect(a.plan!.runtime.entrypoint![0]).toBe('/usr/lib/jvm/java-17-openjdk-amd64/bin/java')
       const sources = a.plan!.copies.map((c) => c.source)
-      expect(sources).toEqual(expect.arrayContaining(['/usr/lib/jvm/java-17-openjdk-amd64/lib/modules', '/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so', '/usr/lib/jvm/java-17-openjdk-amd64/lib/server/classes.jsa']))
-      expect(sources).not.toContain('/usr/lib/jvm/java-17-openjdk-amd64/lib/server/classes_nocoops.jsa')
-      expect(a.plan!.java!.mode).toBe('trimmed-copy')
+      // The linked runtime replaces the home's lib/: neither the image of all modules nor the JVM is copied from it.
+      expect(sources).not.toEqual(expect.arrayContaining([expect.stringMatching(/java-17-openjdk-amd64\/lib\/(modules|server)/)]))
+      expect(a.plan!.java!.mode).toBe('jlink')
+      expect(a.plan!.java!.jlink!.relink!.steps.length).toBe(2)
+      expect(a.plan!.java!.jlink!.modules.map((m) => m.name)).toEqual(['java.base'])
     },
   },
   {

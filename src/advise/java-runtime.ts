@@ -3,8 +3,10 @@
  * launcher) the home is replaced by a runtime jlink links from the app's modules in a build stage:
  * the home's lib/ and release are not copied, nor the native libraries of modules the runtime
  * leaves out; the image's conf/ and trust store are copied over the linked runtime so it is
- * configured as the original was. Without jmods (a JRE) nothing can be linked: the home is copied
- * without what a running JVM never reads for this app (inspect/java/unused.ts), each item with why.
+ * configured as the original was. A JRE without jmods whose own lib/modules holds jdk.jlink is
+ * relinked the same way from that image (java-relink.ts: extract, jmods, jlink). Otherwise nothing
+ * can be linked: the home is copied without what a running JVM never reads for this app
+ * (inspect/java/unused.ts), each item with why.
  */
 import { posix } from 'node:path'
 import type { Inspection } from '../inspect/types.js'

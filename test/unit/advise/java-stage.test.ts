@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { renderDockerfileParts } from '../../../src/advise/dockerfile.js'
+import { relinkSteps } from '../../../src/advise/java-relink.js'
 import { JLINK_OPTIONS, JLINK_OUTPUT } from '../../../src/advise/java-runtime.js'
 import type { Candidate, Plan, SourceImage } from '../../../src/advise/types.js'
 import { readDockerfile } from '../../helpers/dockerfile-reader.js'
@@ -43,4 +44,32 @@ describe('the jre stage', () => {
       expect(copies.slice(1).map((c) => c.args[0])).toContain(`${home}/conf`)
     })
   }
+
+  it('a JRE relinked from its own modules image: extract, the jmods (java.base last), then jlink, each an exec-form RUN read back as written', () => {
+    const home = '/usr/lib/jvm/java-17-openjdk-amd64'
+    const files = [
+      { path: 'bin/java', bytes: 1, module: 'java.base', known: true },
+      { path: 'lib/libnet.so', bytes: 1, module: 'java.base', known: true },
+      { path: 'lib/server/libjvm.so', bytes: 1, module: 'java.base', known: true },
+      { path: 'lib/libawt.so', bytes: 1, module: 'java.desktop', known: true },
+      { path: 'lib/modules', bytes: 1, leftOut: 'the image' },
+      { path: 'conf/logging.properties', bytes: 1, module: 'java.logging', known: true },
+      { path: 'lib/jar.binfmt', bytes: 1, module: 'java.base', known: false },
+    ]
+    const r = relinkSteps({ home, java: `${home}/bin/java`, image: `${home}/lib/modules`, modules: ['java.logging', 'java.base'], files })
+    if (typeof r === 'string') throw new Error(r)
+    expect(r.unknownFiles).toEqual([`${home}/lib/jar.binfmt`])
+    const p = plan(home)
+    p.java!.jlink = { ...p.java!.jlink!, tool: `${home}/bin/java`, args: ['-m', 'jdk.jlink/jdk.tools.jlink.internal.Main', '--module-path', r.modulePath, '--add-modules', 'java.logging'], relink: { image: `${home}/lib/modules`, workDir: '/slim-jre-work', steps: r.steps, moduleCount: 2, unknownFiles: r.unknownFiles } }
+    const df = renderDockerfileParts({ source, plan: p, reasons: [], rejected: [], forced: false, confidence: 'high', gaps: [] })
+    expect(readDockerfile(df.text)).toEqual(df.instructions)
+    const runs = df.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args)
+    expect(runs).toEqual([...r.steps, [`${home}/bin/java`, ...p.java!.jlink!.args]])
+    expect(runs.map((a) => a.at(-1))).toEqual([`${home}/lib/modules`, '/slim-jre-work/java.logging.jmod', '/slim-jre-work/java.base.jmod', 'java.logging'])
+    // java.logging's jmod: everything but its own conf file; java.base's: everything of the others and the whole image's files.
+    const exclude = (a: string[]) => a[a.indexOf('--exclude') + 1]
+    expect(exclude(runs[1]!)).toBe('regex:java|libnet\\.so|server/libjvm\\.so|libawt\\.so|modules|jar\\.binfmt')
+    expect(exclude(runs[2]!)).toBe('regex:libawt\\.so|modules|logging\\.properties|jdk/internal/module/SystemModules\\$.*\\.class')
+    expect(runs[1]).toEqual(expect.arrayContaining(['--libs', `${home}/lib`, '--cmds', `${home}/bin`, '--config', `${home}/conf`]))
+  })
 })
