@@ -155,10 +155,13 @@ describe.skipIf(!usable)('Java: a JRE-only image is relinked from its own module
     expect(doc.reasons.join('\n')).toMatch(/own modules image \(\S+\/lib\/modules, 70 modules\) holds jdk\.jlink: it is relinked into a runtime of 1 module \(java\.base/)
   }, 600_000)
 
-  it('legacy-java: slim build relinks the JRE in the sandbox; verify runs the app itself; ≥ 70 % smaller', async () => {
+  it('legacy-java: slim build relinks the JRE in the sandbox; verify runs the app itself; ≥ 70 % smaller; the same digest twice', async () => {
     const b = await build('legacy-java', 'jre')
     expect(b.code, b.stderr).toBe(0)
     expect(b.stderr).toMatch(/^slim: verify: verified/m)
+    const again = await build('legacy-java', 'jre-2')
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout.trim()).toBe(b.stdout.trim())
     const [before, after] = [await layerBytes(fx.refs['legacy-java']!), await layerBytes(`oci:${join(work, 'jre')}:slim`)]
     const app = await runApp(`oci:${join(work, 'jre')}:slim`, [`${HOME}/bin/java`, '-cp', '/app', 'Hello'])
     const orig = await runApp(fx.refs['legacy-java']!, ['/usr/bin/java', '-cp', '/app', 'Hello'])

@@ -157,10 +157,14 @@ export function javaReasons(plan: JavaRuntimePlan | undefined, insp: Inspection)
   }
   const modules = insp.runtime?.java?.modulesImageBytes
   const major = insp.runtime?.version?.split('.')[0] ?? '17'
-  const relinkFailed = plan.why && /holds jdk\.jlink, but /.test(plan.why) ? [`not relinked from its own modules image: ${plan.why}`] : []
+  const copied = `the JRE is copied without what a running JVM never reads for this app (${plan.leftOut.map((l) => posix.relative(plan.home, l.path)).join(', ') || 'nothing to leave out'}; ${mb(saved)})`
+  const facts = insp.runtime?.java
+  if (facts?.jlink?.kind === 'runtime-image') {
+    const why = plan.why && /holds jdk\.jlink, but /.test(plan.why) ? plan.why.replace(/^.*holds jdk\.jlink, but /, '') : (facts.noModulesWhy ?? 'slim decided no module list')
+    return [copied, `its own lib/modules holds jdk.jlink, so it could be relinked into a runtime of the app's modules, but slim did not: ${why}`]
+  }
   return [
-    ...relinkFailed,
-    `the JRE is copied without what a running JVM never reads for this app (${plan.leftOut.map((l) => posix.relative(plan.home, l.path)).join(', ') || 'nothing to leave out'}; ${mb(saved)})`,
-    `a slim image 70 % smaller or more needs jlink, to link only the modules the app uses${modules ? ` (the JRE's lib/modules alone is ${mb(modules)})` : ''}; jlink links from a JDK's jmods, which this image lacks: build it FROM a JDK, or install one in a build stage (on Debian openjdk-${major}-jdk-headless), and slim advises the linked runtime`,
+    copied,
+    `a slim image 70 % smaller or more needs jlink, to link only the modules the app uses${modules ? ` (the JRE's lib/modules alone is ${mb(modules)})` : ''}; jlink links from a JDK's jmods, or relinks a JRE whose own lib/modules holds jdk.jlink, and this image has neither: build it FROM a JDK, or install one in a build stage (on Debian openjdk-${major}-jdk-headless), and slim advises the linked runtime`,
   ]
 }
