@@ -75,6 +75,7 @@ export function readJimage(src: ByteSource): Jimage {
   const locationsAt = offsetsAt + tableLength * 4
   const stringsAt = locationsAt + locationsSize
   const strings = index.subarray(stringsAt, stringsAt + stringsSize)
+  const locations = index.subarray(locationsAt, stringsAt)
   const text = new Map<number, string>()
   const str = (at: number): string => {
     const hit = text.get(at)
@@ -90,7 +91,7 @@ export function readJimage(src: ByteSource): Jimage {
   const modules = new Map<string, { storedBytes: number; moduleInfo?: JimageResource }>()
   for (let i = 0; i < tableLength; i++) {
     const at = u32(index, offsetsAt + i * 4)
-    const a = attributes(index.subarray(locationsAt, stringsAt), at)
+    const a = attributes(locations, at)
     const module = str(a[Attr.Module])
     // The /modules/... and /packages/... directory entries have no module: not resources.
     if (!module || module === 'modules' || module === 'packages') continue
