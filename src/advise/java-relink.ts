@@ -61,6 +61,8 @@ export function relinkSteps(r: RelinkInput): Relink | string {
   const odd = r.files.find((f) => !safePath(f.path))
   if (odd) return `${r.home} holds ${JSON.stringify(odd.path.slice(0, 120))}, a file name slim does not write into a jmod --exclude pattern`
   if (!r.modules.includes('java.base')) return 'the module list has no java.base'
+  const dirLink = r.files.find((f) => f.dirLink)
+  if (dirLink) return `${r.home}/${dirLink.path} is a link to a directory, which slim cannot place in one module's jmod`
   // One regex serves every section: a name in two sections with different modules cannot be told apart.
   const owner = new Map<string, string | undefined>()
   for (const f of r.files) {

@@ -179,6 +179,8 @@ export interface JavaHomeFile {
   known?: boolean
   /** Why no linked runtime takes it (lib/modules, the whole image's CDS archives). */
   leftOut?: string
+  /** A link to a directory: what jmod would make of it is not known, so such a home is not relinked. */
+  dirLink?: boolean
 }
 
 /** A part of a Java home a running JVM does not read for this app, and why. */

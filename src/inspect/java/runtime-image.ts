@@ -78,7 +78,7 @@ function homeFiles(rootfs: RootFs, home: string, major: number): JavaHomeFile[] 
       }
       const st = rootfs.stat(p)
       if (st?.type === 'file') out.push({ path: r, bytes: st.size, ...ownerFields(homeFileOwner(r, major)) })
-      else if (l?.type === 'symlink' && st?.type === 'dir') out.push({ path: r, bytes: 0, leftOut: 'a link to a directory, which jmod does not follow' })
+      else if (l?.type === 'symlink' && st?.type === 'dir') out.push({ path: r, bytes: 0, leftOut: 'a link to a directory', dirLink: true })
       else if (l?.type === 'symlink') out.push({ path: r, bytes: 0, leftOut: 'a link to nothing in the image' })
     }
   }

@@ -65,6 +65,8 @@ describe('a JRE whose lib/modules holds jdk.jlink', () => {
     expect(plan.mode).toBe('trimmed-copy')
     expect(plan.why).toMatch(/holds jdk\.jlink, but .*lib\(x\)\.so/)
     expect(reasons.join('\n')).toMatch(/its own lib\/modules holds jdk\.jlink, .* but slim did not: .*lib\(x\)\.so/)
+    // A link to a directory in lib/: jmod might walk into it; not relinked either.
+    expect(setup([...FILES, { path: 'lib/fonts', bytes: 0, leftOut: 'a link to a directory', dirLink: true }], true).plan.why).toMatch(/lib\/fonts is a link to a directory/)
   })
 })
 
