@@ -4,8 +4,11 @@
  * needs it: each module's jmod is made with that module's files only, so the linked runtime gets
  * the native libraries, commands and configuration of the modules it holds and no others.
  *
- * Facts of OpenJDK's build (make/modules/<module>/Lib.gmk and Launcher.gmk, src/<module>/.../native),
- * checked against the jmods of Debian's openjdk-17-jdk-headless; 11 and 21 where they differ.
+ * The JDK 17 entries are checked against the jmods of Debian's openjdk-17-jdk-headless (the
+ * legacy-java-jdk fixture: each jmod's lib/, bin/ and conf/ entries). Entries only other releases
+ * have (11: libsunec, jdk.pack, nashorn, rmid, jaotc; 21 and later: jwebserver, libsyslookup in
+ * java.base, libsimdsort) follow OpenJDK's source layout (src/<module>/.../native/lib<name>) and
+ * are not checked against those releases' jmods here.
  * A file the table does not know stays with java.base (kept: a file too many, never one too few),
  * and the caller names it.
  */
