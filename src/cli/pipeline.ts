@@ -6,7 +6,7 @@ import { Flags } from '@oclif/core'
 import { SlimError } from '../core/errors.js'
 import { parseBytes } from '../core/format.js'
 import type { OpenOptions } from '../image/types.js'
-import { DEFAULT_MAX_EXPANDED_BYTES } from '../layers/index.js'
+import { DEFAULT_MAX_EXPANDED_BYTES } from '../layers/types.js'
 import type { AnalyzeOptions } from '../pipeline/index.js'
 import { withLayerProgress } from './progress.js'
 

@@ -7,7 +7,8 @@ import { progressWanted } from '../cli/progress.js'
 import { reportRuleFailures, ruleFlags, rulesFromFlags } from '../cli/rules.js'
 import { writeOutput } from '../cli/write-output.js'
 import { SlimError } from '../core/errors.js'
-import { analyzeImage } from '../pipeline/index.js'
+import { analyzeCached, resultOf } from '../pipeline/cached.js'
+import type { Analysis } from '../pipeline/analyze.js'
 import { analysisDocument } from '../report/document.js'
 import { summarizeImage } from '../report/image-summary.js'
 import { layersReport } from '../report/layers-report.js'
@@ -60,11 +61,16 @@ export default class Analyze extends SlimCommand {
     const rules = (await rulesFromFlags(flags)).rules
     const open = await openOptionsFromFlags(flags, this.debugLog)
     const options = analyzeOptionsFromFlags(open, flags, { progress: progressWanted({ ...flags, quiet: flags.quiet || flags.files }), top: flags.top })
-    const a = await analyzeImage(args.image, { ...options, layerFigures: !flags.files })
+    const format = flags.json ? 'json' : (flags.format ?? 'text')
+    const analyzeOptions = { ...options, layerFigures: !flags.files }
+    // The html report and the rules need the merged index itself; every other output is made of the
+    // analysis' plain data, which the result cache can serve without reading a layer.
+    const full = format === 'html' || rules.length > 0 ? await (await import('../pipeline/analyze.js')).analyzeImage(args.image, analyzeOptions) : undefined
+    const { image, result: a } = full ? { image: full.image, result: resultOf(full) } : await analyzeCached(args.image, analyzeOptions)
     try {
       let dockerfilePath: string | undefined
       if (flags.dockerfile) {
-        if (!a.advice.dockerfile) throw new SlimError('unsupported', `${a.image.reference}: no Dockerfile to write (${a.advice.summary})`)
+        if (!a.advice.dockerfile) throw new SlimError('unsupported', `${image.reference}: no Dockerfile to write (${a.advice.summary})`)
         // Already small: the report says so; a Dockerfile that grows it is written only on request.
         if (a.advice.verdict === 'already-small') {
           process.stderr.write(`slim: --dockerfile ${escapeControls(flags.dockerfile)} not written: the image is already small (\`slim dockerfile --harden\` writes a Dockerfile that only hardens it)\n`)
@@ -79,16 +85,15 @@ export default class Analyze extends SlimCommand {
         else for (const f of files) this.log(escapeControls(f, { backslash: true }))
         return
       }
-      const layers = layersReport(a.index, a.metrics!, a.facts)
-      const format = flags.json ? 'json' : (flags.format ?? 'text')
-      const doc = () => analysisDocument(this.config.version, summarizeImage(a.image), layers, a.inspection, a.advice)
+      const layers = layersReport(a, a.metrics!, a.facts)
+      const doc = () => analysisDocument(this.config.version, summarizeImage(image), layers, a.inspection, a.advice)
       const report =
         format === 'json'
           ? printableJson(JSON.stringify(doc(), null, 2))
           : format === 'html'
-            ? await renderHtml(doc(), a)
+            ? await renderHtml(doc(), full!)
             : [
-                renderImageSection(summarizeImage(a.image)),
+                renderImageSection(summarizeImage(image)),
                 renderLayersSection(layers, { top: flags.top }),
                 renderInspectionSections(a.inspection, { tree: flags.tree ?? !!process.stdout.isTTY }),
                 renderAdviceSection(a.advice, { dockerfilePath }),
@@ -98,10 +103,10 @@ export default class Analyze extends SlimCommand {
       // The CI gate: after the report, one stderr line per broken rule and exit 3.
       if (rules.length > 0) {
         const { auditRecord } = await import('../audit/record.js')
-        reportRuleFailures((await auditRecord(a.image.reference, a, rules)).failedRules.map((failure) => ({ failure })))
+        reportRuleFailures((await auditRecord(image.reference, full!, rules)).failedRules.map((failure) => ({ failure })))
       }
     } finally {
-      await a.image.close()
+      await image.close()
     }
   }
 }
@@ -110,7 +115,7 @@ export default class Analyze extends SlimCommand {
  * The html renderer (and its graph layout and treemap libraries) is loaded only for --format html:
  * loading it costs start-up time every other run would pay for nothing.
  */
-async function renderHtml(doc: ReturnType<typeof analysisDocument>, a: Awaited<ReturnType<typeof analyzeImage>>): Promise<string> {
+async function renderHtml(doc: ReturnType<typeof analysisDocument>, a: Analysis): Promise<string> {
   const { keptPaths, renderAnalysisHtml, reportTree } = await import('../report/html/index.js')
   return renderAnalysisHtml(doc, { tree: reportTree(a.index, keptPaths(a.inspection, a.advice)) })
 }

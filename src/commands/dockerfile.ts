@@ -7,7 +7,7 @@ import { pinBase } from '../cli/pin.js'
 import { progressWanted } from '../cli/progress.js'
 import { writeOutput } from '../cli/write-output.js'
 import { SlimError } from '../core/errors.js'
-import { analyzeImage } from '../pipeline/index.js'
+import { analyzeCached } from '../pipeline/cached.js'
 import { dockerfileDocument } from '../report/document.js'
 import { summarizeImage } from '../report/image-summary.js'
 
@@ -37,7 +37,7 @@ export default class Dockerfile extends SlimCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Dockerfile)
     const open = await openOptionsFromFlags(flags, this.debugLog)
-    const a = await analyzeImage(args.image, { ...analyzeOptionsFromFlags(open, flags, { progress: progressWanted(flags) }), layerFigures: false })
+    const { image, result: a } = await analyzeCached(args.image, { ...analyzeOptionsFromFlags(open, flags, { progress: progressWanted(flags) }), layerFigures: false })
     try {
       let advice = a.advice
       if (advice.dockerfile && flags.pin) {
@@ -47,16 +47,16 @@ export default class Dockerfile extends SlimCommand {
       }
       // --json is the whole answer whatever the verdict: scripts read advice.verdict.
       if (flags.json) {
-        const doc = `${printableJson(JSON.stringify(dockerfileDocument(this.config.version, summarizeImage(a.image), advice), null, 2))}\n`
+        const doc = `${printableJson(JSON.stringify(dockerfileDocument(this.config.version, summarizeImage(image), advice), null, 2))}\n`
         if (flags.output) await writeOutput(flags.output, doc, '--output')
         else process.stdout.write(doc)
         return
       }
-      if (!advice.dockerfile) throw new SlimError('unsupported', `${a.image.reference}: no Dockerfile: ${advice.summary}`)
+      if (!advice.dockerfile) throw new SlimError('unsupported', `${image.reference}: no Dockerfile: ${advice.summary}`)
       // Already small: a Dockerfile would make it bigger. Not an error (exit 0, nothing on stdout,
       // so `slim dockerfile IMG > Dockerfile.slim` leaves an empty file a build fails on loudly).
       if (advice.verdict === 'already-small' && !flags.harden) {
-        process.stderr.write(`slim: ${escapeControls(a.image.reference)}: no Dockerfile written: ${escapeControls(advice.summary)}\n`)
+        process.stderr.write(`slim: ${escapeControls(image.reference)}: no Dockerfile written: ${escapeControls(advice.summary)}\n`)
         return
       }
       if (flags.output) {
@@ -66,7 +66,7 @@ export default class Dockerfile extends SlimCommand {
         process.stdout.write(advice.dockerfile)
       }
     } finally {
-      await a.image.close()
+      await image.close()
     }
   }
 }

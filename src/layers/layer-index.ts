@@ -74,6 +74,11 @@ export class LayerIndex implements RootFs {
     return this.indexPasses.map((n, i) => n + this.reader.passCount(i))
   }
 
+  /** Late reads that failed (I/O, a layer that read back different): a result with such a gap is not worth keeping. */
+  get lateReadFailures(): number {
+    return this.reader.failures
+  }
+
   /** What the index pass saw at the start of a regular file (ELF summary, script line), following links. */
   head(path: string): FileHead | undefined {
     const r = resolvePath(this.tree, path, true)

@@ -58,6 +58,9 @@ export class LayerFileReader {
   /** Passes made over each layer (the pass count "one pass, never re-read" is measured by). */
   private readonly passCounts = new Map<number, number>()
 
+  /** Reads that failed so far (see LayerIndex.lateReadFailures). */
+  failures = 0
+
   constructor(
     private readonly layers: readonly Layer[],
     private readonly describeLayer: (i: number) => string,
@@ -78,7 +81,11 @@ export class LayerFileReader {
 
   private request(node: FileRef, to?: SpillTarget): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
-      const req: Request = { node, resolve, reject, ...(to ? { to } : {}) }
+      const fail = (e: unknown): void => {
+        this.failures++
+        reject(e)
+      }
+      const req: Request = { node, resolve, reject: fail, ...(to ? { to } : {}) }
       const pass = this.passes.get(node.layer)
       if (pass && node.ordinal > pass.at) {
         add(pass.wanted, node.ordinal, req)

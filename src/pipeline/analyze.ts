@@ -4,12 +4,12 @@
  * typed options saying what to compute; nothing here knows about flags, oclif or terminals.
  */
 import { advise } from '../advise/advise.js'
-import { loadConfig, mergeMirrors, resolveBases, withConfigMirrors, type Mirrors } from '../advise/config.js'
+import type { Mirrors } from '../advise/config.js'
 import { sourceImageFrom } from '../advise/source.js'
 import type { Advice } from '../advise/types.js'
 import type { Base } from '../advise/catalogue/types.js'
-import { openImage } from '../image/open.js'
 import type { Image, OpenOptions } from '../image/types.js'
+import { openForAnalysis, prepareAnalysis, type AnalysisInputs } from './open.js'
 import { ELF_SUMMARY_VERSION, summarizeElfForIndex } from '../inspect/elf-reader.js'
 import { inspectionCaptureHint } from '../inspect/entrypoint/capture-hint.js'
 import { inspectImage } from '../inspect/inspect.js'
@@ -74,16 +74,16 @@ export interface Analysis {
  * opens it first to read its digest). The caller closes `analysis.image`.
  */
 export async function analyzeImage(reference: string | Image, options: AnalyzeOptions): Promise<Analysis> {
-  const opts = options.advice ?? {}
-  const config = loadConfig(opts.configPath)
-  const catalogue = resolveBases(config)
-  // The config's mirrors and --registry-mirror serve the image and the bases; --base-mirror only the bases.
-  const open = withConfigMirrors(options.open, config)
-  const mirrors = mergeMirrors({ ...open.registryMirrors }, opts.mirrors ?? [])
-  const observe: LayerReadObserver = options.observe ?? ((_image, read) => read(undefined))
+  const inputs = prepareAnalysis(options)
+  const image = typeof reference === 'string' ? await openForAnalysis(reference, inputs, options) : reference
+  return analyzeOpened(image, inputs, options)
+}
 
-  // One budget: temp files written while opening (unwrapped archives, daemon exports) count too.
-  const image = typeof reference === 'string' ? await openImage(reference, { maxTempBytes: options.maxExpandedBytes, ...open }) : reference
+/** Indexes, inspects and advises on an opened image (closed here only when this throws). */
+export async function analyzeOpened(image: Image, inputs: AnalysisInputs, options: AnalyzeOptions): Promise<Analysis> {
+  const opts = options.advice ?? {}
+  const { catalogue, mirrors } = inputs
+  const observe: LayerReadObserver = options.observe ?? ((_image, read) => read(undefined))
   try {
     const hint = inspectionCaptureHint(image.config)
     // /etc/passwd too: who the image runs as is resolved through it (audit), without a late read.

@@ -1,1 +1,3 @@
 export { analyzeImage, type AdviceOptions, type Analysis, type AnalyzeOptions, type LayerProgress, type LayerReadObserver } from './analyze.js'
+export { analyzeCached, resultOf, type AnalysisResult, type CachedAnalysis } from './cached.js'
+export { openForAnalysis, prepareAnalysis, type AnalysisInputs } from './open.js'

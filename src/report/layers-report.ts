@@ -12,7 +12,8 @@ export interface LayersReport {
   warnings: string[]
 }
 
-export function layersReport(index: LayerIndex, metrics: LayerMetrics, facts: ImageFacts): LayersReport {
+/** `index` is the merged index, or the same figures kept as plain data (the analysis result cache). */
+export function layersReport(index: Pick<LayerIndex, 'layers' | 'sizeBytes' | 'warnings'>, metrics: LayerMetrics, facts: ImageFacts): LayersReport {
   return {
     uncompressedSize: index.layers.reduce((s, l) => s + l.tarBytes, 0),
     sizeBytes: index.sizeBytes,
