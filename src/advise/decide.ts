@@ -150,8 +150,26 @@ function runtimeDistance(base: Base, req: Requirements): { runtimeDistance?: num
 
 /** For interpreted apps on a runtime image: a library only the interpreter needs comes with the base. */
 function onlyForRuntime(lib: ResolvedLibrary, req: Requirements): boolean {
+  let known = runtimeOnly.get(req)
+  if (!known) runtimeOnly.set(req, (known = new Map()))
+  return runtimeOnlyMemo(lib, req, known)
+}
+
+/**
+ * Answers per requirements object: every base in the catalogue asks about every library, and the
+ * question recurses through the libraries that need it (a big image's closure made that most of
+ * advise's time). A library on a cycle of NEEDED entries is not only the interpreter's.
+ */
+const runtimeOnly = new WeakMap<Requirements, Map<ResolvedLibrary, boolean>>()
+
+function runtimeOnlyMemo(lib: ResolvedLibrary, req: Requirements, known: Map<ResolvedLibrary, boolean>): boolean {
+  const seen = known.get(lib)
+  if (seen !== undefined) return seen
+  known.set(lib, false)
   const exe = req.runtime?.executable
-  return !!exe && lib.neededBy.length > 0 && lib.neededBy.every((n) => n === exe || req.libraries.some((o) => o.realPath === n && onlyForRuntime(o, req)))
+  const yes = !!exe && lib.neededBy.length > 0 && lib.neededBy.every((n) => n === exe || req.libraries.some((o) => o.realPath === n && runtimeOnlyMemo(o, req, known)))
+  known.set(lib, yes)
+  return yes
 }
 
 /** Within one base, the reason a reader learns most from comes first: what the program needs that

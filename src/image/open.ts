@@ -4,10 +4,6 @@ import { SlimError } from '../core/errors.js'
 import { parseReference } from './reference.js'
 import { resolveImage } from './resolve.js'
 import type { ImageSource } from './source.js'
-import { openArchiveByContent } from './transports/by-content.js'
-import { openDockerArchive } from './transports/docker-archive.js'
-import { openOciArchive } from './transports/oci-archive.js'
-import { openOciLayout } from './transports/oci-layout.js'
 import type { Image, OpenOptions, TransportName } from './types.js'
 
 /**
@@ -172,19 +168,20 @@ async function bareLocalPath(text: string): Promise<ImageLocation | undefined> {
 /** Opens the transport's raw source for a location (resolveImage turns it into an Image). */
 export async function openSource(loc: ImageLocation, opts: OpenOptions): Promise<ImageSource> {
   switch (loc.transport) {
-    // The registry and daemon clients (HTTP, TLS, credentials) load only for the images that need
-    // them: loading them is start-up time a local image would pay for nothing.
+    // Each transport loads only for the images that need it: the registry and daemon clients (HTTP,
+    // TLS, credentials), the archive readers (tar): loading them is start-up time the others would
+    // pay for nothing (a warm run served by the result cache is mostly start-up).
     case 'docker':
       return (await import('./transports/docker.js')).openRegistrySource(loc.name as string, opts)
     case 'docker-daemon':
       return (await import('./transports/docker-daemon.js')).openDockerDaemon(loc.name as string, loc.reference, { cacheDir: opts.cacheDir, maxTempBytes: opts.maxTempBytes })
     case 'docker-archive':
-      if (loc.byContent) return openArchiveByContent(loc.path as string, { cacheDir: opts.cacheDir, maxTempBytes: opts.maxTempBytes })
-      return openDockerArchive(loc.path as string, loc.ref, { reference: loc.reference, cacheDir: opts.cacheDir, maxTempBytes: opts.maxTempBytes })
+      if (loc.byContent) return (await import('./transports/by-content.js')).openArchiveByContent(loc.path as string, { cacheDir: opts.cacheDir, maxTempBytes: opts.maxTempBytes })
+      return (await import('./transports/docker-archive.js')).openDockerArchive(loc.path as string, loc.ref, { reference: loc.reference, cacheDir: opts.cacheDir, maxTempBytes: opts.maxTempBytes })
     case 'oci':
-      return openOciLayout(loc.path as string, loc.ref, loc.reference)
+      return (await import('./transports/oci-layout.js')).openOciLayout(loc.path as string, loc.ref, loc.reference)
     case 'oci-archive':
-      return openOciArchive(loc.path as string, loc.ref, loc.reference, { cacheDir: opts.cacheDir, maxTempBytes: opts.maxTempBytes })
+      return (await import('./transports/oci-archive.js')).openOciArchive(loc.path as string, loc.ref, loc.reference, { cacheDir: opts.cacheDir, maxTempBytes: opts.maxTempBytes })
   }
 }
 
