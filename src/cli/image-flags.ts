@@ -16,7 +16,7 @@ export const imageFlags = {
   'cert-dir': Flags.string({ description: 'Directory with extra CA certificates (<host:port>/ca.crt or *.crt) and client certificates.', helpGroup: 'IMAGE' }),
   'auth-file': Flags.string({ description: 'Credentials file in docker config / podman auth.json format.', helpGroup: 'IMAGE' }),
   'cache-dir': Flags.string({ description: 'Blob cache directory (default $XDG_CACHE_HOME/slim or ~/.cache/slim).', helpGroup: 'IMAGE' }),
-  'no-cache': Flags.boolean({ description: 'Do not read or write the blob cache.', default: false, helpGroup: 'IMAGE' }),
+  'no-cache': Flags.boolean({ description: 'Do not read or write the cache (blobs, layer indexes, analysis results).', default: false, helpGroup: 'IMAGE' }),
   'max-zstd-window': Flags.string({ description: 'Largest window a zstd layer may need (memory the decoder allocates), e.g. 1GiB for zstd --long=30 layers. Default 128MiB.', helpGroup: 'IMAGE' }),
   'registry-mirror': Flags.string({ description: 'Read registry images through a mirror: REGISTRY=MIRROR, e.g. docker.io=registry.internal:5000 (repeatable). Applies to the image and to the bases; the config file\'s mirrors apply too.', multiple: true, helpGroup: 'IMAGE' }),
   'registry-timeout': Flags.string({ description: 'Overall time limit per registry request, in seconds: the base, to which 1 s per MB of expected size is added. Default 30.', helpGroup: 'IMAGE' }),

@@ -1,7 +1,6 @@
 /** The layer stage: one streaming pass over every layer into a merged index, and what it tells. */
 export { buildIndex } from './build-index.js'
 export { LayerIndex } from './layer-index.js'
-export { INDEX_FORMAT } from './index-cache.js'
 export { computeMetrics, diveMetrics, type DiveMetrics, type DuplicateGroup, type LayerMetrics } from './metrics.js'
 export { collectFacts, type ImageFacts, type OsRelease, type PackageDb, type SecretFile, type Shell } from './facts.js'
 export type { DivePath, DiveSummary } from './dive.js'
