@@ -36,16 +36,44 @@ export interface SendOptions {
   expectedBytes?: number
 }
 
-type Undici = typeof import('undici')
+/** The two parts of undici slim uses: its connection-pooling Agent, and request() on a dispatcher. */
+interface Undici {
+  Agent: typeof Agent
+  request(dispatcher: Dispatcher, options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData>
+}
 let undiciLoading: Promise<Undici> | undefined
 
 /**
  * undici is loaded by the first registry request, not at start-up: most runs read an archive or
- * a layout and never talk to a registry, and loading undici costs ~0.1 s of CPU.
+ * a layout and never talk to a registry. And only the two modules slim uses: undici's entry point
+ * loads all of it (fetch, WebSocket, mock agents, cache stores), about 90 ms of CPU where these two
+ * take about 30, on every registry run (a warm run served by the result cache is mostly
+ * start-up). Its package has no "exports" map, so the modules can be imported by path; should a
+ * later undici move them, the entry point is used instead.
  */
 function loadUndici(): Promise<Undici> {
-  undiciLoading ??= import('undici')
+  undiciLoading ??= loadUndiciParts()
   return undiciLoading
+}
+
+const UNDICI_AGENT: string = 'undici/lib/dispatcher/agent.js'
+const UNDICI_REQUEST: string = 'undici/lib/api/api-request.js'
+
+async function loadUndiciParts(): Promise<Undici> {
+  try {
+    const [agent, request] = await Promise.all([import(UNDICI_AGENT), import(UNDICI_REQUEST)])
+    const AgentClass = (agent as { default?: unknown }).default
+    const requestFn = (request as { default?: unknown }).default
+    if (typeof AgentClass === 'function' && typeof requestFn === 'function') {
+      // request() is a method of undici's dispatchers (the entry point attaches it to their prototype).
+      const call = requestFn as (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>
+      return { Agent: AgentClass as typeof Agent, request: (dispatcher, options) => call.call(dispatcher, options) }
+    }
+  } catch {
+    // moved or renamed: the entry point below
+  }
+  const undici = await import('undici')
+  return { Agent: undici.Agent, request: (dispatcher, options) => dispatcher.request(options) }
 }
 
 /** The slowest transfer rate a request's overall deadline allows for its expected size: 1 MB/s. */
@@ -154,12 +182,13 @@ export class HttpClient {
         ),
       )
     }, deadline).unref()
-    return undici.request(url, {
+    return undici.request(this.agentFor(undici, url), {
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
       method: init.method as Dispatcher.HttpMethod,
       headers: init.headers,
       body: init.body,
       signal: abort.signal,
-      dispatcher: this.agentFor(undici, url),
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
     })
