@@ -10,8 +10,10 @@
  *
  * Every run uses --no-cache so a layer-index cache cannot hide a difference. With
  * SLIM_GOLDEN_CACHE=DIR every run uses that cache directory instead and what is recorded is the
- * second run of each (the warm path: layer indexes read back from the cache); record before and
- * after with the same DIR, and the after runs read what the before build wrote.
+ * second run of each (the warm path: layer indexes read back from the cache, and the analysis
+ * result served by the result cache); record before and after with the same DIR, and the after
+ * runs read the layer indexes the before build wrote (analysis results are per build: each build
+ * records a hit of its own).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
