@@ -1,7 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, afterAll } from 'vitest'
 import { auditRecord } from '../src/audit/record.js'
 import { loadRules } from '../src/audit/rules/config.js'
 import { evaluateRules } from '../src/audit/rules/evaluate.js'
@@ -10,6 +9,10 @@ import type { AuditImage } from '../src/audit/types.js'
 import { analyzeImage } from '../src/pipeline/index.js'
 import { ensureFixtures } from './fixtures/index.js'
 import { REPO, runCli } from './helpers/cli.js'
+import { tempDirs } from './helpers/temp-dirs.js'
+
+const temps = tempDirs()
+afterAll(temps.removeAll)
 
 /**
  * The CI rules of `slim analyze --fail-on` (issue 12 item 7), on two real images: the bundled
@@ -74,7 +77,7 @@ describe('rules, one by one: where each passes and where it fails', () => {
   })
 
   it('.slim.yml in the working directory, --rules FILE, and --fail-on win in that order', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'slim-rules-'))
+    const dir = temps.make('slim-rules-')
     expect((await loadRules({ cwd: dir })).rules).toEqual([])
     writeFileSync(join(dir, '.slim.yml'), 'fail-on:\n  - root\n  - wasted>1MB\n')
     expect((await loadRules({ cwd: dir })).rules.map((r) => r.id)).toEqual(['root', 'wasted>1MB'])
@@ -101,7 +104,7 @@ describe('slim analyze --fail-on (built CLI)', () => {
   it('rules that pass exit 0; .slim.yml in the working directory and --rules FILE are read; a bad rule exits 2', async () => {
     const ok = await runCli(['analyze', HELLO, '--fail-on', 'root,shell,package-manager,setuid,efficiency,wasted,user-wasted', '--no-cache', '-q'])
     expect(ok.code, ok.stderr).toBe(0)
-    const dir = mkdtempSync(join(tmpdir(), 'slim-rules-cli-'))
+    const dir = temps.make('slim-rules-cli-')
     writeFileSync(join(dir, '.slim.yml'), 'fail-on:\n  - savings>10%\n')
     const fromProject = await runCli(['analyze', HELLO, '--no-cache', '-q'], { cwd: dir })
     expect(fromProject.code, fromProject.stderr).toBe(3)

@@ -1,10 +1,13 @@
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import Ajv2020 from 'ajv/dist/2020.js'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, afterAll } from 'vitest'
 import { runCli } from './helpers/cli.js'
 import { CORPUS } from './helpers/shared.js'
+import { tempDirs } from './helpers/temp-dirs.js'
+
+const temps = tempDirs()
+afterAll(temps.removeAll)
 
 const DIVE = `docker-archive:${CORPUS}/wagoodman__dive/.data/test-docker-image.tar`
 const HELLO = 'oci-archive:fixtures/images/hello-static.oci.tar'
@@ -64,7 +67,7 @@ describe('slim analyze (built CLI, end to end)', () => {
     expect(files.stdout.trim().split('\n')).toEqual(doc.inspection.files)
     expect(files.stdout).toContain('/app/hello\n')
 
-    const out = join(mkdtempSync(join(tmpdir(), 'slim-e2e-df-')), 'Dockerfile')
+    const out = join(temps.make('slim-e2e-df-'), 'Dockerfile')
     const df = await runCli(['analyze', HELLO, '--dockerfile', out])
     expect(df.code, df.stderr).toBe(0)
     expect(df.stdout).toContain(`Dockerfile written to ${out}`)
@@ -149,7 +152,7 @@ describe('slim analyze (built CLI, end to end)', () => {
   })
 
   it('writes nothing but the cache it is given', async () => {
-    const cache = mkdtempSync(join(tmpdir(), 'slim-e2e-cache-'))
+    const cache = temps.make('slim-e2e-cache-')
     const r = await runCli(['analyze', DIVE, '--cache-dir', cache, '--json'])
     expect(r.code, r.stderr).toBe(0)
     // local archives are read in place: nothing needs caching, and no temp file is left behind

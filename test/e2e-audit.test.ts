@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { Ajv } from 'ajv'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureFixtures } from './fixtures/index.js'
 import { BIN, REPO, runCli } from './helpers/cli.js'
+import { tempDirs } from './helpers/temp-dirs.js'
 import { pushLayout, startRegistry, type RunningRegistry } from './infra/registry.js'
 
 /**
@@ -24,6 +24,7 @@ const sarifSchema = new Ajv({ allErrors: true, strict: false, validateFormats: f
 let plain: RunningRegistry
 let token: RunningRegistry
 let home: string
+const temps = tempDirs()
 
 /** repository:tag -> fixture image. c-glibc and c-rpath share a layer; go-static, c-musl-static and c-glibc-static share one. */
 const PUSHES: Record<string, string> = {
@@ -49,15 +50,16 @@ beforeAll(async () => {
   await pushLayout(fx.layout, 'go-multiarch', 'multi/app:1', plain)
   await pushLayout(fx.layout, 'go-static', 'public/app:1', token, { all: false })
   await pushLayout(fx.layout, 'go-static', 'private/secret:1', token, { all: false })
-  home = mkdtempSync(join(tmpdir(), 'slim-audit-home-'))
+  home = temps.make('slim-audit-home-')
 }, 240_000)
 
 afterAll(async () => {
   await Promise.all([plain?.stop(), token?.stop()])
+  temps.removeAll()
 })
 
 const env = () => ({ HOME: home, DOCKER_CONFIG: join(home, '.docker'), XDG_RUNTIME_DIR: join(home, 'run'), REGISTRY_AUTH_FILE: undefined })
-const tmp = (p: string) => mkdtempSync(join(tmpdir(), `slim-audit-${p}-`))
+const tmp = (p: string) => temps.make(`slim-audit-${p}-`)
 const repos = () => ALL.map((r) => `${plain.host}/${r}`)
 const audit = (args: string[], cache = tmp('cache')) => runCli(['audit', ...args, '--cache-dir', cache], { env: env(), timeoutMs: 300_000 })
 const refsOf = (doc: { images: Array<{ reference: string }> }) => doc.images.map((i) => i.reference).sort()

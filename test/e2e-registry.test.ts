@@ -1,10 +1,13 @@
-import { mkdtempSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from './helpers/cli.js'
 import { CORPUS } from './helpers/shared.js'
 import { pushLayout, startRegistry, type RunningRegistry } from './infra/registry.js'
+import { tempDirs } from './helpers/temp-dirs.js'
+
+const temps = tempDirs()
+afterAll(temps.removeAll)
 
 /**
  * `slim analyze docker://…` as a user runs it, against the real Distribution registry in each
@@ -26,7 +29,7 @@ beforeAll(async () => {
     pushLayout(BUSYBOX, undefined, 'secure/busybox:1', secure),
     pushLayout(BUSYBOX, undefined, 'tok/busybox:1', token),
   ])
-  home = mkdtempSync(join(tmpdir(), 'slim-e2e-home-'))
+  home = temps.make('slim-e2e-home-')
 }, 120_000)
 
 afterAll(async () => {
@@ -35,7 +38,7 @@ afterAll(async () => {
 
 /** Environment of a user with no credentials of their own. */
 const env = () => ({ HOME: home, DOCKER_CONFIG: join(home, '.docker'), XDG_RUNTIME_DIR: join(home, 'run'), REGISTRY_AUTH_FILE: undefined })
-const cache = () => mkdtempSync(join(tmpdir(), 'slim-e2e-cache-'))
+const cache = () => temps.make('slim-e2e-cache-')
 
 describe('slim analyze docker:// (built CLI, real registry)', () => {
   it('plain http on loopback: multi-arch index, the platform asked for, blobs cached by digest', async () => {

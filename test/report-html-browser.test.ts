@@ -18,6 +18,10 @@ import { ensureFixtures } from './fixtures/index.js'
 import { REPO, runCli } from './helpers/cli.js'
 import { writeHostileArchive } from './helpers/hostile-archive.js'
 import { CORPUS } from './helpers/shared.js'
+import { tempDirs } from './helpers/temp-dirs.js'
+
+const temps = tempDirs()
+afterAll(temps.removeAll)
 
 const CHROMIUM = '/usr/bin/chromium'
 const HAVE_CHROMIUM = existsSync(CHROMIUM)
@@ -53,7 +57,7 @@ afterAll(async () => {
 
 /** Writes the report with the built CLI and also its JSON document, for the expected figures. */
 async function report(reference: string, name: string): Promise<{ file: string; doc: any }> {
-  const dir = mkdtempSync(join(tmpdir(), 'slim-html-'))
+  const dir = temps.make('slim-html-')
   const file = join(dir, `${name}.html`)
   const html = await runCli(['analyze', reference, '--format', 'html', '-o', file])
   expect(html.code, html.stderr).toBe(0)
@@ -152,8 +156,8 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML report in headless Chromium', () => {
   }, 300_000)
 
   it('a hostile image: its names and labels run no script and open no dialog', async () => {
-    const archive = writeHostileArchive()
-    const dir = mkdtempSync(join(tmpdir(), 'slim-html-'))
+    const archive = writeHostileArchive(temps)
+    const dir = temps.make('slim-html-')
     const file = join(dir, 'hostile.html')
     const r = await runCli(['analyze', `docker-archive:${archive}`, '--format', 'html', '-o', file])
     expect(r.code, r.stderr).toBe(0)
@@ -171,7 +175,7 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML report in headless Chromium', () => {
   }, 120_000)
 
   it('the audit dashboard: sorting by a column reorders the rows; a row links to its image section', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'slim-html-')), 'audit.html')
+    const file = join(temps.make('slim-html-'), 'audit.html')
     writeFileSync(file, renderAuditHtml(auditDoc()))
     const { page, errors } = await open(file)
     const firstCells = (): Promise<string[]> => page.locator('#images tbody tr td:first-child').allTextContents()

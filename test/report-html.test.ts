@@ -4,12 +4,11 @@
  * parsed with parse5 (the WHATWG parsing algorithm browsers use); the browser test is beside this.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Ajv2020 from 'ajv/dist/2020.js'
 import { parse } from 'parse5'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, afterAll } from 'vitest'
 import { buildIndex } from '../src/layers/build-index.js'
 import { CSS, SCRIPT } from '../src/report/html/assets.js'
 import { renderAuditHtml, repositoryOf } from '../src/report/html/audit.js'
@@ -19,6 +18,10 @@ import { REPO, runCli } from './helpers/cli.js'
 import { auditDoc } from './helpers/audit-doc.js'
 import { HOSTILE, HOSTILE_FILE, writeHostileArchive } from './helpers/hostile-archive.js'
 import { imageOf, makeTar } from './helpers/tar-layers.js'
+import { tempDirs } from './helpers/temp-dirs.js'
+
+const temps = tempDirs()
+afterAll(temps.removeAll)
 
 const HELLO = 'oci-archive:fixtures/images/hello-static.oci.tar'
 
@@ -131,8 +134,8 @@ describe('report tree', () => {
 
 describe('slim analyze --format html (built CLI)', () => {
   it('a hostile image: no name, label, env or command becomes an element, an attribute or a script', async () => {
-    const archive = writeHostileArchive()
-    const out = join(mkdtempSync(join(tmpdir(), 'slim-html-')), 'report.html')
+    const archive = writeHostileArchive(temps)
+    const out = join(temps.make('slim-html-'), 'report.html')
     const r = await runCli(['analyze', `docker-archive:${archive}`, '--format', 'html', '-o', out])
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toBe('')
@@ -156,7 +159,7 @@ describe('slim analyze --format html (built CLI)', () => {
     const [a, b] = await Promise.all([runCli(['analyze', HELLO, '--json']), runCli(['analyze', HELLO, '--format', 'json'])])
     expect(a.code).toBe(0)
     expect(JSON.parse(b.stdout)).toEqual(JSON.parse(a.stdout))
-    const out = join(mkdtempSync(join(tmpdir(), 'slim-html-')), 'r.html')
+    const out = join(temps.make('slim-html-'), 'r.html')
     const html = await runCli(['analyze', HELLO, '--format', 'html', '--output', out])
     expect(html.code, html.stderr).toBe(0)
     const page = readFileSync(out, 'utf8')

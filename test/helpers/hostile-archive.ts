@@ -3,10 +3,10 @@
  * labels, env, created_by and the entrypoint carry script tags, quotes, attribute breakers,
  * control characters and U+2028. Used by the HTML report tests.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeTar, sha256, type TarEntrySpec } from './tar-layers.js'
+import type { TempDirs } from './temp-dirs.js'
 
 /** Strings that would become markup or script if written raw. */
 export const HOSTILE = [
@@ -21,8 +21,9 @@ export const HOSTILE = [
 /** A file name that is all of the above in one (slashes are path separators, so none). */
 export const HOSTILE_FILE = 'x<script>window.__pwned=5<\u0007"q\'\u001b[31m.bin'
 
-export function writeHostileArchive(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'slim-hostile-'))
+/** Writes the archive into a new directory of `temps` (removed with the test file's others). */
+export function writeHostileArchive(temps: TempDirs): string {
+  const dir = temps.make('slim-hostile-')
   const big = Buffer.alloc(40_000, 7)
   const entries: TarEntrySpec[] = [
     { name: 'app/', type: '5', mode: 0o755 },
