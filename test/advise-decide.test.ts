@@ -309,6 +309,12 @@ describe('users', () => {
     expect(a.dockerfile).toMatch(/^USER 101$/m)
     expect(a.plan!.accounts!.groups.map((g) => g.line)).toContain('ssl-cert:x:102:postgres')
     expect(a.lint.map((l) => l.rule)).not.toContain('SLIM-USER-NUMERIC')
+    // A base that defines ssl-cert itself keeps its own line: the lost membership is a named gap.
+    const own = bases().map((b) => (b.name === a.plan!.base.name ? { ...b, provides: { ...b.provides, groups: [...b.provides.groups, { name: 'ssl-cert', gid: 102 }] } } : b))
+    const kept = advise({ inspection: withGroups, image: sourceImage({ distro: DEBIAN12, config: { Entrypoint: ['/app/prog'], User: 'postgres' } }), catalogue: own, options: {} })
+    expect(kept.plan!.base.name).toBe(a.plan!.base.name)
+    expect(kept.plan!.accounts!.groups.map((g) => g.name)).not.toContain('ssl-cert')
+    expect(kept.gaps.map((g) => g.message)).toContainEqual(expect.stringMatching(/defines group "ssl-cert" already, so the user's membership in it .* is not merged/))
     // Without supplementary groups nothing changes: uid:gid, as before.
     const plain = run(glibcProgram([], { needs: [userOf(undefined)] }), { distro: DEBIAN12, config: { Entrypoint: ['/app/prog'], User: 'postgres' } })
     expect(plain.plan!.user.spec).toBe('101:103')

@@ -58,6 +58,11 @@ export function planAccounts(p: AccountsInput, out: { gaps: AdviceGap[]; notes: 
     }
     return outList.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
+  // A supplementary group the base defines already: its line stays the base's, without the user.
+  for (const g of groups.values()) {
+    if (g.gid === undefined || !user.groups?.includes(g.gid) || !base.groups.some((b) => b.name === g.name)) continue
+    out.gaps.push({ area: 'accounts', message: `/etc/group: ${chosen.base.name} defines group "${g.name}" already, so the user's membership in it (a supplementary group in the source image) is not merged; add the user to that line by hand` })
+  }
   const acc: Accounts = {
     users: keep(users, base.users, 7, '/etc/passwd'),
     groups: keep(groups, base.groups, 4, '/etc/group'),
