@@ -21,7 +21,7 @@ import { layerBytes } from '../test/helpers/image-bytes.js'
 import { CORPUS } from '../test/helpers/shared.js'
 
 const DEFAULT = ['debian-nginx', 'debian-redis', 'debian-curl', 'debian-rg', 'debian-registry', 'debian-python', 'go-net', 'c-glibc', 'cpp', 'c-dlopen', 'c-musl-dynamic']
-const LEGACY = ['legacy-haproxy', 'legacy-lighttpd', 'legacy-memcached', 'legacy-apache', 'legacy-lookup', 'legacy-python', 'legacy-java', 'legacy-java-jdk']
+const LEGACY = ['legacy-haproxy', 'legacy-lighttpd', 'legacy-memcached', 'legacy-apache', 'legacy-lookup', 'legacy-python', 'legacy-java', 'legacy-java-jdk', 'legacy-postgres', 'legacy-mariadb']
 /** The real busybox and alpine images of the shared corpus (not built here). */
 const CORPUS_IMAGES: Record<string, string> = {
   'corpus-busybox': `oci:${join(CORPUS, 'buildpacks__imgutil/layout/testdata/layout/busybox')}`,
