@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { detectCxx, dlopenCandidates, glibcRequirements, highestVersion, impliedNeeds, parseElf } from '../src/inspect/elf/index.js'
+import { detectCxx, dlopenCandidates, findSection, glibcRequirements, highestVersion, impliedNeeds, openElf, parseElf } from '../src/inspect/elf/index.js'
 import type { ElfInfo } from '../src/inspect/elf/types.js'
 import {
   ALL_ELF_BINS,
@@ -106,6 +106,20 @@ describe('type and libc flavour', () => {
     expect(info('go-static-arm64').machine).toBe('aarch64')
     const cgo = info('go-cgo')
     expect([cgo.libc, cgo.needed, cgo.isGo]).toEqual(['glibc', ['libc.so.6'], true])
+  })
+
+  it('libc markers count in data, not in code: a glibc marker planted in .text is not seen, in .rodata it is', () => {
+    const bytes = readFileSync(bins['go-static-amd64'])
+    const file = openElf(bytes)
+    const plant = (section: string): Buffer => {
+      const s = findSection(file, section)!
+      const copy = Buffer.from(bytes)
+      copy.write('GLIBC_TUNABLES', s.offset + Math.floor(s.size / 2), 'latin1')
+      return copy
+    }
+    const inCode = parseElf(plant('.text'))
+    const inData = parseElf(plant('.rodata'))
+    expect([inCode.libc, inData.libc, inData.libcEvidence]).toEqual(['none', 'static-glibc', "static (no PT_INTERP, no NEEDED); contains 'GLIBC_TUNABLES'; a Go program with cgo linked statically"])
   })
 
   it('Rust: dynamic PIE needs libgcc_s; crt-static is static-pie glibc', () => {

@@ -11,7 +11,7 @@ import { isElf, parseElf } from './elf/index.js'
 import type { ElfInfo } from './elf/types.js'
 
 /** Bump when parseElf's output changes: the layer index cache keeps summaries by this version. */
-export const ELF_SUMMARY_VERSION = 'elf-1'
+export const ELF_SUMMARY_VERSION = 'elf-2'
 
 /** The summariser the layer index runs on each ELF file during its pass (plain JSON data out). */
 export function summarizeElfForIndex(bytes: Buffer | ByteSource): ElfInfo {

@@ -13,6 +13,8 @@ export const PT = {
 } as const
 export const PF_X = 1
 export const PF_W = 2
+/** sh_flags: the section holds machine code. */
+export const SHF_EXECINSTR = 4
 
 export const SHT = {
   NULL: 0,

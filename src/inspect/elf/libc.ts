@@ -4,7 +4,7 @@
  * so for those the evidence names the marker that decided it.
  */
 import type { ByteSource } from '../../core/byte-source.js'
-import { firstMarker, GLIBC_MARKERS, MUSL_MARKERS, showMarker } from './markers.js'
+import { firstMarker, GLIBC_MARKERS, MUSL_MARKERS, showMarker, type ByteRange } from './markers.js'
 import type { ElfType, LibcFlavour, VersionNeed } from './types.js'
 
 export interface LibcInput {
@@ -44,7 +44,11 @@ function fromLibraries(input: LibcInput): LibcVerdict | undefined {
   return undefined
 }
 
-export function detectLibc(input: LibcInput, whole: ByteSource): LibcVerdict {
+/**
+ * `markerRanges`: where the markers (string literals and symbol names) can be, the file minus its
+ * code; the whole file when omitted.
+ */
+export function detectLibc(input: LibcInput, whole: ByteSource, markerRanges?: ByteRange[]): LibcVerdict {
   if (input.interpreter) {
     const name = basename(input.interpreter)
     if (isMuslLoader(name)) return { libc: 'musl', evidence: `PT_INTERP ${input.interpreter}` }
@@ -61,8 +65,8 @@ export function detectLibc(input: LibcInput, whole: ByteSource): LibcVerdict {
   if (input.needed.length > 0) return { libc: 'unknown', evidence: `no PT_INTERP and no libc among NEEDED ${input.needed.join(' ')}` }
 
   const isExecutable = input.type === 'EXEC' || input.type === 'static-pie' || input.type === 'PIE'
-  const glibc = firstMarker(whole, GLIBC_MARKERS)
-  const musl = glibc ? undefined : firstMarker(whole, MUSL_MARKERS)
+  const glibc = firstMarker(whole, GLIBC_MARKERS, markerRanges)
+  const musl = glibc ? undefined : firstMarker(whole, MUSL_MARKERS, markerRanges)
   if (!isExecutable) {
     // A shared object or object file without NEEDED: markers can still say which libc it came from.
     if (glibc) return { libc: 'glibc', evidence: `no NEEDED; contains ${showMarker(glibc)}` }

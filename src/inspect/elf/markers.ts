@@ -16,9 +16,21 @@ export const GLIBC_MARKERS = ['GLIBC_TUNABLES', 'Fatal glibc error', 'glibc.mall
  */
 export const MUSL_MARKERS = ['\0__init_libc\0', '\0__libc_start_init\0', '\0libc_start_main_stage2\0', '-0X+0X 0X-0x+0x 0x', 'No error information', '/etc/ld-musl-']
 
-/** The first marker present in `src` (in memory, or scanned in chunks from a file), if any. */
-export function firstMarker(src: ByteSource, markers: string[]): string | undefined {
-  return markers.find((m) => sourceIndexOf(src, Buffer.from(m, 'latin1')) >= 0)
+/** A byte range [start, end) of a file. */
+export interface ByteRange {
+  start: number
+  end: number
+}
+
+/**
+ * The first marker present in `src` (in memory, or scanned in chunks from a file), if any; only
+ * inside `ranges` when given (the whole file otherwise).
+ */
+export function firstMarker(src: ByteSource, markers: string[], ranges: ByteRange[] = [{ start: 0, end: src.size }]): string | undefined {
+  return markers.find((m) => {
+    const needle = Buffer.from(m, 'latin1')
+    return ranges.some((r) => sourceIndexOf(src, needle, r.start, r.end) >= 0)
+  })
 }
 
 /** Show a marker readably in evidence text (NUL delimiters removed). */

@@ -9,11 +9,11 @@
  */
 import { sourceIndexOf, toSource, type ByteSource } from '../../core/byte-source.js'
 import { describe, isSlimError, SlimError } from '../../core/errors.js'
-import { DF_1_PIE, ET, PT, SHT, machineName } from './constants.js'
+import { DF_1_PIE, ET, PT, SHF_EXECINSTR, SHT, machineName } from './constants.js'
 import { readDynamic, type DynamicInfo } from './dynamic.js'
 import { findSection, openElf, segmentBytes, type ElfFile } from './elf-file.js'
 import { detectLibc } from './libc.js'
-import { GO_BUILDINFO_MAGIC } from './markers.js'
+import { GO_BUILDINFO_MAGIC, type ByteRange } from './markers.js'
 import { buildIdOf, dlopenNotesOf, goBuildIdOf, readNotes } from './notes.js'
 import { readDynamicSymbols } from './symbols.js'
 import type { ElfInfo, ElfType } from './types.js'
@@ -69,6 +69,27 @@ function looksLikeGo(file: ElfFile, goBuildId: string | undefined): boolean {
   return file.sections.length === 0 && sourceIndexOf(file.bytes.src, GO_BUILDINFO_MAGIC) >= 0
 }
 
+/**
+ * The file minus its executable sections: the libc markers are string literals and symbol names,
+ * which code sections never hold, and code is most of a static binary (about 40 % of a Go one), so
+ * the marker scan skips it. Without executable sections (no section headers), the whole file.
+ */
+function outsideCode(file: ElfFile): ByteRange[] {
+  const size = file.bytes.size
+  const code = file.sections
+    .filter((s) => (s.flags & SHF_EXECINSTR) !== 0 && s.type !== SHT.NOBITS && s.size > 0 && s.offset < size)
+    .map((s) => ({ start: s.offset, end: Math.min(size, s.offset + s.size) }))
+    .sort((a, b) => a.start - b.start)
+  const out: ByteRange[] = []
+  let at = 0
+  for (const c of code) {
+    if (c.start > at) out.push({ start: at, end: c.start })
+    at = Math.max(at, c.end)
+  }
+  if (at < size) out.push({ start: at, end: size })
+  return out
+}
+
 function parse(bytes: ByteSource, name: string): ElfInfo {
   const file = openElf(bytes, name)
   const { header } = file
@@ -82,7 +103,7 @@ function parse(bytes: ByteSource, name: string): ElfInfo {
   const isGo = looksLikeGo(file, goBuildId)
   const type = classify(file, dyn, interpreter)
   const needed = dyn?.needed ?? []
-  const libc = detectLibc({ type, interpreter, needed, soname: dyn?.soname, versionNeeds: versions.needs, isGo }, bytes)
+  const libc = detectLibc({ type, interpreter, needed, soname: dyn?.soname, versionNeeds: versions.needs, isGo }, bytes, outsideCode(file))
 
   const info: ElfInfo = {
     class: header.class,
