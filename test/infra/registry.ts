@@ -47,8 +47,6 @@ process.once('exit', () => {
 export async function startRegistry(mode: RegistryMode, opts: { anonymousPull?: boolean; tokenExpiresIn?: number; privateRepositories?: string[] } = {}): Promise<RunningRegistry> {
   const dir = await mkdtemp(join(tmpdir(), `slim-registry-${mode}-`))
   await mkdir(join(dir, 'data'))
-  const port = await freePort()
-  const host = `127.0.0.1:${port}`
   let auth = ''
   let tls = ''
   let caCertPath: string | undefined
@@ -81,6 +79,10 @@ export async function startRegistry(mode: RegistryMode, opts: { anonymousPull?: 
     auth = `auth:\n  token: {realm: "${tokenServer.url}", service: slim-test-registry, issuer: slim-test-issuer, rootcertbundle: "${join(dir, 'token.crt')}"}\n`
   }
 
+  // The port is picked after the token server listens: picked before, the token server could be
+  // given the same free port, and the registry's readiness probe would then reach the token server.
+  const port = await freePort()
+  const host = `127.0.0.1:${port}`
   const config = `version: 0.1
 log: {level: error, accesslog: {disabled: true}}
 storage:
@@ -152,9 +154,10 @@ async function waitReady(url: string, ca: string | undefined, dead: () => boolea
   while (Date.now() < deadline) {
     if (dead()) throw new Error('the process exited')
     const status = await new Promise<number>((resolve) => {
-      const done = (res: { statusCode?: number; resume(): void }): void => {
+      const done = (res: { statusCode?: number; headers: Record<string, unknown>; resume(): void }): void => {
         res.resume()
-        resolve(res.statusCode ?? 0)
+        // Only the registry itself counts (another server on the port would answer too).
+        resolve(res.headers['docker-distribution-api-version'] === 'registry/2.0' ? (res.statusCode ?? 0) : 0)
       }
       const req = url.startsWith('https') ? httpsGet(url, { ca: caPem }, done) : httpGet(url, done)
       req.on('error', () => resolve(0))
