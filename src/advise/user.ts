@@ -97,7 +97,8 @@ export function chooseUser(insp: Inspection, configUser: string | undefined, opt
     if (n && n.uid !== 0) {
       const shown = `${n.uid}:${n.gid}`
       const note = `runs as the image's own USER ${spec}${spec === shown ? '' : ` (${shown})`}`
-      const extra = imageUserFacts(insp)?.uid === n.uid ? imageUserFacts(insp)?.supplementary : undefined
+      const facts = imageUserFacts(insp)
+      const extra = facts?.uid === n.uid ? facts.supplementary : undefined
       if (!extra?.length) return { ...n, spec: shown, source: 'image', note }
       // USER uid:gid would leave the user only that group: a bare uid keeps its supplementary groups.
       const names = extra.map((g) => g.name).join(', ')
