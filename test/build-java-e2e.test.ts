@@ -60,6 +60,31 @@ async function runApp(ref: string, argv: string[]): Promise<{ code: number | nul
   }
 }
 
+/**
+ * The Dockerfile slim writes for `image` (pulled from the served registry), built by buildah: the
+ * app runs in the result (launcher named by its real path in the JVM home) with the original's output.
+ */
+async function buildahRunsApp(image: string, name: string, check: string[]): Promise<void> {
+  const buildah = buildahIn(work, 600_000)
+  await pushLayout(fx.layout, image, `src/${image}:1`, bases.reg, { all: false })
+  const r = await runCli(['dockerfile', `docker://${bases.reg.host}/src/${image}:1`, '--no-cache', '-q', ...bases.flags], { timeoutMs: 300_000 })
+  expect(r.code, r.stderr).toBe(0)
+  const ctx = join(work, `ctx-${name}`)
+  mkdirSync(ctx, { recursive: true })
+  writeFileSync(join(ctx, 'Dockerfile'), r.stdout)
+  try {
+    await buildah(['bud', '-q', '--isolation', 'chroot', '--tls-verify=false', '-f', join(ctx, 'Dockerfile'), '-t', `localhost/slim-java/${name}:1`, ctx], 900_000)
+    await buildah(['push', '-q', '--tls-verify=false', `localhost/slim-java/${name}:1`, `oci:${join(work, `buildah-${name}`)}:slim`])
+    const out = await runApp(`oci:${join(work, `buildah-${name}`)}:slim`, [`${HOME}/bin/java`, ...check.slice(1)])
+    const orig = await runApp(fx.refs[image]!, check)
+    expect(out.code, out.output).toBe(0)
+    expect(out.output).toBe(orig.output)
+  } finally {
+    await buildah(['rm', '--all']).catch(() => undefined)
+    await buildah(['rmi', '--all', '--force']).catch(() => undefined)
+  }
+}
+
 const build = (name: string, out: string) =>
   runCli(['build', fx.refs[name]!, '--output', `oci:${join(work, out)}:slim`, '--no-cache', '--verify', '--probe', '-cp /app Hello', ...bases.flags], { timeoutMs: 900_000 })
 
@@ -103,25 +128,7 @@ describe.skipIf(!usable)('Java: a JDK in the image links a trimmed runtime', () 
   }, 1_800_000)
 
   it.skipIf(!hasTool('buildah'))('legacy-java-jdk: the generated Dockerfile builds with buildah and the linked runtime runs the app', async () => {
-    const buildah = buildahIn(work, 600_000)
-    await pushLayout(fx.layout, 'legacy-java-jdk', 'src/legacy-java-jdk:1', bases.reg, { all: false })
-    const src = `${bases.reg.host}/src/legacy-java-jdk:1`
-    const r = await runCli(['dockerfile', `docker://${src}`, '--no-cache', '-q', ...bases.flags], { timeoutMs: 300_000 })
-    expect(r.code, r.stderr).toBe(0)
-    const ctx = join(work, 'ctx')
-    mkdirSync(ctx, { recursive: true })
-    writeFileSync(join(ctx, 'Dockerfile'), r.stdout)
-    try {
-      await buildah(['bud', '-q', '--isolation', 'chroot', '--tls-verify=false', '-f', join(ctx, 'Dockerfile'), '-t', 'localhost/slim-java/jdk:1', ctx], 900_000)
-      await buildah(['push', '-q', '--tls-verify=false', 'localhost/slim-java/jdk:1', `oci:${join(work, 'buildah-out')}:slim`])
-      const out = await runApp(`oci:${join(work, 'buildah-out')}:slim`, [`${HOME}/bin/java`, ...JDK_CHECK.slice(1)])
-      const orig = await runApp(fx.refs['legacy-java-jdk']!, JDK_CHECK)
-      expect(out.code, out.output).toBe(0)
-      expect(out.output).toBe(orig.output)
-    } finally {
-      await buildah(['rm', '--all']).catch(() => undefined)
-      await buildah(['rmi', '--all', '--force']).catch(() => undefined)
-    }
+    await buildahRunsApp('legacy-java-jdk', 'jdk', JDK_CHECK)
   }, 1_800_000)
 })
 
@@ -175,24 +182,6 @@ describe.skipIf(!usable)('Java: a JRE-only image is relinked from its own module
   }, 1_800_000)
 
   it.skipIf(!hasTool('buildah'))('legacy-java: the generated Dockerfile builds with buildah and the relinked runtime runs the app', async () => {
-    const buildah = buildahIn(work, 600_000)
-    await pushLayout(fx.layout, 'legacy-java', 'src/legacy-java:1', bases.reg, { all: false })
-    const src = `${bases.reg.host}/src/legacy-java:1`
-    const r = await runCli(['dockerfile', `docker://${src}`, '--no-cache', '-q', ...bases.flags], { timeoutMs: 300_000 })
-    expect(r.code, r.stderr).toBe(0)
-    const ctx = join(work, 'ctx-jre')
-    mkdirSync(ctx, { recursive: true })
-    writeFileSync(join(ctx, 'Dockerfile'), r.stdout)
-    try {
-      await buildah(['bud', '-q', '--isolation', 'chroot', '--tls-verify=false', '-f', join(ctx, 'Dockerfile'), '-t', 'localhost/slim-java/jre:1', ctx], 900_000)
-      await buildah(['push', '-q', '--tls-verify=false', 'localhost/slim-java/jre:1', `oci:${join(work, 'buildah-jre')}:slim`])
-      const out = await runApp(`oci:${join(work, 'buildah-jre')}:slim`, [`${HOME}/bin/java`, '-cp', '/app', 'Hello'])
-      const orig = await runApp(fx.refs['legacy-java']!, ['/usr/bin/java', '-cp', '/app', 'Hello'])
-      expect(out.code, out.output).toBe(0)
-      expect(out.output).toBe(orig.output)
-    } finally {
-      await buildah(['rm', '--all']).catch(() => undefined)
-      await buildah(['rmi', '--all', '--force']).catch(() => undefined)
-    }
+    await buildahRunsApp('legacy-java', 'jre', ['/usr/bin/java', '-cp', '/app', 'Hello'])
   }, 1_800_000)
 })
