@@ -9,19 +9,18 @@
  * bits are dropped, and every file belongs to the user running slim (the sandbox maps that user to
  * the image's USER, so ownership inside the image does not matter for a probe run).
  *
- * All writes are synchronous inside the walker's entry callbacks: the order of operations is the
- * order of the tar, and bytes are charged to the temp budget as they are written.
+ * All writes are synchronous inside the walker's entry and body callbacks: the order of operations
+ * is the order of the tar, and bytes are charged to the temp budget as they are written.
  */
 import { tmpdir } from 'node:os'
 import { chmodSync, closeSync, constants, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeSync, type Stats } from 'node:fs'
 import { join } from 'node:path'
-import type { ReadEntry } from 'tar'
 import type { GuardEntry } from '../layers/tar-guard.js'
 import { SlimError } from '../core/errors.js'
 import { trackTemp, type TempHandle } from '../core/temp.js'
 import type { Image } from '../image/types.js'
 import { MAX_SYMLINK_HOPS } from '../layers/resolve.js'
-import { walkTar } from '../layers/tar-walk.js'
+import { walkTar, type BodySink } from '../layers/tar-walk.js'
 
 export interface UnpackResult {
   /** Notes for the user (skipped device nodes, escape attempts), grouped, at most a few each. */
@@ -135,30 +134,26 @@ export class RootWriter {
     return { dir, name, host: join(dir, name) }
   }
 
-  /** Applies one entry; consumes its data. */
-  apply(entry: ReadEntry, info: GuardEntry): void {
+  /** Applies one entry; returns where a regular file's body goes (null for every other entry). */
+  apply(info: GuardEntry): BodySink | null {
     // Name, link and mode as the layer index read them (slim's header decoder), so the unpacked
-    // root holds the files the advice was computed from; the body comes from node-tar's entry.
+    // root holds the files the advice was computed from.
     const path = info.path
     const parts = tarPathParts(path)
     const base = parts?.[parts.length - 1] ?? ''
     if (parts && base.startsWith('.wh.')) {
-      entry.resume()
       const at = this.place(path)
-      if (!at) return
+      if (!at) return null
       if (base === '.wh..wh..opq') this.emptyLowerChildren(at.dir)
       else rmSync(join(at.dir, base.slice('.wh.'.length)), { recursive: true, force: true })
-      return
+      return null
     }
     const at = this.place(path)
-    if (!at) {
-      entry.resume()
-      return
-    }
+    if (!at) return null
     const mode = (info.mode ?? 0o644) & 0o1777 // setuid/setgid dropped
-    switch (entry.type) {
+    let body: BodySink | null = null
+    switch (info.type) {
       case 'Directory': {
-        entry.resume()
         const st = lstatOrUndefined(at.host)
         if (st && !st.isDirectory()) rmSync(at.host, { force: true })
         if (!st?.isDirectory()) mkdirSync(at.host, { mode: 0o755 })
@@ -168,15 +163,13 @@ export class RootWriter {
       case 'File':
       case 'OldFile':
       case 'ContiguousFile':
-        this.writeFile(entry, at.host, mode)
+        body = this.writeFile(at.host, mode)
         break
       case 'SymbolicLink':
-        entry.resume()
         this.clear(at.host)
         symlinkSync(info.linkpath, at.host)
         break
       case 'Link': {
-        entry.resume()
         const target = tarPathParts(info.linkpath)
         const from = target && target.length > 0 ? this.place(info.linkpath) : undefined
         const st = from ? lstatOrUndefined(from.host) : undefined
@@ -191,13 +184,11 @@ export class RootWriter {
       case 'CharacterDevice':
       case 'BlockDevice':
       case 'FIFO':
-        entry.resume()
         this.note('skipped device nodes and FIFOs (the sandbox provides /dev)', path)
         break
-      default:
-        entry.resume()
     }
     this.layerPaths.add(at.host)
+    return body
   }
 
   private clear(host: string): void {
@@ -205,26 +196,27 @@ export class RootWriter {
     if (st) rmSync(host, { recursive: st.isDirectory(), force: true })
   }
 
-  private writeFile(entry: ReadEntry, host: string, mode: number): void {
+  /** A regular file's body, written as it streams by; a failure (the temp budget) ends the walk. */
+  private writeFile(host: string, mode: number): BodySink {
     this.clear(host)
     const fd = openSync(host, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
-    let failed: unknown
-    entry.on('data', (chunk: Buffer) => {
-      if (failed) return
-      try {
-        this.opts.handle?.charge(chunk.length, this.opts.maxBytes ?? Number.MAX_SAFE_INTEGER, 'unpacking the image for verify')
-        writeSync(fd, chunk)
-        this.bytes += chunk.length
-      } catch (e) {
-        failed = e
-        entry.emit('error', e)
-      }
-    })
-    entry.on('end', () => {
-      closeSync(fd)
-      if (!failed) chmodSync(host, mode)
-    })
     this.files++
+    return {
+      data: (chunk) => {
+        try {
+          this.opts.handle?.charge(chunk.length, this.opts.maxBytes ?? Number.MAX_SAFE_INTEGER, 'unpacking the image for verify')
+          writeSync(fd, chunk)
+          this.bytes += chunk.length
+        } catch (e) {
+          closeSync(fd)
+          throw e
+        }
+      },
+      end: () => {
+        closeSync(fd)
+        chmodSync(host, mode)
+      },
+    }
   }
 
   /** An opaque marker: what lower layers put in `dir` goes; this layer's entries stay. */
@@ -259,7 +251,7 @@ export async function unpackImage(image: Image, root: string, opts: UnpackOption
     w.startLayer()
     const what = `layer ${layer.index + 1} (${layer.digest.slice(0, 19)}…)`
     try {
-      await walkTar(await layer.uncompressed(), what, { onEntry: (entry, info) => w.apply(entry, info) })
+      await walkTar(await layer.uncompressed(), what, { onEntry: (info) => w.apply(info) })
     } catch (e) {
       if (e instanceof SlimError) throw e
       throw new SlimError('format', `${image.reference}: unpacking ${what} failed: ${(e as Error).message}`)

@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto'
 import type { Readable } from 'node:stream'
-import type { ReadEntry } from 'tar'
 import type { ByteSource } from '../core/byte-source.js'
 import { SlimError } from '../core/errors.js'
 import { humanBytes } from '../core/format.js'
@@ -14,7 +13,7 @@ import { DEFAULT_MAX_TEMP_BYTES } from '../core/temp.js'
 import { ContentTap, Scratch } from './content-tap.js'
 import { AUFS_META_PREFIX, OPAQUE_MARKER, WHITEOUT_PREFIX, baseName, cleanEntryPath, cleanLinkTarget, parentOf } from './paths.js'
 import type { GuardEntry } from './tar-guard.js'
-import { walkTar } from './tar-walk.js'
+import { walkTar, type BodySink } from './tar-walk.js'
 import { EntryList, Op, entryPath, type ParsedEntry } from './entry-list.js'
 import { Flag, Kind, NO_NODE, type Node, type Tree } from './tree.js'
 import type { FileHead } from './types.js'
@@ -101,7 +100,7 @@ export async function parseLayer(stream: Readable, opts: ParseLayerOptions): Pro
     },
     onWarn: (message, path) => parser.out.warnings.add(message, path),
     onIgnored: (info) => parser.ignoredEntry(info),
-    onEntry: (entry, info, ordinal) => parser.entry(entry, info, ordinal),
+    onEntry: (info, ordinal) => parser.entry(info, ordinal),
   })
   parser.out.tarBytes = result.bytes
   if (tarHash) parser.out.tarDigest = `sha256:${tarHash.digest('hex')}`
@@ -137,7 +136,7 @@ class LayerParser {
     this.opts.onBytes?.(this.out.tarBytes)
   }
 
-  /** node-tar skips GNU sparse entries and unknown types: the guard's reading of the header stands in for it. */
+  /** GNU sparse files are recorded with their real size (no content); unknown types only counted and warned about. */
   ignoredEntry(info: GuardEntry): void {
     this.out.entryCount++
     if (info.sparse) {
@@ -148,16 +147,16 @@ class LayerParser {
     }
   }
 
-  entry(entry: ReadEntry, info: GuardEntry, ordinal: number): void {
+  /** Records one entry; returns where a regular file's body goes (null: the body is skipped). */
+  entry(info: GuardEntry, ordinal: number): BodySink | null {
     this.out.entryCount++
-    const kind = TYPE_KIND[entry.type] ?? Kind.Other
-    // Names, links and owners as slim's header decoder read them (Go's rules where node-tar's
-    // differ: the last of several PAX headers, GNU long names over PAX paths, no global records).
+    const kind = TYPE_KIND[info.type] ?? Kind.Other
+    // Names, links and owners as slim's header decoder read them (Go's rules: the last of several
+    // PAX headers, GNU long names over PAX paths, no global records).
     const header: HeaderFields = { mode: safeInt(info.mode) & 0o7777, uid: safeInt(info.uid), gid: safeInt(info.gid), linkpath: info.linkpath || undefined }
     const rawPath = info.sparse && info.sparseName ? info.sparseName : info.path
     const node = this.record(rawPath, info, kind, header, ordinal)
-    if (node !== null) this.tapContent(entry, node, this.out.entries.path(this.out.entries.length - 1))
-    else entry.resume()
+    return node === null ? null : this.tapContent(node, this.out.entries.path(this.out.entries.length - 1))
   }
 
   /** Turns one tar entry into a change; returns the node when its body should be read. */
@@ -229,19 +228,21 @@ class LayerParser {
   }
 
   /** A regular file's bytes: hashed, kept when asked for, its head summarised. */
-  private tapContent(entry: ReadEntry, node: Node, path: string): void {
+  private tapContent(node: Node, path: string): BodySink {
     const { out, opts, tree } = this
     const size = tree.size(node)
     out.fileBytes += size
     const keep = size <= opts.captureMax && opts.capture(`/${path}`, size)
     const tap = new ContentTap(size, { hash: opts.hash, keep, summarizeElf: opts.summarizeElf, elfMax: opts.elfMax, maxTempBytes: opts.maxTempBytes ?? DEFAULT_MAX_TEMP_BYTES }, this.scratch)
-    entry.on('data', (c: Buffer) => tap.data(c))
-    entry.on('end', () => {
-      const r = tap.end()
-      tree.setHash(node, r.hash)
-      if (r.kept) out.captured.set(node, r.kept)
-      if (r.head) out.heads.set(node, r.head)
-    })
+    return {
+      data: (c) => tap.data(c),
+      end: () => {
+        const r = tap.end()
+        tree.setHash(node, r.hash)
+        if (r.kept) out.captured.set(node, r.kept)
+        if (r.head) out.heads.set(node, r.head)
+      },
+    }
   }
 }
 

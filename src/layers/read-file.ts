@@ -9,7 +9,7 @@ import { createHash, type Hash } from 'node:crypto'
 import { writeSync } from 'node:fs'
 import type { Layer } from '../image/types.js'
 import { SlimError } from '../core/errors.js'
-import { walkTar } from './tar-walk.js'
+import { walkTar, type BodySink } from './tar-walk.js'
 
 /** The file a read is for: where its entry is and what it must read back as. */
 export interface FileRef {
@@ -150,54 +150,7 @@ export class LayerFileReader {
       // Before giving up the stream, let callers that await one file and then ask for the next
       // (a loop over files in layer order) join this pass instead of starting over.
       shouldStop: () => (pass.wanted.size > 0 ? false : new Promise<boolean>((done) => setImmediate(() => done(pass.wanted.size === 0)))),
-      onEntry: (entry, _info, ordinal) => {
-        pass.at = ordinal
-        const size = entry.header.size ?? 0
-        const first = pass.wanted.get(ordinal) ?? []
-        if (first.length === 0 && size > KEEP_CURRENT) {
-          pass.current = undefined
-          entry.resume()
-          return
-        }
-        const current: { ordinal: number; data?: Buffer } = { ordinal }
-        pass.current = current
-        // Spills stream to their files; bytes are gathered in memory only when someone wants them.
-        const sinks = new Set(first.filter((r) => r.to))
-        const collect = size <= KEEP_CURRENT || first.some((r) => !r.to)
-        const hash: Hash | null = sinks.size > 0 && first[0]!.node.hash !== null ? createHash('sha256') : null
-        const failed = new Map<Request, unknown>()
-        const chunks: Buffer[] = []
-        let got = 0
-        entry.on('data', (c: Buffer) => {
-          got += c.length
-          if (collect) chunks.push(c)
-          hash?.update(c)
-          for (const r of sinks) {
-            if (failed.has(r)) continue
-            try {
-              r.to!.charge(c.length)
-              writeSync(r.to!.fd, c)
-            } catch (e) {
-              failed.set(r, e)
-            }
-          }
-        })
-        entry.on('end', () => {
-          const data = collect ? Buffer.concat(chunks, got) : undefined
-          current.data = data
-          const reqs = pass.wanted.get(ordinal)
-          if (!reqs) return
-          pass.wanted.delete(ordinal)
-          for (const [r, e] of failed) r.reject(e)
-          const streamed = reqs.filter((r) => sinks.has(r) && !failed.has(r))
-          if (streamed.length) this.settle(streamed, undefined, got, hash ? hash.digest('binary') : null, what)
-          const buffered = reqs.filter((r) => !r.to)
-          if (buffered.length && data) this.deliver(buffered, data, what)
-          // A request that joined after the entry began and whose bytes were not gathered: next pass.
-          const late = reqs.filter((r) => (r.to ? !sinks.has(r) : !data))
-          if (late.length) this.queued.set(layer, [...(this.queued.get(layer) ?? []), ...late])
-        })
-      },
+      onEntry: (info, ordinal) => this.entry(layer, pass, info.size, ordinal, what),
     })
     // Requests that joined while the pass was ending get a pass of their own; one that was there
     // from the start of a complete pass and never came by is really missing.
@@ -213,6 +166,56 @@ export class LayerFileReader {
       }
     }
     pass.wanted.clear()
+  }
+
+  /** Where the body of the entry at `ordinal` goes: the requests waiting for it, and Pass.current. */
+  private entry(layer: number, pass: Pass, size: number, ordinal: number, what: string): BodySink | null {
+    pass.at = ordinal
+    const first = pass.wanted.get(ordinal) ?? []
+    if (first.length === 0 && size > KEEP_CURRENT) {
+      pass.current = undefined
+      return null
+    }
+    const current: { ordinal: number; data?: Buffer } = { ordinal }
+    pass.current = current
+    // Spills stream to their files; bytes are gathered in memory only when someone wants them.
+    const sinks = new Set(first.filter((r) => r.to))
+    const collect = size <= KEEP_CURRENT || first.some((r) => !r.to)
+    const hash: Hash | null = sinks.size > 0 && first[0]!.node.hash !== null ? createHash('sha256') : null
+    const failed = new Map<Request, unknown>()
+    const chunks: Buffer[] = []
+    let got = 0
+    return {
+      data: (c) => {
+        got += c.length
+        if (collect) chunks.push(c)
+        hash?.update(c)
+        for (const r of sinks) {
+          if (failed.has(r)) continue
+          try {
+            r.to!.charge(c.length)
+            writeSync(r.to!.fd, c)
+          } catch (e) {
+            failed.set(r, e)
+          }
+        }
+      },
+      end: () => {
+        const data = collect ? Buffer.concat(chunks, got) : undefined
+        current.data = data
+        const reqs = pass.wanted.get(ordinal)
+        if (!reqs) return
+        pass.wanted.delete(ordinal)
+        for (const [r, e] of failed) r.reject(e)
+        const streamed = reqs.filter((r) => sinks.has(r) && !failed.has(r))
+        if (streamed.length) this.settle(streamed, undefined, got, hash ? hash.digest('binary') : null, what)
+        const buffered = reqs.filter((r) => !r.to)
+        if (buffered.length && data) this.deliver(buffered, data, what)
+        // A request that joined after the entry began and whose bytes were not gathered: next pass.
+        const late = reqs.filter((r) => (r.to ? !sinks.has(r) : !data))
+        if (late.length) this.queued.set(layer, [...(this.queued.get(layer) ?? []), ...late])
+      },
+    }
   }
 }
 

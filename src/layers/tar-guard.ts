@@ -1,18 +1,27 @@
 /**
- * Sits in front of node-tar's Parser and walks the same 512-byte block structure, so that slim knows
- * where the archive really ends. node-tar keeps accepting bytes after the end-of-archive marker (two
- * zero blocks) and its cost grows with the square of those bytes (shared/reference/known-hazards.md):
- * a 1 MB layer of compressed zeros would hang slim. node-tar has no hook to stop at the marker, so
- * the guard finds it and forwards only the bytes before it; the rest is only counted (the caller
- * still drains it, so the blob digest is verified over every byte).
+ * Reads a layer's tar stream block by block: decodes each header once (slim's one decoder,
+ * image/archive/tar-header.ts), hands each entry and its body, as slices of the incoming chunks, to
+ * the walk (tar-walk.ts), and knows where the archive really ends.
  *
- * Headers are decoded by slim's one decoder (image/archive/tar-header.ts, node-tar's own Header and
- * Pax). To find the marker the guard must skip exactly the blocks the Parser skips, so it follows
- * the Parser's public rules for which headers are invalid (bad checksum, no path, a link field
- * where it does not belong: one block skipped, with a warning) and which carry a body. Where the
- * Parser and Go's archive/tar (Docker, containerd) would disagree on where the next entry starts,
- * the guard refuses the layer instead of choosing a reading. It also queues what it expects the
- * Parser to emit; the walker compares, so a disagreement becomes an error instead of a wrong index.
+ * The rules are chosen so that slim's index lists what a container runtime would extract, and so
+ * that no crafted layer can show slim one set of files and the runtime another. Docker, containerd
+ * and skopeo read layers with Go's archive/tar, so wherever the position of the next header is at
+ * stake the rules are Go's, and where a reading could go two ways the layer is refused instead:
+ * - The archive ends at two zero blocks, as in Go; what follows is only counted (the caller still
+ *   drains it, so the blob digest covers every byte). A lone zero block is skipped (Go stops with
+ *   ErrHeader there).
+ * - A header with a bad checksum is skipped, one block, with a warning. Go stops the layer there
+ *   (ErrHeader): the entries before it agree, and the warning says that the layer is damaged.
+ * - A header with a sound checksum but no name, or a link field where it does not belong (none
+ *   on a link, one on anything else), is skipped likewise when it has no body and no pending
+ *   extended header. With a body, skipping one block would read that body as headers while Go skips
+ *   it (entries could be smuggled either way); after an extended header, slim would give it to the
+ *   next entry and Go to this one: both are refused.
+ * - A size that tar readers read differently (tar-header.ts: badSize) is refused.
+ * - Extended headers (PAX, GNU long names) over 1 MiB are not applied; the entry is listed as
+ *   ignored (Go refuses them, so a runtime would not extract the layer either).
+ * - Entries of unknown types and GNU sparse files are reported as ignored: runtimes create nothing
+ *   for the former, and the latter's content is not readable in one pass.
  */
 import { MAX_META_BYTES, TAR_BLOCK, TarHeaderDecoder, type TarHeader } from '../image/archive/tar-header.js'
 
@@ -20,7 +29,7 @@ const BLOCK = TAR_BLOCK
 /** Tar writers pad the archive to their record size after the marker (GNU: 10 KiB by default). */
 export const PADDING_ALLOWANCE = 64 * 1024
 
-/** Entry types node-tar's Parser emits as 'entry'; others it emits as 'ignoredEntry'. */
+/** Entry types whose entries the walk hands on; the others (unknown types, GNU sparse 'S') are reported as ignored. */
 const ENTRY_TYPES = new Set([
   'File',
   'OldFile',
@@ -36,7 +45,7 @@ const ENTRY_TYPES = new Set([
 const LINK_RE = /^(Symbolic)?Link$/
 const EXT_RE = /^(Global)?ExtendedHeader$/
 
-/** What the guard saw for one entry the Parser will emit (or ignore). */
+/** One entry as its headers describe it (extended headers applied). */
 export interface GuardEntry {
   path: string
   type: string
@@ -47,7 +56,7 @@ export interface GuardEntry {
   /** For PAX sparse files: the real name and size from GNU.sparse.name / realsize. */
   sparseName?: string
   realSize?: number
-  /** The Parser will emit this as 'ignoredEntry' (unknown type), not 'entry'. */
+  /** Not handed on as an entry (an unknown type, a GNU sparse file, an oversized extended header). */
   ignored: boolean
   linkpath: string
   mode?: number
@@ -57,8 +66,22 @@ export interface GuardEntry {
   ignoredFields: string[]
 }
 
+/** Where an entry's body goes: slices of the pushed chunks (never copies), then end() after the last byte. */
+export interface BodySink {
+  data(chunk: Buffer): void
+  end(): void
+}
+
+/** What the guard reports while it reads, in archive order. */
+export interface GuardListener {
+  /** Each entry, ignored ones too; returns where its body goes, or null to skip the body. */
+  entry(info: GuardEntry): BodySink | null
+  /** A block skipped as an invalid header, why (as the decoder words it) and the name it holds. */
+  skipped(why: string, path: string | undefined): void
+}
+
 export class TarGuard {
-  /** The end-of-archive marker has been seen; nothing more goes to the parser. */
+  /** The end-of-archive marker has been seen; nothing after it is read. */
   ended = false
   /** Bytes pushed in total, and the part after the marker. */
   bytes = 0
@@ -66,19 +89,19 @@ export class TarGuard {
   trailingNonZero = false
   /** The first block after the marker (eStargz keeps its table of contents there). */
   trailingHead: Buffer = Buffer.alloc(0)
-  /** Blocks the Parser will reject as headers (bad checksum, no path, ...), and the first one's offset. */
+  /** Blocks skipped as invalid headers (bad checksum, no name, ...). */
   invalidBlocks = 0
-  firstInvalidAt = -1
-  /** A valid header with a body that the Parser refuses (see header()); reading on would be a guess. */
+  /** A header that tar readers would read differently: the layer is refused, nothing after it is read. */
   ambiguous: { path: string; type: string; why: string } | undefined
-  /** Whether the first block was a plausible header (or zero); false means "not a tar". */
+  /** Whether the first block was a plausible header (or zero); false means "not a tar", nothing more is read. */
   firstBlockValid: boolean | undefined
-  /** Entries in archive order: those the Parser emits as 'entry' and those it ignores (flagged). */
-  private readonly queue: GuardEntry[] = []
-  private queueHead = 0
 
-  private mode: 'header' | 'skip' | 'meta' = 'header'
+  private mode: 'header' | 'entry' | 'meta' = 'header'
+  /** Bytes left of the current entry (body and padding) or extended header body. */
   private remaining = 0
+  /** Of `remaining`, the padding after the body: the sink gets only what comes before it. */
+  private padding = 0
+  private sink: BodySink | null = null
   private metaPadding = 0
   private metaHeader: TarHeader | undefined
   private metaChunks: Buffer[] = []
@@ -86,21 +109,21 @@ export class TarGuard {
   private pendingLen = 0
   private sawNull = false
   private readonly decoder = new TarHeaderDecoder()
-  /** The entry whose body is being skipped, for the "truncated inside" message. */
+  /** The entry whose body is being read, for the "truncated inside" message. */
   current: GuardEntry | undefined
 
-  /** Feeds bytes; returns the part of `chunk` the parser must see (empty once the marker passed). */
-  push(chunk: Buffer): Buffer {
+  constructor(private readonly listener: GuardListener) {}
+
+  /** Reads the bytes; stops at the end marker, a refusal or "not a tar" (the caller checks which). */
+  push(chunk: Buffer): void {
     this.bytes += chunk.length
-    if (this.ended) {
-      this.countTrailing(chunk)
-      return chunk.subarray(0, 0)
-    }
+    if (this.ended) return this.countTrailing(chunk)
     let pos = 0
     const len = chunk.length
-    while (pos < len && !this.ended) {
-      if (this.mode === 'skip') {
+    while (pos < len && !this.ended && !this.ambiguous && this.firstBlockValid !== false) {
+      if (this.mode === 'entry') {
         const n = Math.min(this.remaining, len - pos)
+        if (this.sink) this.feed(chunk, pos, n)
         this.remaining -= n
         pos += n
         if (this.remaining === 0) {
@@ -115,7 +138,8 @@ export class TarGuard {
         if (this.remaining === 0) {
           this.applyMeta()
           this.remaining = this.metaPadding
-          this.mode = this.remaining > 0 ? 'skip' : 'header'
+          this.padding = 0
+          this.mode = this.remaining > 0 ? 'entry' : 'header'
         }
       } else if (this.pendingLen === 0 && len - pos >= BLOCK) {
         this.header(chunk.subarray(pos, pos + BLOCK))
@@ -131,32 +155,30 @@ export class TarGuard {
         }
       }
     }
-    if (!this.ended) return chunk
-    this.countTrailing(chunk.subarray(pos))
-    return chunk.subarray(0, pos)
+    if (this.ended) this.countTrailing(chunk.subarray(pos))
   }
 
-  /** The next entry the Parser should emit as 'entry', or undefined when the guard expected none. */
-  next(): GuardEntry | undefined {
-    if (this.queueHead >= this.queue.length) return undefined
-    const e = this.queue[this.queueHead]
-    this.queue[this.queueHead++] = undefined as unknown as GuardEntry
-    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-      this.queue.splice(0, this.queueHead)
-      this.queueHead = 0
-    }
-    return e
+  /** The body part of the next `n` bytes of the current entry to its sink; end() once it is whole. */
+  private feed(chunk: Buffer, pos: number, n: number): void {
+    const body = Math.min(n, this.remaining - this.padding)
+    if (body <= 0) return
+    this.sink!.data(pos === 0 && body === chunk.length ? chunk : chunk.subarray(pos, pos + body))
+    if (body === this.remaining - this.padding) this.endBody()
   }
 
-  get pendingEntries(): number {
-    return this.queue.length - this.queueHead
+  private endBody(): void {
+    const sink = this.sink!
+    this.sink = null
+    sink.end()
   }
 
   /** Call at the end of input: what state the archive was left in. */
   finish(): { truncatedEntry?: GuardEntry; missingBytes: number; partialBlock: number; partialNonZero: boolean; noMarker: boolean } {
     const partialNonZero = this.pending.subarray(0, this.pendingLen).some((b) => b !== 0)
     if (this.mode !== 'header' && this.remaining > 0 && !this.ended) {
-      const inPadding = this.mode === 'skip' && this.current && this.remaining <= paddingOf(this.current.size)
+      // Only the padding of an entry is missing: its data is whole (tar writers that cut the last
+      // record short exist). The padding of an extended header counts as truncation.
+      const inPadding = this.mode === 'entry' && this.current && this.remaining <= paddingOf(this.current.size)
       if (!inPadding) {
         return {
           truncatedEntry: this.current ?? { path: `(${this.metaHeader?.type} header)`, type: this.metaHeader?.type ?? '', size: 0, sparse: false, ignored: true, linkpath: '', ignoredFields: [] },
@@ -178,19 +200,20 @@ export class TarGuard {
     if (!this.trailingNonZero && buf.length > 0 && !isZero(buf)) this.trailingNonZero = true
   }
 
-  private invalid(): void {
+  /** One block skipped as an invalid header, with a warning. */
+  private skipBlock(why: string, path: string | undefined): void {
     this.invalidBlocks++
-    if (this.firstInvalidAt < 0) this.firstInvalidAt = this.bytes
+    this.listener.skipped(why, path)
   }
 
   private header(block: Buffer): void {
     const decoded = this.decoder.decode(block)
     if (decoded.kind === 'unreadable') {
-      // node-tar's Header throws: the Parser warns and skips this one block, leaving its null-block
-      // state as it was. With a sound checksum it is a real header that Go reads (or rejects).
+      // A block the decoder cannot read is skipped, and a zero block before it still counts toward
+      // the end marker. With a sound checksum it is a real header that Go reads: refused.
       this.firstBlockValid ??= decoded.checksumValid
-      this.invalid()
-      if (decoded.checksumValid) this.refuse({ path: decoded.path, type: decoded.type, why: `has a ${decoded.why}` })
+      if (decoded.checksumValid) return this.refuse({ path: decoded.path, type: decoded.type, why: `has a ${decoded.why}` })
+      if (this.firstBlockValid) this.skipBlock(decoded.complaint.why, decoded.complaint.path)
       return
     }
     if (decoded.kind === 'zero') {
@@ -202,25 +225,28 @@ export class TarGuard {
     this.sawNull = false
     const h = decoded.header
     const { type } = h
-    // A sound checksum makes it a tar header, even one the Parser then skips (no name, a link
+    // A sound checksum makes it a tar header, even one that is then skipped (no name, a link
     // without a target): those are warnings, not "this is not a tar".
     this.firstBlockValid ??= h.checksumValid
-    if (!h.checksumValid || !h.path || (LINK_RE.test(type) && !h.fieldLinkpath) || (!LINK_RE.test(type) && !EXT_RE.test(type) && h.fieldLinkpath)) {
-      this.invalid()
-      if (!h.checksumValid) return
-      // A well-formed header the Parser rejects while it declares a body: the Parser would read that
-      // body as headers, other tar readers would skip it. Entries could be smuggled either way.
-      if (h.size > 0) this.refuse({ path: h.path, type, why: h.path ? 'has a link target where none belongs, and a body' : 'has no name, and a body' })
-      // The Parser keeps pending extended headers for the next valid entry; Go gives them to this one.
-      if (this.decoder.pending) this.refuse({ path: h.path, type, why: 'is not a valid entry but follows an extended header' })
-      return
+    const invalid = headerProblem(h)
+    if (invalid) {
+      if (!h.checksumValid) {
+        if (this.firstBlockValid) this.skipBlock(invalid, h.path)
+        return
+      }
+      // A well-formed header skipped while it declares a body: slim would read that body as
+      // headers, other tar readers would skip it. Entries could be smuggled either way.
+      if (h.size > 0) return this.refuse({ path: h.path, type, why: h.path ? 'has a link target where none belongs, and a body' : 'has no name, and a body' })
+      // Skipping it would give pending extended headers to the next entry; Go gives them to this one.
+      if (this.decoder.pending) return this.refuse({ path: h.path, type, why: 'is not a valid entry but follows an extended header' })
+      return this.skipBlock(invalid, h.path)
     }
-    if (h.badSize) this.refuse({ path: h.path, type, why: h.badSize })
+    if (h.badSize) return this.refuse({ path: h.path, type, why: h.badSize })
     const blockSize = BLOCK * Math.ceil(h.size / BLOCK)
     if (h.meta) {
       if (h.size > MAX_META_BYTES) {
-        this.queue.push({ path: h.path, type, size: h.size, sparse: false, ignored: true, linkpath: '', ignoredFields: [] })
-        this.skip(blockSize)
+        this.skip(blockSize, 0)
+        this.listener.entry({ path: h.path, type, size: h.size, sparse: false, ignored: true, linkpath: '', ignoredFields: [] })
       } else if (h.size > 0) {
         this.mode = 'meta'
         this.metaHeader = h
@@ -245,20 +271,25 @@ export class TarGuard {
     }
     if (h.sparseName !== undefined) entry.sparseName = h.sparseName
     if (h.realSize !== undefined) entry.realSize = h.realSize
-    this.queue.push(entry)
     this.current = entry
-    this.skip(blockSize)
+    this.skip(blockSize, blockSize - h.size)
+    const sink = this.listener.entry(entry)
+    if (!sink) return
+    this.sink = sink
+    if (h.size === 0) this.endBody()
   }
 
-  /** The first reason to refuse the layer wins (the walker throws it after this chunk). */
+  /** The first reason to refuse the layer wins; reading stops there (the walker throws it). */
   private refuse(why: { path: string; type: string; why: string }): void {
     this.ambiguous ??= why
   }
 
-  private skip(n: number): void {
+  /** The next `n` bytes belong to this entry, the last `padding` of them after its body. */
+  private skip(n: number, padding: number): void {
     if (n > 0) {
-      this.mode = 'skip'
+      this.mode = 'entry'
       this.remaining = n
+      this.padding = padding
     }
   }
 
@@ -266,6 +297,20 @@ export class TarGuard {
     if (this.metaHeader) this.decoder.applyMeta(this.metaHeader, Buffer.concat(this.metaChunks))
     this.metaChunks = []
   }
+}
+
+/**
+ * Why a decoded header is skipped as invalid, or undefined: a bad checksum, no name, a link
+ * without a target, a link target on anything but a link or an extended header. Checked in this
+ * order; the first reason names the warning.
+ */
+function headerProblem(h: TarHeader): string | undefined {
+  if (!h.checksumValid) return 'checksum failure'
+  if (!h.path) return 'path is required'
+  const link = LINK_RE.test(h.type)
+  if (link && !h.fieldLinkpath) return 'linkpath required'
+  if (!link && !EXT_RE.test(h.type) && h.fieldLinkpath) return 'linkpath forbidden'
+  return undefined
 }
 
 function paddingOf(size: number): number {

@@ -1,18 +1,23 @@
 /**
- * One pass over a layer's tar stream: the end-of-archive guard in front of node-tar's Parser, with
- * the checks every reader of a layer needs (not a tar, still compressed, truncated, structure
- * disagreement). The index pass and readFile both walk layers through here.
+ * One pass over a layer's tar stream (tar-guard.ts reads it), with the checks every reader of a
+ * layer needs: not a tar, still compressed, truncated, a structure tar readers would read two ways.
+ * The index pass and readFile both walk layers through here. Bodies are handed on as slices of the
+ * stream's chunks: no copy, no stream object per entry.
  */
 import type { Readable } from 'node:stream'
-import { Parser, type ReadEntry } from 'tar'
 import { SlimError, describe, isSlimError } from '../core/errors.js'
-import { TarGuard, PADDING_ALLOWANCE, type GuardEntry } from './tar-guard.js'
+import { TarGuard, PADDING_ALLOWANCE, type BodySink, type GuardEntry } from './tar-guard.js'
 import { printable } from './warnings.js'
 
+export type { BodySink } from './tar-guard.js'
+
 export interface TarWalkHooks {
-  /** Every entry the parser emits, with its 0-based ordinal. Must consume the entry (data or resume). */
-  onEntry(entry: ReadEntry, info: GuardEntry, ordinal: number): void
-  /** Entries node-tar skips (unknown types, GNU sparse files): only the guard saw them. */
+  /**
+   * Every entry of a type runtimes extract, with its 0-based ordinal. Returns where its body goes
+   * (slices of the stream's chunks, valid as long as the caller keeps them), or null to skip it.
+   */
+  onEntry(info: GuardEntry, ordinal: number): BodySink | null
+  /** Entries of unknown types, GNU sparse files and oversized extended headers: no body is read. */
   onIgnored?(info: GuardEntry): void
   /** Recoverable oddities (grouped by the caller). */
   onWarn?(message: string, path?: string): void
@@ -38,59 +43,57 @@ export async function walkTar(stream: Readable, what: string, hooks: TarWalkHook
     stream.destroy()
     return walk.result(true)
   }
-  await walk.finish()
+  walk.finish()
   return walk.result(false)
 }
 
-/** The state of one walk: the guard, node-tar's parser behind it, and the first failure seen. */
+/** The state of one walk: the guard that reads the tar, and what it has handed on. */
 class TarWalk {
-  private readonly guard = new TarGuard()
-  // gzip/zstd/brotli sniffing off: the image stage already decompressed; a second layer of
-  // compression must not be expanded behind the expansion limit's back.
-  private readonly parser = new Parser({ zstd: false, brotli: false, strict: false })
-  private readonly ended: Promise<void>
+  private readonly guard: TarGuard
   private ordinal = 0
-  private failure: unknown
-  private parserEnded = false
-  /** Bytes held back until the first block is judged: the parser must never see a non-tar. */
-  private held: Buffer[] | undefined = []
+  /**
+   * Ignored entries are reported when the next entry is handed on, or at the end of a complete
+   * walk: after the invalid blocks that follow them. That is the order layer warnings have always
+   * come in, and cached layer indexes keep them in it (a changed order would make a warm run's
+   * report differ from a cold one's).
+   */
+  private ignored: GuardEntry[] = []
+  /** The stream's first bytes, until there are two to check for a gzip header. */
+  private head: Buffer | undefined = Buffer.alloc(0)
 
   constructor(
     private readonly what: string,
     private readonly hooks: TarWalkHooks,
   ) {
-    this.parser.on('entry', (entry: ReadEntry) => this.onParserEntry(entry))
-    this.parser.on('warn', (code: string, message: string, data: { header?: { path?: string } }) => {
-      // Truncation and "not a tar" are judged by the guard, which knows more.
-      if (code === 'TAR_BAD_ARCHIVE') return
-      hooks.onWarn?.(`tar headers skipped as invalid (${message})`, data?.header?.path)
+    this.guard = new TarGuard({
+      entry: (info) => this.entry(info),
+      skipped: (why, path) => hooks.onWarn?.(`tar headers skipped as invalid (${why})`, path),
     })
-    this.parser.on('error', (e: unknown) => {
-      this.failure ??= e
-    })
-    this.ended = new Promise<void>((resolve) => this.parser.once('end', () => resolve()))
   }
 
-  /** Pairs each parser entry with the guard's own reading of the same header; they must agree. */
-  private onParserEntry(entry: ReadEntry): void {
+  private entry(info: GuardEntry): BodySink | null {
+    if (info.ignored) {
+      this.ignored.push(info)
+      return null
+    }
     try {
-      let info = this.guard.next()
-      while (info?.ignored) {
-        this.ignored(info)
-        info = this.guard.next()
-      }
-      if (!info || info.size !== (entry.header.size ?? 0)) throw this.ambiguousAt(entry.path, true)
+      this.reportIgnored()
       this.warnAboutFields(info)
-      this.hooks.onEntry(entry, info, this.ordinal++)
+      return this.hooks.onEntry(info, this.ordinal++)
     } catch (e) {
-      this.failure ??= e
-      entry.resume()
+      // The caller's own failure while taking an entry, named after the layer.
+      throw wrap(e, this.what)
     }
   }
 
-  private ignored(info: GuardEntry): void {
-    this.warnAboutFields(info)
-    this.hooks.onIgnored?.(info)
+  private reportIgnored(): void {
+    if (this.ignored.length === 0) return
+    const ignored = this.ignored
+    this.ignored = []
+    for (const info of ignored) {
+      this.warnAboutFields(info)
+      this.hooks.onIgnored?.(info)
+    }
   }
 
   /** Malformed numbers that do not move bytes (a mode, an owner, a time) are ignored, with a warning. */
@@ -106,16 +109,12 @@ class TarWalk {
       stream.destroy(hooks.signal?.reason instanceof Error ? hooks.signal.reason : new Error('aborted'))
     }
     hooks.signal?.addEventListener('abort', onAbort, { once: true })
-    let first = true
     try {
       for await (const raw of stream) {
         const chunk: Buffer = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as Uint8Array)
         hooks.signal?.throwIfAborted()
         hooks.onBytes?.(chunk.length, chunk)
-        if (first && chunk.length > 0) {
-          first = false
-          this.refuseDoubleCompression(chunk)
-        }
+        if (this.head) this.refuseDoubleCompression(chunk)
         this.push(chunk)
         const stop = hooks.shouldStop?.()
         if (stop === true || (stop instanceof Promise && (await stop))) return true
@@ -125,22 +124,29 @@ class TarWalk {
       stream.destroy()
       if (hooks.signal?.aborted) throw hooks.signal.reason
       // Errors of the stream itself (digest mismatch, network) are already the right SlimError.
-      throw e === this.failure ? wrap(e, this.what) : e
+      throw e
     } finally {
       hooks.signal?.removeEventListener('abort', onAbort)
     }
   }
 
+  /** The image stage decompressed the layer already: a gzip header now means it was compressed twice. */
   private refuseDoubleCompression(chunk: Buffer): void {
-    if (chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b) {
+    const head = this.head!.length === 0 ? chunk : Buffer.concat([this.head!, chunk.subarray(0, 2)])
+    if (head.length < 2) {
+      this.head = Buffer.from(head)
+      return
+    }
+    this.head = undefined
+    if (head[0] === 0x1f && head[1] === 0x8b) {
       throw new SlimError('format', `${this.what} is still gzip-compressed after decompression (compressed twice?); slim reads only one level of compression`)
     }
   }
 
-  /** One chunk through the guard (which judges the structure) and on to the parser. */
+  /** One chunk through the guard; its verdicts on the structure become errors. */
   private push(chunk: Buffer): void {
     const { guard } = this
-    const fwd = guard.push(chunk)
+    guard.push(chunk)
     if (guard.ambiguous) {
       const a = guard.ambiguous
       throw new SlimError(
@@ -151,35 +157,10 @@ class TarWalk {
     if (guard.firstBlockValid === false) {
       throw new SlimError('format', `${this.what} is not a tar archive (its first block is not a tar header); the image is damaged or the blob is not a layer`)
     }
-    if (!this.parserEnded) this.forward(fwd)
-    if (this.failure) throw this.failure
-    if (guard.ended && !this.parserEnded) {
-      this.endParser()
-      if (this.failure) throw this.failure
-    }
   }
 
-  private forward(buf: Buffer): void {
-    if (buf.length === 0) return
-    if (this.held) {
-      this.held.push(buf)
-      if (this.guard.firstBlockValid === undefined && !this.guard.ended) return
-      buf = Buffer.concat(this.held)
-      this.held = undefined
-    }
-    this.parser.write(buf)
-  }
-
-  private endParser(): void {
-    if (this.parserEnded) return
-    this.parserEnded = true
-    if (this.held && this.held.length > 0) this.parser.write(Buffer.concat(this.held))
-    this.held = undefined
-    this.parser.end()
-  }
-
-  /** After the last chunk: truncation, leftovers only the guard saw, and what follows the end marker. */
-  async finish(): Promise<void> {
+  /** After the last chunk: truncation, and what follows the end marker. */
+  finish(): void {
     const { guard, what } = this
     const end = guard.finish()
     if (end.truncatedEntry) {
@@ -191,13 +172,7 @@ class TarWalk {
     if (guard.bytes > 0 && guard.firstBlockValid === undefined && end.partialNonZero) {
       throw new SlimError('format', `${what} is not a tar archive (only ${guard.bytes} bytes); the image is damaged or the blob is not a layer`)
     }
-    this.endParser()
-    await this.ended
-    if (this.failure) throw wrap(this.failure, what)
-    for (let info = guard.next(); info; info = guard.next()) {
-      if (!info.ignored) throw this.ambiguousAt(info.path, false)
-      this.ignored(info)
-    }
+    this.reportIgnored()
     this.warnAboutTheEnd(end)
   }
 
@@ -217,11 +192,6 @@ class TarWalk {
     } else if (guard.trailingBytes > PADDING_ALLOWANCE) {
       hooks.onWarn?.(`${guard.trailingBytes} zero bytes follow the end-of-archive marker (more than record padding); ignored`)
     }
-  }
-
-  private ambiguousAt(path: string, withFix: boolean): SlimError {
-    const fix = withFix ? ': rebuild the layer with a standard tar writer' : ''
-    return new SlimError('format', `${this.what}: the tar structure is ambiguous at entry "${printable(path)}" (two readings disagree); refusing to guess${fix}`)
   }
 
   result(stoppedEarly: boolean): TarWalkResult {

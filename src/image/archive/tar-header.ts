@@ -2,7 +2,7 @@
  * slim's one tar header decoder: node-tar's `Header` and `Pax` classes, applied with the rules of
  * Go's archive/tar (the reader of Docker, containerd and skopeo), plus the checks a hostile archive
  * needs. Both tar readers use it: the outer-archive index (./tar-index.ts, by offset) and the layer
- * guard in front of node-tar's Parser (layers/tar-guard.ts, streaming).
+ * walk (layers/tar-guard.ts, streaming), which decodes each header once, here.
  *
  * What happens to a malformed number depends on whether it moves bytes:
  * - The size decides where the next header is. A header size that is not plain octal (leading
@@ -62,8 +62,12 @@ export interface TarHeader {
 
 export type DecodedBlock =
   | { kind: 'zero' }
-  /** node-tar's Header throws on it (its Parser skips the block); `checksumValid` tells a damaged header from noise. */
-  | { kind: 'unreadable'; why: string; path: string; type: string; checksumValid: boolean }
+  /**
+   * node-tar's Header throws on it; `checksumValid` tells a damaged header from noise. `complaint` is
+   * how the layer walk words the block when it skips it: the decoding error, or a checksum failure
+   * when only slim's stricter reading of the numbers found it unreadable.
+   */
+  | { kind: 'unreadable'; why: string; path: string; type: string; checksumValid: boolean; complaint: { why: string; path?: string } }
   | { kind: 'header'; header: TarHeader }
 
 interface NumericField {
@@ -116,11 +120,13 @@ export class TarHeaderDecoder {
     const ex = this.extended()
     let h: Header | undefined
     let failure = unreadable ? `${unreadable.field} field that is not a readable number (${unreadable.why})` : ''
+    let complaint: { why: string; path?: string } | undefined
     if (!unreadable) {
       try {
         h = new Header(block, 0, ex)
       } catch (e) {
-        failure = `header node-tar cannot read (${e instanceof Error ? e.message : String(e)})`
+        complaint = { why: errorMessage(e) }
+        failure = `header node-tar cannot read (${complaint.why})`
       }
     }
     if (!h) {
@@ -128,7 +134,8 @@ export class TarHeaderDecoder {
       const probe = Buffer.from(block)
       for (const f of [...FIELDS, CHECKSUM]) probe.fill(0, f.offset, f.offset + f.length)
       const named = new Header(probe)
-      return { kind: 'unreadable', why: failure, path: named.path ?? '', type: named.type, checksumValid: checksumMatches(block) }
+      complaint ??= complaintAbout(block, ex)
+      return { kind: 'unreadable', why: failure, path: named.path ?? '', type: named.type, checksumValid: checksumMatches(block), complaint }
     }
     if (h.nullBlock) return { kind: 'zero' }
     const type = h.type
@@ -250,6 +257,22 @@ export class TarHeaderDecoder {
     if (header.size > 0 && HEADER_ONLY_TYPES.has(header.type)) return 'is a link or device with a body'
     return undefined
   }
+}
+
+/**
+ * What a block slim found unreadable before decoding it says when decoded: node-tar's error, or
+ * (an extended header gave the unreadable field, so it was never read) a bad checksum.
+ */
+function complaintAbout(block: Buffer, ex: HeaderData | undefined): { why: string; path?: string } {
+  try {
+    return { why: 'checksum failure', path: new Header(block, 0, ex).path }
+  } catch (e) {
+    return { why: errorMessage(e) }
+  }
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
 }
 
 /**
