@@ -20,8 +20,9 @@
  * - A size that tar readers read differently (tar-header.ts: badSize) is refused.
  * - Extended headers (PAX, GNU long names) over 1 MiB are not applied; the entry is listed as
  *   ignored (Go refuses them, so a runtime would not extract the layer either).
- * - Entries of unknown types and GNU sparse files are reported as ignored: runtimes create nothing
- *   for the former, and the latter's content is not readable in one pass.
+ * - Entries of unknown types and GNU sparse files ('S') are reported as ignored, their bodies not
+ *   read: no file is made for an unknown type, and a sparse file's body is its data extents, not
+ *   its content (the index records it with its real size and no content).
  */
 import { MAX_META_BYTES, TAR_BLOCK, TarHeaderDecoder, type TarHeader } from '../image/archive/tar-header.js'
 

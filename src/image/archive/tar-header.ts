@@ -19,7 +19,7 @@
 import { Header, Pax, types, type HeaderData } from 'tar'
 
 export const TAR_BLOCK = 512
-/** node-tar's maxMetaEntrySize default: longer PAX/long-name bodies are skipped by its Parser. */
+/** Longest extended header body (PAX, GNU long name) applied: Go refuses longer ones (maxSpecialFileSize). */
 export const MAX_META_BYTES = 1024 * 1024
 
 /** Headers that describe the next entry instead of being one (node-tar's type names). */
@@ -38,7 +38,7 @@ const HEADER_ONLY_TYPES = new Set(['Link', 'SymbolicLink', 'CharacterDevice', 'B
 export interface TarHeader {
   path: string
   linkpath: string
-  /** The header's own link field, which node-tar's Parser checks (an extended linkpath aside). */
+  /** The header's own link field, which the layer walk checks (an extended linkpath aside; tar-guard.ts). */
   fieldLinkpath: string
   /** node-tar's type name: 'File', 'Directory', 'SymbolicLink', 'ExtendedHeader', 'Unsupported', ... */
   type: string
@@ -90,8 +90,6 @@ const FIELDS: NumericField[] = [
 ]
 const CHECKSUM = { offset: 148, length: 8 }
 const POSIX_MAGIC = Buffer.from('ustar\u000000', 'latin1')
-/** What Go's parseOctal accepts and node-tar reads the same: digits between spaces, then NULs. */
-const OCTAL = /^ *[0-7]*[ \0]*$/
 const DECIMAL = /^\d{1,16}$/
 const PAX_TIME = /^-?\d{1,16}(\.\d{1,9})?$/
 
@@ -114,9 +112,8 @@ export class TarHeaderDecoder {
   }
 
   decode(block: Buffer): DecodedBlock {
-    const problems = FIELDS.filter((f) => appliesTo(block, f)).map((f) => ({ field: f.name, why: fieldProblem(block, f) }))
-    if (block[CHECKSUM.offset] & 0x80) problems.push({ field: 'checksum', why: 'base-256' })
-    const unreadable = problems.find((p) => p.why?.startsWith('base-256'))
+    const problems = fieldProblems(block)
+    const unreadable = problems.find((p) => p.why.startsWith('base-256'))
     const ex = this.extended()
     let h: Header | undefined
     let failure = unreadable ? `${unreadable.field} field that is not a readable number (${unreadable.why})` : ''
@@ -293,10 +290,31 @@ function paxRecord(text: string, key: string): string | undefined {
   return value
 }
 
-function appliesTo(block: Buffer, f: NumericField): boolean {
-  if (!f.ustar) return true
-  if (!block.subarray(257, 265).equals(POSIX_MAGIC)) return false
-  return f.ustar === 'always' || block[475] === 0
+const NO_PROBLEMS: ReadonlyArray<{ field: string; why: string }> = []
+
+/** The malformed numeric fields of a block, in field order (the one shared empty list for almost every header). */
+function fieldProblems(block: Buffer): ReadonlyArray<{ field: string; why: string }> {
+  let problems: Array<{ field: string; why: string }> | undefined
+  const ustar = block.compare(POSIX_MAGIC, 0, POSIX_MAGIC.length, 257, 265) === 0
+  for (const f of FIELDS) {
+    if (f.ustar && !(ustar && (f.ustar === 'always' || block[475] === 0))) continue
+    const why = fieldProblem(block, f)
+    if (why) (problems ??= []).push({ field: f.name, why })
+  }
+  if (block[CHECKSUM.offset] & 0x80) (problems ??= []).push({ field: 'checksum', why: 'base-256' })
+  return problems ?? NO_PROBLEMS
+}
+
+/**
+ * What Go's parseOctal accepts and node-tar reads the same: digits between spaces, then spaces or
+ * NULs. Checked byte by byte: every header has nine such fields.
+ */
+function isPlainOctal(block: Buffer, start: number, end: number): boolean {
+  let i = start
+  while (i < end && block[i] === 0x20) i++
+  while (i < end && block[i] >= 0x30 && block[i] <= 0x37) i++
+  while (i < end && (block[i] === 0x20 || block[i] === 0)) i++
+  return i === end
 }
 
 /** Why a numeric header field is malformed, or undefined. Base-256 values are judged by node-tar itself. */
@@ -318,8 +336,9 @@ function fieldProblem(block: Buffer, f: NumericField): string | undefined {
     const value = f.name === 'size' ? h.size : f.name === 'mode' ? h.mode : f.name === 'uid' ? h.uid : f.name === 'gid' ? h.gid : 0
     return value === undefined || value < 0 ? 'negative' : undefined
   }
+  if (isPlainOctal(block, f.offset, f.offset + f.length)) return undefined
   const text = raw.toString('latin1')
-  return OCTAL.test(text) ? undefined : `"${text.replace(/\0+$/, '').replace(/[^\x20-\x7e]/g, '?')}" is not octal`
+  return `"${text.replace(/\0+$/, '').replace(/[^\x20-\x7e]/g, '?')}" is not octal`
 }
 
 /**
