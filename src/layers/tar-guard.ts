@@ -98,7 +98,7 @@ export class TarGuard {
   firstBlockValid: boolean | undefined
 
   private mode: 'header' | 'entry' | 'meta' = 'header'
-  /** Bytes left of the current entry (body and padding) or extended header body. */
+  /** Bytes left of the current entry (body and padding), or of an extended header (its body, then its padding). */
   private remaining = 0
   /** Of `remaining`, the padding after the body: the sink gets only what comes before it. */
   private padding = 0
