@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { makeTar, tarEntry } from '../../helpers/tar-layers.js'
+import { makeTar, tarEntry, tarHeader } from '../../helpers/tar-layers.js'
 import { TarGuard, type GuardEntry } from '../../../src/layers/tar-guard.js'
 import { walkTar } from '../../../src/layers/tar-walk.js'
 
@@ -79,5 +79,44 @@ describe('TarGuard', () => {
     const { g, entries } = guardOver(Buffer.concat([tarEntry({ name: 'a', data: 'a' }), bad, makeTar([{ name: 'b', data: 'b' }])]), 100)
     expect(g.invalidBlocks).toBe(1)
     expect(entries.map((e) => e.path)).toEqual(['a', 'b'])
+  })
+
+  it('names each header it skips as invalid, and the name the block holds', async () => {
+    // A base-256 time with an invalid first byte and a stale checksum: no header can be read from it.
+    const unreadable = tarHeader({ name: 'u' }, 0)
+    Buffer.from([0x81, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0]).copy(unreadable, 136)
+    const skipped = [
+      tarEntry({ name: 'bad', badChecksum: true }),
+      tarEntry({ name: '' }),
+      tarEntry({ name: 'l', type: '2' }),
+      tarEntry({ name: 'f', linkname: 'x' }),
+      unreadable,
+    ]
+    const warnings: string[] = []
+    const paths: string[] = []
+    await walkTar(Readable.from([Buffer.concat([tarEntry({ name: 'a', data: 'a' }), ...skipped, makeTar([{ name: 'b', data: 'b' }])])]), 'layer 0', {
+      onEntry: (e) => (paths.push(e.path), null),
+      onWarn: (m, p) => warnings.push(`${m}: ${p}`),
+    })
+    expect(paths).toEqual(['a', 'b'])
+    expect(warnings).toEqual([
+      'tar headers skipped as invalid (checksum failure): bad',
+      'tar headers skipped as invalid (path is required): ',
+      'tar headers skipped as invalid (linkpath required): l',
+      'tar headers skipped as invalid (linkpath forbidden): f',
+      'tar headers skipped as invalid (invalid base256 encoding): undefined',
+    ])
+  })
+
+  it('reports an ignored entry when the next entry is handed on, after the blocks skipped between them', async () => {
+    const tar = Buffer.concat([tarEntry({ name: 'sp', type: 'S', data: 'abc' }), tarEntry({ name: 'bad', badChecksum: true }), makeTar([{ name: 'f', data: 'f' }, { name: 'u', type: 'Z' }])])
+    const events: string[] = []
+    await walkTar(Readable.from([tar]), 'layer 0', {
+      onEntry: (e) => (events.push(`entry ${e.path}`), null),
+      onIgnored: (e) => events.push(`ignored ${e.path}`),
+      onWarn: (m) => events.push(m),
+    })
+    // The order layer warnings always had: cached layer indexes keep it.
+    expect(events).toEqual(['tar headers skipped as invalid (checksum failure)', 'ignored sp', 'entry f', 'ignored u'])
   })
 })
