@@ -66,6 +66,34 @@ describe('buildIndex', () => {
     expect(finals.every(([, d]) => d === makeTar([{ name: 'who', data: 'layer0' }, { name: 'only0', data: 'x' }]).length)).toBe(true)
   })
 
+  it('refills a reading slot as soon as a layer is parsed, at most two layers per slot ahead of the merge', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const tar0 = makeTar([{ name: 'who', data: 'layer0' }])
+    const held: Layer = {
+      ...bufferLayer(tar0, 0),
+      uncompressed: async () =>
+        Readable.from(
+          (async function* () {
+            await gate
+            yield tar0
+          })(),
+        ),
+    }
+    const opened = [1, 2, 3, 4, 5, 6].map(() => ({ count: 0 }))
+    const rest = opened.map((o, i) => bufferLayer(makeTar([{ name: 'who', data: `layer${i + 1}` }]), i + 1, { opened: o }))
+    const done = buildIndex(makeImage([held, ...rest]), { concurrency: 2 })
+    // Layer 0 is stuck; the other slot goes on to layers 1, 2 and 3 (0 + 2 slots x 2 ahead) ...
+    await vi.waitFor(() => expect(opened.map((o) => o.count)).toEqual([1, 1, 1, 0, 0, 0]))
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r))
+    // ... and no further while layer 0 is not merged.
+    expect(opened.map((o) => o.count)).toEqual([1, 1, 1, 0, 0, 0])
+    release()
+    const idx = await done
+    expect(opened.map((o) => o.count)).toEqual([1, 1, 1, 1, 1, 1])
+    expect((await idx.readFile('/who')).toString()).toBe('layer6')
+  })
+
   it('stops every layer still being read when one fails, and reports that one', async () => {
     const open = { now: 0, max: 0, destroyed: 0 }
     const slow = slowLayer(makeTar(Array.from({ length: 50 }, (_, i) => ({ name: `f${i}`, data: 'x' }))), 0, 5, open)

@@ -20,7 +20,9 @@ import { DEFAULT_MAX_EXPANDED_BYTES, type BuildIndexOptions, type FileHead, type
 /** Largest file kept in memory from the first pass for facts or the caller's capture list. */
 const CAPTURE_MAX = 64 * 1024 * 1024
 /** Largest ELF file buffered during the pass for its summary (bigger ones go through a temp copy). */
-const ELF_SUMMARY_MAX = 64 * 1024 * 1024
+const ELF_SUMMARY_MAX = 8 * 1024 * 1024
+/** How many layers per reading slot may be parsed ahead of the one being merged. */
+const LOOKAHEAD_PER_SLOT = 2
 /** Progress is reported at most every this many bytes per layer. */
 const PROGRESS_STEP = 1024 * 1024
 
@@ -44,8 +46,8 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
   const tree = new Tree()
   const cache = opts.indexCacheDir ? new LayerIndexCache(opts.indexCacheDir) : undefined
   const keyOf = (i: number): CacheKey | undefined => {
-    const diffId = image.layers[i].diffId
-    return cache && diffId ? { diffId, summaryVersion: opts.summarizeElf ? (opts.summaryVersion ?? '0') : 'none', needHashes: hash } : undefined
+    const digest = image.layers[i].verifiedDigest
+    return cache && digest ? { digest, summaryVersion: opts.summarizeElf ? (opts.summaryVersion ?? '0') : 'none', needHashes: hash } : undefined
   }
   /** Layer passes per layer: 1 when the layer was read, 0 when its index came from the cache. */
   const passes = new Array<number>(n).fill(0)
@@ -66,7 +68,6 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
       summarizeElf: opts.summarizeElf,
       elfMax: ELF_SUMMARY_MAX,
       maxTempBytes: max,
-      digestTar: key !== undefined,
       signal: controller.signal,
       onBytes: (total) => {
         if (opts.onProgress && total - reported >= PROGRESS_STEP) {
@@ -75,8 +76,8 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
         }
       },
     })
-    // Only a layer seen to hash to its diffID may be cached under it.
-    if (key && parsed.tarDigest === key.diffId) await cache!.write(key, parsed)
+    // The read ended without an error, so its bytes had the verified digest: safe to keep under it.
+    if (key) await cache!.write(key, parsed)
     return parsed
   }
   const startLayer = (i: number): void => {
@@ -91,6 +92,24 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
     })()
     p.catch((e: unknown) => controller.abort(e))
     parsing[i] = p
+    inFlight++
+    void p.then(
+      () => {
+        inFlight--
+        fill()
+      },
+      () => {},
+    )
+  }
+  // `concurrency` layers are read at once, in order, but a layer's slot is refilled as soon as it
+  // is parsed, not when every layer before it is merged: layers differ in size (6 MB to 70 MB in
+  // one image), and waiting on the biggest left a core idle. Parsed layers wait for their merge at
+  // most LOOKAHEAD_PER_SLOT * concurrency layers ahead, which bounds the memory they hold.
+  let inFlight = 0
+  let started = 0
+  let merging = 0
+  const fill = (): void => {
+    while (started < n && inFlight < concurrency && started < merging + LOOKAHEAD_PER_SLOT * concurrency && !controller.signal.aborted) startLayer(started++)
   }
 
   const dive = new DiveTally()
@@ -98,10 +117,10 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
   const heads = new Map<Node, FileHead>()
   const summaries: LayerSummary[] = []
   const history = historyByLayer(image.config.history, n)
-  let started = 0
   try {
     for (let i = 0; i < n; i++) {
-      while (started < n && started < i + concurrency) startLayer(started++)
+      merging = i
+      fill()
       const parsed = await parsing[i]!
       parsing[i] = undefined
       opts.onProgress?.(i, parsed.tarBytes, parsed.tarBytes)
