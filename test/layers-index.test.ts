@@ -3,6 +3,9 @@
  * cancellation; one failing layer stops the others; created_by from the history with empty_layer
  * entries skipped.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it, vi } from 'vitest'
@@ -92,6 +95,28 @@ describe('buildIndex', () => {
     const idx = await done
     expect(opened.map((o) => o.count)).toEqual([1, 1, 1, 1, 1, 1])
     expect((await idx.readFile('/who')).toString()).toBe('layer6')
+  })
+
+  it('starts reading an uncached top layer at once, before decoding the cached layers below it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slim-schedule-'))
+    try {
+      const base = [0, 1, 2].map((i) => bufferLayer(makeTar([{ name: `base${i}`, data: 'x'.repeat(3000) }]), i))
+      await buildIndex(makeImage(base), { indexCacheDir: dir, concurrency: 1 })
+      const events: string[] = []
+      const topTar = makeTar([{ name: 'top', data: 'y' }])
+      const top: Layer = {
+        ...bufferLayer(topTar, 3),
+        uncompressed: async () => {
+          events.push('read top')
+          return Readable.from([topTar])
+        },
+      }
+      const idx = await buildIndex(makeImage([...base, top]), { indexCacheDir: dir, concurrency: 1, onProgress: (l, d, t) => d === t && events.push(`merged ${l}`) })
+      expect(idx.layerPasses).toEqual([0, 0, 0, 1])
+      expect(events).toEqual(['read top', 'merged 0', 'merged 1', 'merged 2', 'merged 3'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('stops every layer still being read when one fails, and reports that one', async () => {

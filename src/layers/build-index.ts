@@ -12,6 +12,7 @@ import { isFactsFile } from './facts-files.js'
 import { historyByLayer } from './history.js'
 import { LayerIndexCache, type CacheKey } from './index-cache.js'
 import { LayerIndex, describeLayer } from './layer-index.js'
+import { ReadSchedule } from './read-schedule.js'
 import { mergeLayer } from './merge.js'
 import { parseLayer, spendBudget, type ExpansionBudget, type ParsedLayer } from './parse-layer.js'
 import { Flag, Kind, NO_NODE, Tree, type Node } from './tree.js'
@@ -21,8 +22,6 @@ import { DEFAULT_MAX_EXPANDED_BYTES, type BuildIndexOptions, type FileHead, type
 const CAPTURE_MAX = 64 * 1024 * 1024
 /** Largest ELF file buffered during the pass for its summary (bigger ones go through a temp copy). */
 const ELF_SUMMARY_MAX = 8 * 1024 * 1024
-/** How many layers per reading slot may be parsed ahead of the one being merged. */
-const LOOKAHEAD_PER_SLOT = 2
 /** Progress is reported at most every this many bytes per layer. */
 const PROGRESS_STEP = 1024 * 1024
 
@@ -80,7 +79,7 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
     if (key) await cache!.write(key, parsed)
     return parsed
   }
-  const startLayer = (i: number): void => {
+  const startLayer = (i: number): Promise<ParsedLayer> => {
     const key = keyOf(i)
     const p = (async () => {
       const cached = key && (await cache!.read(key, i, tree))
@@ -92,25 +91,17 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
     })()
     p.catch((e: unknown) => controller.abort(e))
     parsing[i] = p
-    inFlight++
-    void p.then(
-      () => {
-        inFlight--
-        fill()
-      },
-      () => {},
-    )
+    return p
   }
-  // `concurrency` layers are read at once, in order, but a layer's slot is refilled as soon as it
-  // is parsed, not when every layer before it is merged: layers differ in size (6 MB to 70 MB in
-  // one image), and waiting on the biggest left a core idle. Parsed layers wait for their merge at
-  // most LOOKAHEAD_PER_SLOT * concurrency layers ahead, which bounds the memory they hold.
-  let inFlight = 0
-  let started = 0
-  let merging = 0
-  const fill = (): void => {
-    while (started < n && inFlight < concurrency && started < merging + LOOKAHEAD_PER_SLOT * concurrency && !controller.signal.aborted) startLayer(started++)
-  }
+  const schedule = new ReadSchedule(
+    concurrency,
+    image.layers.map((_, i) => {
+      const key = keyOf(i)
+      return key !== undefined && cache!.has(key)
+    }),
+    startLayer,
+    () => controller.signal.aborted,
+  )
 
   const dive = new DiveTally()
   const captured = new Map<Node, Buffer>()
@@ -119,8 +110,7 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
   const history = historyByLayer(image.config.history, n)
   try {
     for (let i = 0; i < n; i++) {
-      merging = i
-      fill()
+      schedule.mergingAt(i)
       const parsed = await parsing[i]!
       parsing[i] = undefined
       opts.onProgress?.(i, parsed.tarBytes, parsed.tarBytes)

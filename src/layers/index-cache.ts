@@ -20,6 +20,7 @@
  * is read again.
  */
 import { createHash, randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseDigest } from '../core/digest.js'
@@ -58,6 +59,11 @@ export class LayerIndexCache {
   pathOf(digest: string): string {
     const { algorithm, hex } = parseDigest(digest)
     return join(this.dir, 'layer-index', algorithm, hex)
+  }
+
+  /** Whether an entry exists for the key (whole and current or not: read() decides). */
+  has(key: CacheKey): boolean {
+    return existsSync(this.pathOf(key.digest))
   }
 
   /** The cached parse of a layer as layer `index` of the current image, or undefined (miss, stale or corrupt: removed). */
