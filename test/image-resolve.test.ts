@@ -118,6 +118,7 @@ describe('resolveImage through oci: layouts', () => {
     expect(img.configDigest).toMatch(/^sha256:/)
     expect(img.layers[0].digest).toBe(layer.digest)
     expect(img.layers[0].diffId).toBe(sha(tar))
+    expect(img.layers[0].verifiedDigest).toBe(layer.digest) // what a read checks: the blob's digest
     expect(sha(await drain(img, 'compressed'))).toBe(layer.digest)
     expect((await drain(img, 'uncompressed')).equals(tar)).toBe(true)
     expect(img.tag).toBe('v1')
@@ -358,6 +359,7 @@ describe('docker-archive specifics', () => {
     const img = await openImage(`docker-archive:${path}:app:1`)
     expect(img.layers[0].digest).toBe(sha(gz)) // hashed at open: the name does not reveal it
     expect(img.layers[0].diffId).toBe(sha(layerTar))
+    expect(img.layers[0].verifiedDigest).toBe(sha(layerTar)) // an archive's layers are checked by diff ID
     expect((await drain(img, 'uncompressed')).equals(layerTar)).toBe(true)
     expect(sha(await drain(img, 'compressed'))).toBe(sha(gz))
     await img.close()

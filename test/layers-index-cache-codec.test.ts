@@ -63,7 +63,7 @@ describe('layer index cache codec', () => {
     for (const e of entries) writeEntry(w, e, layer)
     for (const p of layer.parents) writeParent(w, p)
     const header: EntryHeader = {
-      diffId: 'sha256:00',
+      digest: 'sha256:00',
       summaryVersion: 'v',
       hashed: true,
       size: layer.size,

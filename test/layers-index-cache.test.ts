@@ -1,7 +1,7 @@
 /**
  * The layer index cache (src/layers/index-cache.ts): a hit reads no layer and gives the same
  * index; a miss, a corrupt entry and an entry of another format are read again (and the bad entry
- * replaced); a layer whose bytes do not hash to its diffID is never cached; two processes writing
+ * replaced); a layer whose read fails its digest is never cached; two processes writing
  * the same entry at once leave one whole entry.
  */
 import { spawn } from 'node:child_process'
@@ -52,7 +52,7 @@ describe('layer index cache', () => {
   const cacheDir = join(dir, 'one')
   const counters = () => tars.map(() => ({ count: 0 }))
 
-  it('a miss reads every layer and writes one entry per diffID; a hit reads none and gives the same index', async () => {
+  it('a miss reads every layer and writes one entry per verified digest; a hit reads none and gives the same index', async () => {
     const cold = counters()
     const a = await buildIndex(image(cold), options(cacheDir))
     expect(cold.map((c) => c.count)).toEqual([1, 1])
@@ -70,7 +70,7 @@ describe('layer index cache', () => {
 
   it('a corrupt entry is removed and the layer read again; the entry is rewritten whole', async () => {
     const cache = new LayerIndexCache(cacheDir)
-    const path = cache.pathOf(image(counters()).layers[0]!.diffId!)
+    const path = cache.pathOf(image(counters()).layers[0]!.verifiedDigest!)
     const bytes = readFileSync(path)
     const text = bytes.toString('latin1')
     expect(text).toContain('root:x') // kept files are stored raw
@@ -94,7 +94,7 @@ describe('layer index cache', () => {
 
   it('an entry of another index format (or summariser version) is stale: removed and rebuilt', async () => {
     const cache = new LayerIndexCache(cacheDir)
-    const path = cache.pathOf(image(counters()).layers[1]!.diffId!)
+    const path = cache.pathOf(image(counters()).layers[1]!.verifiedDigest!)
     const bytes = readFileSync(path)
     // A whole, well-formed entry (its digest recomputed): only its format number says it is stale.
     const body = Buffer.from(bytes.subarray(0, bytes.length - 32))
@@ -122,10 +122,21 @@ describe('layer index cache', () => {
     expect(again.map((x) => x.count)).toEqual([0, 0])
   })
 
-  it('never caches a layer under a diffID its bytes do not hash to', async () => {
+  it('never caches a layer whose bytes fail the digest it is read against', async () => {
     const d = join(dir, 'lying')
-    const liar = { ...bufferLayer(tars[0]!, 0), diffId: bufferLayer(tars[1]!, 1).diffId }
-    await buildIndex(makeImage([liar]), options(d))
+    const liar = bufferLayer(tars[0]!, 0, { badDigest: true })
+    await expect(buildIndex(makeImage([liar]), options(d))).rejects.toThrow(/does not match/)
+    expect(existsSync(join(d, 'layer-index'))).toBe(false)
+    // The same bytes read against their true digest are cached, under that digest.
+    await buildIndex(makeImage([bufferLayer(tars[0]!, 0)]), options(d))
+    expect(readdirSync(join(d, 'layer-index', 'sha256'))).toEqual([bufferLayer(tars[0]!, 0).digest.slice('sha256:'.length)])
+  })
+
+  it('a layer that names no verified digest is read but never cached', async () => {
+    const d = join(dir, 'unverified')
+    const { verifiedDigest: _, ...layer } = bufferLayer(tars[0]!, 0)
+    const idx = await buildIndex(makeImage([layer]), options(d))
+    expect(idx.layerPasses).toEqual([1])
     expect(existsSync(join(d, 'layer-index'))).toBe(false)
   })
 

@@ -3,6 +3,9 @@
  * cancellation; one failing layer stops the others; created_by from the history with empty_layer
  * entries skipped.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it, vi } from 'vitest'
@@ -64,6 +67,56 @@ describe('buildIndex', () => {
     const finals = progress.filter(([, d, t]) => t === d)
     expect(finals.map(([l]) => l)).toEqual([0, 1, 2, 3, 4])
     expect(finals.every(([, d]) => d === makeTar([{ name: 'who', data: 'layer0' }, { name: 'only0', data: 'x' }]).length)).toBe(true)
+  })
+
+  it('refills a reading slot as soon as a layer is parsed, at most two layers per slot ahead of the merge', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const tar0 = makeTar([{ name: 'who', data: 'layer0' }])
+    const held: Layer = {
+      ...bufferLayer(tar0, 0),
+      uncompressed: async () =>
+        Readable.from(
+          (async function* () {
+            await gate
+            yield tar0
+          })(),
+        ),
+    }
+    const opened = [1, 2, 3, 4, 5, 6].map(() => ({ count: 0 }))
+    const rest = opened.map((o, i) => bufferLayer(makeTar([{ name: 'who', data: `layer${i + 1}` }]), i + 1, { opened: o }))
+    const done = buildIndex(makeImage([held, ...rest]), { concurrency: 2 })
+    // Layer 0 is stuck; the other slot goes on to layers 1, 2 and 3 (0 + 2 slots x 2 ahead) ...
+    await vi.waitFor(() => expect(opened.map((o) => o.count)).toEqual([1, 1, 1, 0, 0, 0]))
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r))
+    // ... and no further while layer 0 is not merged.
+    expect(opened.map((o) => o.count)).toEqual([1, 1, 1, 0, 0, 0])
+    release()
+    const idx = await done
+    expect(opened.map((o) => o.count)).toEqual([1, 1, 1, 1, 1, 1])
+    expect((await idx.readFile('/who')).toString()).toBe('layer6')
+  })
+
+  it('starts reading an uncached top layer at once, before decoding the cached layers below it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slim-schedule-'))
+    try {
+      const base = [0, 1, 2].map((i) => bufferLayer(makeTar([{ name: `base${i}`, data: 'x'.repeat(3000) }]), i))
+      await buildIndex(makeImage(base), { indexCacheDir: dir, concurrency: 1 })
+      const events: string[] = []
+      const topTar = makeTar([{ name: 'top', data: 'y' }])
+      const top: Layer = {
+        ...bufferLayer(topTar, 3),
+        uncompressed: async () => {
+          events.push('read top')
+          return Readable.from([topTar])
+        },
+      }
+      const idx = await buildIndex(makeImage([...base, top]), { indexCacheDir: dir, concurrency: 1, onProgress: (l, d, t) => d === t && events.push(`merged ${l}`) })
+      expect(idx.layerPasses).toEqual([0, 0, 0, 1])
+      expect(events).toEqual(['read top', 'merged 0', 'merged 1', 'merged 2', 'merged 3'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('stops every layer still being read when one fails, and reports that one', async () => {

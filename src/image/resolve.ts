@@ -258,6 +258,7 @@ async function pickFromIndex(
 /** One layer, verified whichever way it is read. */
 class ResolvedLayer implements Layer {
   readonly digest: string
+  readonly verifiedDigest: string | undefined
   readonly mediaType: string
   readonly size: number
 
@@ -273,6 +274,7 @@ class ResolvedLayer implements Layer {
     private readonly maxZstdWindow: number | undefined,
   ) {
     this.digest = desc.digest
+    this.verifiedDigest = encrypted ? undefined : byDiffId && diffId ? diffId : desc.digest
     this.mediaType = desc.mediaType
     this.size = desc.size
   }

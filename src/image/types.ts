@@ -108,6 +108,12 @@ export interface Layer {
   readonly digest: string
   /** Uncompressed digest from the config's rootfs.diff_ids, when the config has one for this layer. */
   readonly diffId?: string
+  /**
+   * The digest that reading this layer checks its bytes against: the stored digest, or the diff ID
+   * for archives whose layers are verified by it. A read that ended without an error saw bytes with
+   * this digest, so what was derived from them may be kept under it. Undefined: nothing is checked.
+   */
+  readonly verifiedDigest?: string
   readonly mediaType: string
   /** Stored (compressed) size in bytes; -1 when the source does not say. */
   readonly size: number

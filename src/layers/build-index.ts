@@ -12,6 +12,7 @@ import { isFactsFile } from './facts-files.js'
 import { historyByLayer } from './history.js'
 import { LayerIndexCache, type CacheKey } from './index-cache.js'
 import { LayerIndex, describeLayer } from './layer-index.js'
+import { ReadSchedule } from './read-schedule.js'
 import { mergeLayer } from './merge.js'
 import { parseLayer, spendBudget, type ExpansionBudget, type ParsedLayer } from './parse-layer.js'
 import { Flag, Kind, NO_NODE, Tree, type Node } from './tree.js'
@@ -20,7 +21,7 @@ import { DEFAULT_MAX_EXPANDED_BYTES, type BuildIndexOptions, type FileHead, type
 /** Largest file kept in memory from the first pass for facts or the caller's capture list. */
 const CAPTURE_MAX = 64 * 1024 * 1024
 /** Largest ELF file buffered during the pass for its summary (bigger ones go through a temp copy). */
-const ELF_SUMMARY_MAX = 64 * 1024 * 1024
+const ELF_SUMMARY_MAX = 8 * 1024 * 1024
 /** Progress is reported at most every this many bytes per layer. */
 const PROGRESS_STEP = 1024 * 1024
 
@@ -44,8 +45,8 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
   const tree = new Tree()
   const cache = opts.indexCacheDir ? new LayerIndexCache(opts.indexCacheDir) : undefined
   const keyOf = (i: number): CacheKey | undefined => {
-    const diffId = image.layers[i].diffId
-    return cache && diffId ? { diffId, summaryVersion: opts.summarizeElf ? (opts.summaryVersion ?? '0') : 'none', needHashes: hash } : undefined
+    const digest = image.layers[i].verifiedDigest
+    return cache && digest ? { digest, summaryVersion: opts.summarizeElf ? (opts.summaryVersion ?? '0') : 'none', needHashes: hash } : undefined
   }
   /** Layer passes per layer: 1 when the layer was read, 0 when its index came from the cache. */
   const passes = new Array<number>(n).fill(0)
@@ -66,7 +67,6 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
       summarizeElf: opts.summarizeElf,
       elfMax: ELF_SUMMARY_MAX,
       maxTempBytes: max,
-      digestTar: key !== undefined,
       signal: controller.signal,
       onBytes: (total) => {
         if (opts.onProgress && total - reported >= PROGRESS_STEP) {
@@ -75,11 +75,11 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
         }
       },
     })
-    // Only a layer seen to hash to its diffID may be cached under it.
-    if (key && parsed.tarDigest === key.diffId) await cache!.write(key, parsed)
+    // The read ended without an error, so its bytes had the verified digest: safe to keep under it.
+    if (key) await cache!.write(key, parsed)
     return parsed
   }
-  const startLayer = (i: number): void => {
+  const startLayer = (i: number): Promise<ParsedLayer> => {
     const key = keyOf(i)
     const p = (async () => {
       const cached = key && (await cache!.read(key, i, tree))
@@ -91,17 +91,26 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
     })()
     p.catch((e: unknown) => controller.abort(e))
     parsing[i] = p
+    return p
   }
+  const schedule = new ReadSchedule(
+    concurrency,
+    image.layers.map((_, i) => {
+      const key = keyOf(i)
+      return key !== undefined && cache!.has(key)
+    }),
+    startLayer,
+    () => controller.signal.aborted,
+  )
 
   const dive = new DiveTally()
   const captured = new Map<Node, Buffer>()
   const heads = new Map<Node, FileHead>()
   const summaries: LayerSummary[] = []
   const history = historyByLayer(image.config.history, n)
-  let started = 0
   try {
     for (let i = 0; i < n; i++) {
-      while (started < n && started < i + concurrency) startLayer(started++)
+      schedule.mergingAt(i)
       const parsed = await parsing[i]!
       parsing[i] = undefined
       opts.onProgress?.(i, parsed.tarBytes, parsed.tarBytes)

@@ -21,7 +21,8 @@ import { WarningSet } from './warnings.js'
 export const MAGIC = Buffer.from('SLIMLIX\n', 'latin1')
 
 export interface EntryHeader {
-  diffId: string
+  /** The layer's verified digest (Layer.verifiedDigest) the entry is stored under. */
+  digest: string
   summaryVersion: string
   hashed: boolean
   size: number

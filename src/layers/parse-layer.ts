@@ -4,7 +4,6 @@
  * hash, kept small files, ELF summaries, script first lines). Layers are parsed concurrently;
  * merge.ts applies the lists in layer order.
  */
-import { createHash } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import type { ByteSource } from '../core/byte-source.js'
 import { SlimError } from '../core/errors.js'
@@ -37,8 +36,6 @@ export interface ParsedLayer {
   /** ELF and script heads (content-tap.ts). */
   heads: Map<Node, FileHead>
   warnings: WarningSet
-  /** "sha256:<hex>" of the tar stream, when ParseLayerOptions.digestTar asked for it. */
-  tarDigest?: string
 }
 
 /** Shared across the layers of one image: the bound on expanded bytes. */
@@ -63,8 +60,6 @@ export interface ParseLayerOptions {
   elfMax: number
   /** Bound on temp bytes (the copies of big ELF files count against it). */
   maxTempBytes?: number
-  /** sha256 the tar stream itself (ParsedLayer.tarDigest), to check a diffID before caching under it. */
-  digestTar?: boolean
   onBytes?: (total: number) => void
   signal?: AbortSignal
 }
@@ -91,19 +86,14 @@ interface HeaderFields {
 
 export async function parseLayer(stream: Readable, opts: ParseLayerOptions): Promise<ParsedLayer> {
   const parser = new LayerParser(opts)
-  const tarHash = opts.digestTar ? createHash('sha256') : undefined
   const result = await walkTar(stream, opts.what, {
     signal: opts.signal,
-    onBytes: (n, chunk) => {
-      parser.countBytes(n)
-      tarHash?.update(chunk)
-    },
+    onBytes: (n) => parser.countBytes(n),
     onWarn: (message, path) => parser.out.warnings.add(message, path),
     onIgnored: (info) => parser.ignoredEntry(info),
     onEntry: (info, ordinal) => parser.entry(info, ordinal),
   })
   parser.out.tarBytes = result.bytes
-  if (tarHash) parser.out.tarDigest = `sha256:${tarHash.digest('hex')}`
   return parser.out
 }
 

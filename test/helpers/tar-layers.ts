@@ -125,6 +125,7 @@ export function bufferLayer(data: Buffer, index: number, opts: BufferLayerOption
     index,
     digest,
     diffId: digest,
+    verifiedDigest: digest,
     mediaType: 'application/vnd.oci.image.layer.v1.tar',
     size: data.length,
     compressed: async () => Readable.from(chunks(data, opts.chunkSize ?? 65536)),
@@ -151,6 +152,7 @@ export function fileLayer(path: string, index: number): Layer {
   return {
     index,
     digest,
+    verifiedDigest: digest,
     mediaType: 'application/vnd.oci.image.layer.v1.tar',
     size: -1,
     compressed: async () => createReadStream(path),
