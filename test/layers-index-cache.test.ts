@@ -4,7 +4,7 @@
  * replaced); a layer whose read fails its digest is never cached; two processes writing
  * the same entry at once leave one whole entry.
  */
-import { spawn } from 'node:child_process'
+import { runTwoAtOnce } from './helpers/two-processes.js'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -148,21 +148,14 @@ describe('layer index cache', () => {
 
   it('two processes writing the same entries at once leave whole entries that a third run hits', async () => {
     const d = join(dir, 'race')
-    const script = join(dir, 'writer.mts')
     const tarFiles = tars.map((t, i) => {
       const p = join(dir, `layer${i}.tar`)
       writeFileSync(p, t)
       return p
     })
-    writeFileSync(
-      script,
-      `import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { buildIndex } from ${JSON.stringify(new URL('../src/layers/build-index.ts', import.meta.url).pathname)}
+    const body = `import { buildIndex } from ${JSON.stringify(new URL('../src/layers/build-index.ts', import.meta.url).pathname)}
 import { bufferLayer, makeImage } from ${JSON.stringify(new URL('./helpers/tar-layers.ts', import.meta.url).pathname)}
-const [cacheDir, barrier, id, ...files] = process.argv.slice(2)
-writeFileSync(barrier + '.ready-' + id, '')
-while (!existsSync(barrier + '.ready-0') || !existsSync(barrier + '.ready-1')) await new Promise((r) => setTimeout(r, 5))
-const other = id === '0' ? '1' : '0'
+const [cacheDir, ...files] = args
 // A layer is opened only after its cache entry was missed; each process waits at every layer for
 // the other to open it too, so both read (and then write) every layer, whatever the scheduling.
 const layers = files.map((f, i) => {
@@ -178,11 +171,8 @@ const layers = files.map((f, i) => {
 })
 const idx = await buildIndex(makeImage(layers), { indexCacheDir: cacheDir })
 console.log(JSON.stringify(idx.layerPasses))
-`,
-    )
-    const tsx = new URL('../node_modules/.bin/tsx', import.meta.url).pathname
-    const barrier = join(dir, 'barrier')
-    const outs = await Promise.all([0, 1].map((id) => runNode(tsx, [script, d, barrier, String(id), ...tarFiles])))
+`
+    const outs = await runTwoAtOnce(dir, body, [d, ...tarFiles])
     expect(outs.map((o) => JSON.parse(o))).toEqual([[1, 1], [1, 1]])
     expect(readdirSync(join(d, 'tmp'))).toEqual([])
     const c = counters()
@@ -192,13 +182,3 @@ console.log(JSON.stringify(idx.layerPasses))
   }, 60_000)
 })
 
-function runNode(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (err += d))
-    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`${cmd} exited ${code}: ${err}`))))
-  })
-}

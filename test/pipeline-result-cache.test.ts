@@ -4,7 +4,7 @@
  * two processes writing the same entry at once (both leave a whole file, no temp file behind).
  * The built CLI's use of it is in e2e-result-cache.test.ts.
  */
-import { spawn } from 'node:child_process'
+import { runTwoAtOnce } from './helpers/two-processes.js'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -104,19 +104,13 @@ describe('analysis result cache', () => {
 
   it('two processes writing the same entry at once, many times, leave one whole entry and no temp file', async () => {
     const d = join(dir, 'race')
-    const script = join(dir, 'writer.mts')
     const key = analysisKey({ image: 'race' })
     // Big enough that a write is several syscalls: an interleaving would show as a bad digest.
     const big = { files: Array.from({ length: 40_000 }, (_, i) => `/usr/lib/python3/dist-packages/module_${i}.py`) }
     writeFileSync(join(dir, 'big.json'), JSON.stringify(big))
-    writeFileSync(
-      script,
-      `import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { ResultCache } from ${JSON.stringify(new URL('../src/pipeline/result-cache.ts', import.meta.url).pathname)}
-const [cacheDir, barrier, id, key, file] = process.argv.slice(2)
+    const body = `import { ResultCache } from ${JSON.stringify(new URL('../src/pipeline/result-cache.ts', import.meta.url).pathname)}
+const [cacheDir, key, file] = args
 const value = JSON.parse(readFileSync(file, 'utf8'))
-writeFileSync(barrier + '.ready-' + id, '')
-while (!existsSync(barrier + '.ready-0') || !existsSync(barrier + '.ready-1')) await new Promise((r) => setTimeout(r, 5))
 const c = new ResultCache(cacheDir, (m) => { throw new Error(m) })
 let whole = 0
 for (let i = 0; i < 20; i++) {
@@ -125,11 +119,8 @@ for (let i = 0; i < 20; i++) {
   if (back !== undefined && JSON.stringify(back) === JSON.stringify(value)) whole++
 }
 console.log(whole)
-`,
-    )
-    const tsx = new URL('../node_modules/.bin/tsx', import.meta.url).pathname
-    const barrier = join(dir, 'barrier')
-    const outs = await Promise.all([0, 1].map((id) => runNode(tsx, [script, d, barrier, String(id), key, join(dir, 'big.json')])))
+`
+    const outs = await runTwoAtOnce(dir, body, [d, key, join(dir, 'big.json')])
     // Every read after a write found a whole entry (the other process may have replaced it: same bytes).
     expect(outs).toEqual(['20', '20'])
     expect(readdirSync(join(d, 'tmp'))).toEqual([])
@@ -137,13 +128,3 @@ console.log(whole)
   }, 60_000)
 })
 
-function runNode(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (err += d))
-    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`${cmd} exited ${code}: ${err}`))))
-  })
-}
