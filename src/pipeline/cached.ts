@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import type { Advice } from '../advise/types.js'
+import { imageIdentity } from '../image/identity.js'
 import { formatPlatform } from '../image/platform.js'
 import type { Image } from '../image/types.js'
 import type { Inspection } from '../inspect/types.js'
@@ -89,14 +90,7 @@ function keyInputs(image: Image, inputs: AnalysisInputs, options: AnalyzeOptions
   return {
     build,
     image: {
-      reference: image.reference,
-      transport: image.transport,
-      name: image.name,
-      tag: image.tag,
-      manifestDigest: image.manifestDigest,
-      indexDigest: image.indexDigest,
-      manifestMediaType: image.manifestMediaType,
-      configDigest: image.configDigest,
+      ...imageIdentity(image),
       platform: formatPlatform(image.platform, ''),
       layers: image.layers.map((l) => [l.digest, l.diffId ?? null, l.mediaType, l.size]),
       warnings: image.warnings,

@@ -1,16 +1,9 @@
 import { formatPlatform } from '../image/platform.js'
+import { imageIdentity, type ImageIdentity } from '../image/identity.js'
 import type { Image } from '../image/types.js'
 
 /** What `slim analyze` reports about the image itself (issue 2's first form of the command). */
-export interface ImageSummary {
-  reference: string
-  transport: string
-  name?: string
-  tag?: string
-  manifestDigest?: string
-  indexDigest?: string
-  manifestMediaType: string
-  configDigest: string
+export interface ImageSummary extends ImageIdentity {
   configMediaType: string
   platform: string
   created?: string
@@ -35,14 +28,7 @@ export interface ImageSummary {
 export function summarizeImage(image: Image): ImageSummary {
   const c = image.config.config ?? {}
   return {
-    reference: image.reference,
-    transport: image.transport,
-    name: image.name,
-    tag: image.tag,
-    manifestDigest: image.manifestDigest,
-    indexDigest: image.indexDigest,
-    manifestMediaType: image.manifestMediaType,
-    configDigest: image.configDigest,
+    ...imageIdentity(image),
     configMediaType: image.manifest.config.mediaType,
     // The documents have always written an unknown os or architecture as empty ("/").
     platform: formatPlatform(image.platform, ''),
