@@ -14,8 +14,9 @@ describe('compile cache dir', () => {
     expect(compileCacheDir(['analyze', '--cache-dir=/d', 'img'], env)).toBe('/d/compile')
     expect(compileCacheDir(['analyze', 'img', '--cache-dir', 'rel/dir'], env)).toBe(join(resolve('rel/dir'), 'compile'))
   })
-  it('is none with --no-cache, and arguments after -- are not flags', () => {
+  it('is none with --no-cache and for `slim cache` (which prunes it), and arguments after -- are not flags', () => {
     expect(compileCacheDir(['analyze', 'img', '--no-cache'], env)).toBeUndefined()
+    expect(compileCacheDir(['cache', 'prune', '--all', '--cache-dir', '/c'], env)).toBeUndefined()
     expect(compileCacheDir(['build', 'img', '--', '--no-cache', '--cache-dir', '/x'], env)).toBe('/xdg/slim/compile')
   })
 })

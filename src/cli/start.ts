@@ -12,6 +12,9 @@ import { defaultCacheDir } from '../image/cache.js'
  * name (--cache-dir, else the default); none with --no-cache, which promises to write no cache.
  */
 export function compileCacheDir(argv: string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
+  // `slim cache ...` looks at or prunes the cache: it must not write to it (a pruned compile cache
+  // would be written again at exit).
+  if (argv[0] === 'cache') return undefined
   let dir: string | undefined
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!

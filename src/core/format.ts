@@ -30,6 +30,14 @@ export function parseBytes(s: string): number | undefined {
   return unit === undefined ? undefined : Math.round(Number(m[1]) * unit)
 }
 
+const DURATION_UNITS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3 }
+
+/** Parses "45s", "90m", "12h", "30d", "2w" into milliseconds; undefined when it is not a duration. */
+export function parseDuration(s: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$/i.exec(s)
+  return m ? Math.round(Number(m[1]) * DURATION_UNITS[m[2].toLowerCase()]!) : undefined
+}
+
 /** A sentence names a few items of a list the image decides the length of ("a, b, c, and 4 more");
  * the JSON keeps the whole list, so the sentence stays one readable line. */
 export function firstFew(items: readonly string[], sep: string, max = 5): string {

@@ -1,10 +1,11 @@
-import { createReadStream } from 'node:fs'
+import { constants } from 'node:fs'
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream'
 import { describe, isSlimError, SlimError } from '../core/errors.js'
+import { markUsed } from '../core/cache-use.js'
 import { parseDigest, VerifyStream } from '../core/digest.js'
 import { DEFAULT_MAX_TEMP_BYTES, trackTemp, type TempHandle } from '../core/temp.js'
 import type { Descriptor } from './types.js'
@@ -27,7 +28,7 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, home: stri
 }
 
 /** Temp files older than this were left by a crashed process. */
-const STALE_TEMP_MS = 24 * 60 * 60 * 1000
+export const STALE_TEMP_MS = 24 * 60 * 60 * 1000
 
 export class BlobCache {
   private swept = false
@@ -55,25 +56,41 @@ export class BlobCache {
     return join(this.tmpDir, `${randomBytes(12).toString('hex')}${suffix}`)
   }
 
-  /** A verified stream of a cached blob, or undefined when it is not cached. */
+  /**
+   * A verified stream of a cached blob, or undefined when it is not cached. The file is opened
+   * before anything else, so a `slim cache prune` that removes it meanwhile cannot fail the read.
+   */
   async open(desc: Descriptor, what: string): Promise<Readable | undefined> {
     const path = this.blobPath(desc.digest)
+    let fh: FileHandle
     let size: number
     try {
-      const st = await stat(path)
-      if (!st.isFile()) return undefined
-      size = st.size
+      // Non-blocking: a FIFO planted at the path must not hang the open (it is then not a file).
+      fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK)
     } catch {
       return undefined
     }
+    try {
+      const st = await fh.stat()
+      if (!st.isFile()) {
+        await fh.close()
+        return undefined
+      }
+      size = st.size
+    } catch {
+      await fh.close().catch(() => {})
+      return undefined
+    }
     if (desc.size >= 0 && size !== desc.size) {
+      await fh.close()
       this.log(`cache: ${path} has ${size} bytes, expected ${desc.size}; discarding it`)
       await unlink(path).catch(() => {})
       return undefined
     }
     this.log(`cache: hit ${desc.digest}`)
+    await markUsed(path)
     const verify = new VerifyStream({ digest: desc.digest, size: desc.size }, `${what} (cached copy ${path}, now removed; run again to download it afresh)`)
-    pipeline(createReadStream(path), verify, (err) => {
+    pipeline(fh.createReadStream(), verify, (err) => {
       if (err && isSlimError(err) && err.kind === 'integrity') unlink(path).catch(() => {})
     })
     return verify

@@ -23,6 +23,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import { markUsed } from '../core/cache-use.js'
 import { parseDigest } from '../core/digest.js'
 import { describe } from '../core/errors.js'
 import { ByteWriter, headerBytes, readHeader, readLayer, writeEntry, writeParent, type EntryHeader } from './index-cache-codec.js'
@@ -71,7 +72,10 @@ export class LayerIndexCache {
     const path = this.pathOf(key.digest)
     try {
       const layer = await readEntry(path, key, index, tree)
-      if (layer) return layer
+      if (layer) {
+        await markUsed(path)
+        return layer
+      }
       this.log(`layer index cache: ${path} is stale; reading the layer again`)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined

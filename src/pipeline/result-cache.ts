@@ -17,6 +17,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import { markUsed } from '../core/cache-use.js'
 import { describe } from '../core/errors.js'
 
 /**
@@ -50,7 +51,10 @@ export class ResultCache {
     let why: string
     try {
       const value = decode(await readFile(path), key)
-      if (value !== undefined) return value
+      if (value !== undefined) {
+        await markUsed(path)
+        return value
+      }
       why = 'is stale'
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
