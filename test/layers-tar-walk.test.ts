@@ -86,7 +86,7 @@ describe('the layer walk', () => {
     vi.restoreAllMocks()
   })
 
-  it('decodes each header block once: slim decoder calls and node-tar Header decodes both equal the header count', async () => {
+  it('decodes each header block once: slim decoder calls equal the header count, node-tar Header decodes are no more', async () => {
     // Bodies that are tars themselves: a second reading of the stream would find their headers.
     const inner = makeTar([{ name: 'inner', data: 'i' }])
     const specs: TarEntrySpec[] = [
@@ -111,7 +111,9 @@ describe('the layer walk', () => {
           return null
         },
       })
-      expect([name, decoder.mock.calls.length, nodeTar.mock.calls.length]).toEqual([name, headers, headers])
+      expect([name, decoder.mock.calls.length]).toEqual([name, headers])
+      // node-tar's Header reads only the blocks the fast path leaves to it (extended headers, zero blocks, ...).
+      expect(nodeTar.mock.calls.length).toBeLessThanOrEqual(headers)
       expect(entries).toBeGreaterThan(name === 'alpine' ? 400 : 4)
       vi.restoreAllMocks()
     }

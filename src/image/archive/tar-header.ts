@@ -17,6 +17,7 @@
  *   malformed PAX record for uid, gid or a time is listed and dropped, so the header's field stands.
  */
 import { Header, Pax, types, type HeaderData } from 'tar'
+import { fastHeader, type HeaderFields } from './tar-header-fast.js'
 
 export const TAR_BLOCK = 512
 /** Longest extended header body (PAX, GNU long name) applied: Go refuses longer ones (maxSpecialFileSize). */
@@ -94,6 +95,9 @@ const DECIMAL = /^\d{1,16}$/
 const PAX_TIME = /^-?\d{1,16}(\.\d{1,9})?$/
 
 export class TarHeaderDecoder {
+  /** `fast: false` decodes every block with node-tar's Header (the tests compare the two). */
+  constructor(private readonly options: { fast?: boolean } = {}) {}
+
   /** PAX records of the last 'x' header (Go: each replaces the one before), minus dropped ones. */
   private pax: HeaderData | undefined
   private paxProblems: string[] = []
@@ -115,10 +119,11 @@ export class TarHeaderDecoder {
     const problems = fieldProblems(block)
     const unreadable = problems.find((p) => p.why.startsWith('base-256'))
     const ex = this.extended()
-    let h: Header | undefined
+    // The common header is read without node-tar (./tar-header-fast.ts), with node-tar's result.
+    let h: HeaderFields | undefined = problems === NO_PROBLEMS && !ex && this.options.fast !== false ? fastHeader(block) : undefined
     let failure = unreadable ? `${unreadable.field} field that is not a readable number (${unreadable.why})` : ''
     let complaint: { why: string; path?: string } | undefined
-    if (!unreadable) {
+    if (!unreadable && !h) {
       try {
         h = new Header(block, 0, ex)
       } catch (e) {
@@ -138,7 +143,7 @@ export class TarHeaderDecoder {
     const type = h.type
     const meta = META_TYPES.has(type)
     // node-tar applies extended headers only to ordinary file-system entries.
-    const extended = !meta && h.typeKey !== 'Unsupported' && types.normalFsTypes.has(h.typeKey)
+    const extended = !meta && h.typeKey !== 'Unsupported' && (types.normalFsTypes as Set<string>).has(h.typeKey)
     // A malformed field is read as absent, unless a PAX record gave the value instead.
     const sane = (field: 'mode' | 'uid' | 'gid', value: number | undefined): number | undefined =>
       problems.some((p) => p.field === field && p.why) && !(extended && ex?.[field] !== undefined) ? undefined : value
@@ -295,9 +300,9 @@ const NO_PROBLEMS: ReadonlyArray<{ field: string; why: string }> = []
 /** The malformed numeric fields of a block, in field order (the one shared empty list for almost every header). */
 function fieldProblems(block: Buffer): ReadonlyArray<{ field: string; why: string }> {
   let problems: Array<{ field: string; why: string }> | undefined
-  const ustar = block.compare(POSIX_MAGIC, 0, POSIX_MAGIC.length, 257, 265) === 0
+  let ustar: boolean | undefined
   for (const f of FIELDS) {
-    if (f.ustar && !(ustar && (f.ustar === 'always' || block[475] === 0))) continue
+    if (f.ustar && !((ustar ??= block.compare(POSIX_MAGIC, 0, POSIX_MAGIC.length, 257, 265) === 0) && (f.ustar === 'always' || block[475] === 0))) continue
     const why = fieldProblem(block, f)
     if (why) (problems ??= []).push({ field: f.name, why })
   }
@@ -319,6 +324,8 @@ function isPlainOctal(block: Buffer, start: number, end: number): boolean {
 
 /** Why a numeric header field is malformed, or undefined. Base-256 values are judged by node-tar itself. */
 function fieldProblem(block: Buffer, f: NumericField): string | undefined {
+  // The common case first, without a view of the field: every header has nine of them.
+  if (!(block[f.offset]! & 0x80) && isPlainOctal(block, f.offset, f.offset + f.length)) return undefined
   const raw = block.subarray(f.offset, f.offset + f.length)
   if (raw[0] & 0x80) {
     const probe = Buffer.alloc(TAR_BLOCK)
@@ -336,7 +343,6 @@ function fieldProblem(block: Buffer, f: NumericField): string | undefined {
     const value = f.name === 'size' ? h.size : f.name === 'mode' ? h.mode : f.name === 'uid' ? h.uid : f.name === 'gid' ? h.gid : 0
     return value === undefined || value < 0 ? 'negative' : undefined
   }
-  if (isPlainOctal(block, f.offset, f.offset + f.length)) return undefined
   const text = raw.toString('latin1')
   return `"${text.replace(/\0+$/, '').replace(/[^\x20-\x7e]/g, '?')}" is not octal`
 }
