@@ -60,7 +60,10 @@ const F_NEXT = 7
 const F_PREV = 8
 /** Unsigned; BIG_SIZE means the size is in the side map. */
 const F_SIZE = 9
-const FIELDS = 10
+/** Its hash table slot hash (slotOf(parent, name)), set when attached: growing the table and
+ * probing then need no name decoded (a million-file layer grew the table ten times). */
+const F_SLOT = 10
+const FIELDS = 11
 
 const CHUNK_BITS = 14
 const CHUNK = 1 << CHUNK_BITS
@@ -272,10 +275,11 @@ export class Tree {
   child(dir: Node, name: string): Node {
     const t = this.table
     const mask = t.length - 1
-    for (let i = slotOf(dir, name) & mask; ; i = (i + 1) & mask) {
+    const slot = slotOf(dir, name) | 0
+    for (let i = slot & mask; ; i = (i + 1) & mask) {
       const id = t[i]!
       if (id === EMPTY) return NO_NODE
-      if (id !== DELETED && this.parent(id) === dir && this.names.is(this.get(id, F_NAME), name)) return id
+      if (id !== DELETED && this.get(id, F_SLOT) === slot && this.parent(id) === dir && this.names.is(this.get(id, F_NAME), name)) return id
     }
   }
 
@@ -301,9 +305,11 @@ export class Tree {
 
   /** Puts `child` into `parent` (replacing any child of that name, as Map.set would). */
   attach(parent: Node, child: Node): void {
-    const old = this.child(parent, this.name(child))
+    const name = this.name(child)
+    const old = this.child(parent, name)
     if (old !== NO_NODE) this.detach(old)
     this.set(child, F_PARENT, parent)
+    this.set(child, F_SLOT, slotOf(parent, name) | 0)
     const first = this.get(parent, F_DATA)
     this.set(child, F_NEXT, first)
     this.set(child, F_PREV, NO_NODE)
@@ -318,8 +324,7 @@ export class Tree {
     if (parent === NO_NODE) return
     const t = this.table
     const mask = t.length - 1
-    const name = this.name(n)
-    for (let i = slotOf(parent, name) & mask; ; i = (i + 1) & mask) {
+    for (let i = this.get(n, F_SLOT) & mask; ; i = (i + 1) & mask) {
       const id = t[i]!
       if (id === EMPTY) return // not attached (already detached)
       if (id === n) {
@@ -376,7 +381,7 @@ export class Tree {
     if ((this.tableUsed + 1) * 4 > this.table.length * 3) this.rehash()
     const t = this.table
     const mask = t.length - 1
-    let i = slotOf(this.parent(n), this.name(n)) & mask
+    let i = this.get(n, F_SLOT) & mask
     while (t[i] !== EMPTY && t[i] !== DELETED) i = (i + 1) & mask
     if (t[i] === EMPTY) this.tableUsed++
     t[i] = n
@@ -393,7 +398,7 @@ export class Tree {
     for (let i = 0; i < old.length; i++) {
       const id = old[i]!
       if (id < 0) continue
-      let j = slotOf(this.parent(id), this.name(id)) & mask
+      let j = this.get(id, F_SLOT) & mask
       while (t[j] !== EMPTY) j = (j + 1) & mask
       t[j] = id
     }
