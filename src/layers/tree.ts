@@ -5,7 +5,7 @@
  * by (parent, name) (for lookups). Full paths are NOT stored, they are rebuilt by walking up.
  *
  * WHY: a layer of a million files is a million nodes. As objects (a header, nine fields, a Map
- * entry in the parent) each cost about 150 bytes; here a node is about 40 bytes of numbers, 8 of
+ * entry in the parent) each cost about 150 bytes; here a node is about 44 bytes of numbers, 8 of
  * table and its name. Chunks, not one growing array, so growing never holds two copies at once.
  *
  * Every walk here is iterative: hostile tars can nest thousands of directories.

@@ -1,5 +1,6 @@
 /**
- * slim's one tar header decoder: node-tar's `Header` and `Pax` classes, applied with the rules of
+ * slim's one tar header decoder: node-tar's `Header` and `Pax` classes (the common header is read
+ * by ./tar-header-fast.ts, with node-tar's values and without its cost), applied with the rules of
  * Go's archive/tar (the reader of Docker, containerd and skopeo), plus the checks a hostile archive
  * needs. Both tar readers use it: the outer-archive index (./tar-index.ts, by offset) and the layer
  * walk (layers/tar-guard.ts, streaming), which decodes each header once, here.
