@@ -34,7 +34,16 @@ const TYPES: Record<number, [key: string, name: string]> = {
   0x35: ['5', 'Directory'],
 }
 
-const POSIX_MAGIC = [0x75, 0x73, 0x74, 0x61, 0x72, 0x00, 0x30, 0x30] // "ustar\0" "00"
+/** The magic and version of a POSIX ustar header (bytes 257-264). */
+export const POSIX_MAGIC = Buffer.from('ustar\u000000', 'latin1')
+
+/** A header's unsigned byte sum with its checksum field (148-155) counted as spaces: what the checksum must equal. */
+export function headerSum(b: Buffer): number {
+  let sum = 8 * 0x20
+  for (let i = 0; i < 148; i++) sum += b[i]!
+  for (let i = 156; i < 512; i++) sum += b[i]!
+  return sum
+}
 
 export function fastHeader(b: Buffer): HeaderFields | undefined {
   const t = TYPES[b[156]!]
@@ -48,18 +57,13 @@ export function fastHeader(b: Buffer): HeaderFields | undefined {
   if (path === undefined || linkpath === undefined) return undefined
   let [typeKey, type] = t
   if (typeKey === '0' && path.endsWith('/')) [typeKey, type] = ['5', 'Directory']
-  let posix = true
-  for (let i = 0; i < 8; i++) if (b[257 + i] !== POSIX_MAGIC[i]) posix = false
-  if (posix) {
+  if (b.compare(POSIX_MAGIC, 0, POSIX_MAGIC.length, 257, 265) === 0) {
     // A prefix reaching byte 475 (node-tar then reads 155 bytes, and prepends even an empty one) is left to node-tar.
     if (b[475] !== 0) return undefined
     const prefix = asciiField(b, 345, 475)
     if (prefix === undefined) return undefined
     if (prefix) path = `${prefix}/${path}`
   }
-  let sum = 8 * 0x20
-  for (let i = 0; i < 148; i++) sum += b[i]!
-  for (let i = 156; i < 512; i++) sum += b[i]!
   return {
     path,
     linkpath,
@@ -69,7 +73,7 @@ export function fastHeader(b: Buffer): HeaderFields | undefined {
     mode: octal(b, 100, 108),
     uid: octal(b, 108, 116),
     gid: octal(b, 116, 124),
-    cksumValid: sum === cksum,
+    cksumValid: headerSum(b) === cksum,
     nullBlock: false,
   }
 }

@@ -18,7 +18,7 @@
  *   malformed PAX record for uid, gid or a time is listed and dropped, so the header's field stands.
  */
 import { Header, Pax, types, type HeaderData } from 'tar'
-import { fastHeader, type HeaderFields } from './tar-header-fast.js'
+import { fastHeader, headerSum, POSIX_MAGIC, type HeaderFields } from './tar-header-fast.js'
 
 export const TAR_BLOCK = 512
 /** Longest extended header body (PAX, GNU long name) applied: Go refuses longer ones (maxSpecialFileSize). */
@@ -91,7 +91,6 @@ const FIELDS: NumericField[] = [
   { name: 'ctime', offset: 488, length: 12, ustar: 'short-prefix' },
 ]
 const CHECKSUM = { offset: 148, length: 8 }
-const POSIX_MAGIC = Buffer.from('ustar\u000000', 'latin1')
 const DECIMAL = /^\d{1,16}$/
 const PAX_TIME = /^-?\d{1,16}(\.\d{1,9})?$/
 
@@ -361,9 +360,7 @@ function checksumMatches(block: Buffer): boolean {
   } catch {
     return false
   }
-  let sum = 8 * 0x20
-  for (let i = 0; i < TAR_BLOCK; i++) if (i < CHECKSUM.offset || i >= CHECKSUM.offset + CHECKSUM.length) sum += block[i]
-  return sum === stored
+  return headerSum(block) === stored
 }
 
 /**
