@@ -2,11 +2,11 @@ import { Flags } from '@oclif/core'
 import { resolve } from 'node:path'
 import { SlimError } from '../core/errors.js'
 import { parseBytes, parseDuration } from '../core/format.js'
-import { defaultCacheDir } from '../image/cache.js'
+import { CACHE_DIR_DESCRIPTION, cacheDirOf } from './image-flags.js'
 import type { PruneRules } from '../pipeline/cache-store.js'
 
 export const cacheDirFlags = {
-  'cache-dir': Flags.string({ description: 'The cache directory (default $XDG_CACHE_HOME/slim or ~/.cache/slim).' }),
+  'cache-dir': Flags.string({ description: CACHE_DIR_DESCRIPTION }),
   json: Flags.boolean({ description: 'Print JSON instead of text.', default: false }),
 }
 
@@ -18,7 +18,7 @@ export const pruneFlags = {
 }
 
 export function cacheDirFromFlags(flags: { 'cache-dir'?: string }): string {
-  return flags['cache-dir'] ? resolve(flags['cache-dir']) : defaultCacheDir()
+  return resolve(cacheDirOf(flags))
 }
 
 export function pruneRulesFromFlags(flags: { all: boolean; 'older-than'?: string; 'max-size'?: string }): PruneRules {

@@ -7,6 +7,14 @@ import { defaultCacheDir } from '../image/cache.js'
 import { parsePlatform } from '../image/platform.js'
 import type { OpenOptions } from '../image/types.js'
 
+/** --cache-dir, here and in `slim cache`. */
+export const CACHE_DIR_DESCRIPTION = 'The cache directory: registry blobs, layer indexes, analysis results (default $XDG_CACHE_HOME/slim or ~/.cache/slim).'
+
+/** The cache directory the flags name, else the default one. */
+export function cacheDirOf(flags: { 'cache-dir'?: string }): string {
+  return flags['cache-dir'] ?? defaultCacheDir()
+}
+
 /** Flags shared by every command that opens an image. */
 export const imageFlags = {
   platform: Flags.string({ description: 'Platform to pick from a multi-arch image, os/arch[/variant] (default: this host\'s).', helpGroup: 'IMAGE' }),
@@ -15,7 +23,7 @@ export const imageFlags = {
   'insecure-registry': Flags.string({ description: 'Allow plain http for this registry host (repeatable). localhost and 127.0.0.0/8 are always allowed.', multiple: true, helpGroup: 'IMAGE' }),
   'cert-dir': Flags.string({ description: 'Directory with extra CA certificates (<host:port>/ca.crt or *.crt) and client certificates.', helpGroup: 'IMAGE' }),
   'auth-file': Flags.string({ description: 'Credentials file in docker config / podman auth.json format.', helpGroup: 'IMAGE' }),
-  'cache-dir': Flags.string({ description: 'Blob cache directory (default $XDG_CACHE_HOME/slim or ~/.cache/slim).', helpGroup: 'IMAGE' }),
+  'cache-dir': Flags.string({ description: CACHE_DIR_DESCRIPTION, helpGroup: 'IMAGE' }),
   'no-cache': Flags.boolean({ description: 'Do not read or write the cache (blobs, layer indexes, analysis results).', default: false, helpGroup: 'IMAGE' }),
   'max-zstd-window': Flags.string({ description: 'Largest window a zstd layer may need (memory the decoder allocates), e.g. 1GiB for zstd --long=30 layers. Default 128MiB.', helpGroup: 'IMAGE' }),
   'registry-mirror': Flags.string({ description: 'Read registry images through a mirror: REGISTRY=MIRROR, e.g. docker.io=registry.internal:5000 (repeatable). Applies to the image and to the bases; the config file\'s mirrors apply too.', multiple: true, helpGroup: 'IMAGE' }),
@@ -50,7 +58,7 @@ export async function openOptionsFromFlags(flags: ImageFlagValues, log?: (m: str
   }
   const open: OpenOptions = {
     platform: flags.platform ? parsePlatform(flags.platform) : undefined,
-    cacheDir: flags['no-cache'] ? undefined : (flags['cache-dir'] ?? defaultCacheDir()),
+    cacheDir: flags['no-cache'] ? undefined : cacheDirOf(flags),
     registry: {
       username: flags.username,
       password,
