@@ -4,12 +4,13 @@
  * (resolved inside the root), '../' escapes and a symlink pointing out of the root (neither
  * reaches the host), device nodes skipped with a note, setuid dropped.
  */
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs'
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { unpackImage } from '../src/build/unpack.js'
 import { resolveUser } from '../src/build/sandbox.js'
+import { trackTemp } from '../src/core/temp.js'
 import { imageOf, makeTar } from './helpers/tar-layers.js'
 
 const roots: string[] = []
@@ -87,6 +88,23 @@ describe('unpackImage', () => {
     expect(resolveUser(root, '1234:5')).toEqual({ uid: 1234, gid: 5 })
     expect(resolveUser(root, undefined)).toEqual({ uid: 0, gid: 0 })
     expect(() => resolveUser(root, 'nobody-here')).toThrow(/not in its \/etc\/passwd/)
+  })
+
+  it('a layer cut inside a file, or a file past the temp budget, fails and leaves no file descriptor open', async () => {
+    const whole = makeTar([{ name: 'big', data: 'x'.repeat(100_000) }])
+    const cut = whole.subarray(0, 512 + 50_000) // the header and half the body
+    const fds = (): number => readdirSync('/proc/self/fd').length
+    const before = fds()
+    for (let i = 0; i < 5; i++) await expect(unpackImage(imageOf(cut), freshRoot())).rejects.toThrow(/truncated/)
+    expect(fds()).toBe(before)
+    // A file past the temp budget: the write fails inside the body.
+    for (let i = 0; i < 5; i++) {
+      const root = freshRoot()
+      const handle = trackTemp(root, { dir: true })
+      await expect(unpackImage(imageOf(whole), root, { handle, maxBytes: 10_000 })).rejects.toThrow(/unpacking the image for verify/)
+      await handle.remove()
+    }
+    expect(fds()).toBe(before)
   })
 })
 

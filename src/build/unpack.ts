@@ -54,6 +54,8 @@ export class RootWriter {
   private layerPaths = new Set<string>()
   files = 0
   bytes = 0
+  /** The regular file whose body is being written. */
+  private openFd: number | undefined
 
   constructor(
     readonly root: string,
@@ -200,23 +202,29 @@ export class RootWriter {
   private writeFile(host: string, mode: number): BodySink {
     this.clear(host)
     const fd = openSync(host, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+    this.openFd = fd
     this.files++
     return {
       data: (chunk) => {
-        try {
-          this.opts.handle?.charge(chunk.length, this.opts.maxBytes ?? Number.MAX_SAFE_INTEGER, 'unpacking the image for verify')
-          writeSync(fd, chunk)
-          this.bytes += chunk.length
-        } catch (e) {
-          closeSync(fd)
-          throw e
-        }
+        this.opts.handle?.charge(chunk.length, this.opts.maxBytes ?? Number.MAX_SAFE_INTEGER, 'unpacking the image for verify')
+        writeSync(fd, chunk)
+        this.bytes += chunk.length
       },
       end: () => {
-        closeSync(fd)
+        this.closeOpenFile()
         chmodSync(host, mode)
       },
     }
+  }
+
+  /**
+   * Closes the file being written, if any. Its end() closes it; a walk that fails inside its body
+   * (a cut layer, the temp budget) never calls end(), so the caller does.
+   */
+  closeOpenFile(): void {
+    if (this.openFd === undefined) return
+    closeSync(this.openFd)
+    this.openFd = undefined
   }
 
   /** An opaque marker: what lower layers put in `dir` goes; this layer's entries stay. */
@@ -253,6 +261,7 @@ export async function unpackImage(image: Image, root: string, opts: UnpackOption
     try {
       await walkTar(await layer.uncompressed(), what, { onEntry: (info) => w.apply(info) })
     } catch (e) {
+      w.closeOpenFile()
       if (e instanceof SlimError) throw e
       throw new SlimError('format', `${image.reference}: unpacking ${what} failed: ${(e as Error).message}`)
     }
