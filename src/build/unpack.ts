@@ -54,8 +54,6 @@ export class RootWriter {
   private layerPaths = new Set<string>()
   files = 0
   bytes = 0
-  /** The regular file whose body is being written. */
-  private openFd: number | undefined
 
   constructor(
     readonly root: string,
@@ -202,7 +200,6 @@ export class RootWriter {
   private writeFile(host: string, mode: number): BodySink {
     this.clear(host)
     const fd = openSync(host, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
-    this.openFd = fd
     this.files++
     return {
       data: (chunk) => {
@@ -211,20 +208,12 @@ export class RootWriter {
         this.bytes += chunk.length
       },
       end: () => {
-        this.closeOpenFile()
+        closeSync(fd)
         chmodSync(host, mode)
       },
+      // The walk failed inside this body (a cut layer, the temp budget): the unpack fails, the fd must not stay open.
+      abort: () => closeSync(fd),
     }
-  }
-
-  /**
-   * Closes the file being written, if any. Its end() closes it; a walk that fails inside its body
-   * (a cut layer, the temp budget) never calls end(), so the caller does.
-   */
-  closeOpenFile(): void {
-    if (this.openFd === undefined) return
-    closeSync(this.openFd)
-    this.openFd = undefined
   }
 
   /** An opaque marker: what lower layers put in `dir` goes; this layer's entries stay. */
@@ -261,7 +250,6 @@ export async function unpackImage(image: Image, root: string, opts: UnpackOption
     try {
       await walkTar(await layer.uncompressed(), what, { onEntry: (info) => w.apply(info) })
     } catch (e) {
-      w.closeOpenFile()
       if (e instanceof SlimError) throw e
       throw new SlimError('format', `${image.reference}: unpacking ${what} failed: ${(e as Error).message}`)
     }

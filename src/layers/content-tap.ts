@@ -181,4 +181,10 @@ export class ContentTap {
     this.elf = null
     return out
   }
+
+  /** The body will not be completed (the walk stopped inside it): the temp copy goes now, not at exit. */
+  abort(): void {
+    this.dropSpill()
+    this.elf = null
+  }
 }

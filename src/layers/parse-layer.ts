@@ -232,6 +232,7 @@ class LayerParser {
         if (r.kept) out.captured.set(node, r.kept)
         if (r.head) out.heads.set(node, r.head)
       },
+      abort: () => tap.abort(),
     }
   }
 }

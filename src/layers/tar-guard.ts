@@ -67,10 +67,15 @@ export interface GuardEntry {
   ignoredFields: string[]
 }
 
-/** Where an entry's body goes: slices of the pushed chunks (never copies), then end() after the last byte. */
+/**
+ * Where an entry's body goes: slices of the pushed chunks (never copies), then end() after the last
+ * byte, or abort() when the walk stops inside the body (a cut layer, a refusal, a failing sink, a
+ * cancelled read): what end() would have released (a file descriptor, a temp copy) is released then.
+ */
 export interface BodySink {
   data(chunk: Buffer): void
   end(): void
+  abort?(): void
 }
 
 /** What the guard reports while it reads, in archive order. */
@@ -171,6 +176,13 @@ export class TarGuard {
     const sink = this.sink!
     this.sink = null
     sink.end()
+  }
+
+  /** The walk stops here: a body begun and not ended never will be. */
+  abandon(): void {
+    const sink = this.sink
+    this.sink = null
+    sink?.abort?.()
   }
 
   /** Call at the end of input: what state the archive was left in. */

@@ -38,13 +38,17 @@ export interface TarWalkResult {
 /** `what` names the layer in messages ("layer 3 (sha256:abcd…)"). */
 export async function walkTar(stream: Readable, what: string, hooks: TarWalkHooks): Promise<TarWalkResult> {
   const walk = new TarWalk(what, hooks)
-  const stoppedEarly = await walk.pump(stream)
-  if (stoppedEarly) {
-    stream.destroy()
-    return walk.result(true)
+  try {
+    const stoppedEarly = await walk.pump(stream)
+    if (stoppedEarly) {
+      stream.destroy()
+      return walk.result(true)
+    }
+    walk.finish()
+    return walk.result(false)
+  } finally {
+    walk.abandon()
   }
-  walk.finish()
-  return walk.result(false)
 }
 
 /** The state of one walk: the guard that reads the tar, and what it has handed on. */
@@ -84,6 +88,11 @@ class TarWalk {
       // The caller's own failure while taking an entry, named after the layer.
       throw wrap(e, this.what)
     }
+  }
+
+  /** Releases the body being read, if the walk ended inside one (tar-guard.ts BodySink.abort). */
+  abandon(): void {
+    this.guard.abandon()
   }
 
   private reportIgnored(): void {
