@@ -15,9 +15,8 @@
  * another image's layer. The key is not the diff ID: checking it would mean a sha256 of every
  * uncompressed byte (0.7 s of CPU per GB on the cold run's busiest thread) on top of the blob's
  * own digest, bought only for sharing entries between copies of a layer compressed differently.
- * Reading checks
- * the header and the digest; anything wrong (torn, edited, older format) is removed and the layer
- * is read again.
+ * Reading checks the header and the digest; anything wrong (torn, edited, older format) is removed
+ * and the layer is read again.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
