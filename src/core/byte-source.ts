@@ -14,6 +14,13 @@ export interface ByteSource {
    * Buffer source returns a view; a file source returns a copy.
    */
   read(offset: number, len: number): Buffer
+  /**
+   * Like read, but into a buffer that is reused: valid only until the next window() call (of any
+   * source). The scans below read a big file 4 MiB at a time through it and keep nothing, so
+   * scanning allocates nothing (a fresh buffer per read left tens of MB of garbage per big program,
+   * a third of a cold run's peak).
+   */
+  window?(offset: number, len: number): Buffer
   /** The whole content when it is in memory already (lets scans over it avoid copies). */
   readonly buffer?: Buffer
 }
@@ -26,6 +33,13 @@ export function bufferSource(buf: Buffer): ByteSource {
 const PAGE = 64 * 1024
 /** Pages kept per open file: the tables a parser visits again and again fit easily. */
 const PAGES_KEPT = 64
+
+/**
+ * FileSource.window's buffer, one for the process: scans are synchronous and never nest, and a
+ * buffer kept is also one glibc never sees freed (freeing a big block raises its threshold for
+ * using mmap, after which every buffer below that size lands in the heap and fragments it).
+ */
+let scanBuffer = Buffer.alloc(0)
 
 /** A source over an open file, read with pread; close() when done. */
 export class FileSource implements ByteSource {
@@ -50,6 +64,12 @@ export class FileSource implements ByteSource {
     return Buffer.from(joined.subarray(start, start + len))
   }
 
+  window(offset: number, len: number): Buffer {
+    // Rounded up so scans whose overlaps differ by a few bytes share one buffer.
+    if (scanBuffer.length < len) scanBuffer = Buffer.allocUnsafe(Math.ceil(len / PAGE) * PAGE)
+    return this.readInto(scanBuffer.subarray(0, len), offset)
+  }
+
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd)
     this.fd = undefined
@@ -71,8 +91,13 @@ export class FileSource implements ByteSource {
   }
 
   private readDirect(offset: number, len: number): Buffer {
+    return this.readInto(Buffer.allocUnsafe(len), offset)
+  }
+
+  /** Fills `buf` from `offset`. */
+  private readInto(buf: Buffer, offset: number): Buffer {
     if (this.fd === undefined) throw new Error(`${this.path} is closed`)
-    const buf = Buffer.allocUnsafe(len)
+    const len = buf.length
     let got = 0
     while (got < len) {
       const n = readSync(this.fd, buf, got, len - got, offset + got)
@@ -98,22 +123,32 @@ export function sourceIndexOf(src: ByteSource, needle: Buffer, from = 0, end = s
   }
   for (let at = from; at + needle.length <= end; at += SCAN_CHUNK) {
     const len = Math.min(end - at, SCAN_CHUNK + needle.length - 1)
-    const i = src.read(at, len).indexOf(needle)
+    const i = scanRead(src, at, len).indexOf(needle)
     if (i >= 0) return at + i
   }
   return -1
 }
 
+/** A scan's read: through the source's reused window when it has one (the caller keeps nothing). */
+function scanRead(src: ByteSource, offset: number, len: number): Buffer {
+  return src.window ? src.window(offset, len) : src.read(offset, len)
+}
+
 /**
  * Calls `visit` on successive chunks of [offset, offset+len) that overlap by `overlap` bytes, so a
- * scan for short strings sees each of them whole in some chunk. In memory: one view of the range.
+ * scan for short strings sees each of them whole in some chunk; `visit` returns true to stop. In
+ * memory: one view of the range. A chunk is valid only during its visit (the buffer is reused).
  */
-export function forEachChunk(src: ByteSource, offset: number, len: number, overlap: number, visit: (chunk: Buffer, at: number) => void): void {
+export function forEachChunk(src: ByteSource, offset: number, len: number, overlap: number, visit: (chunk: Buffer, at: number) => boolean | void): void {
   const end = Math.min(src.size, offset + len)
-  if (src.buffer) return visit(src.buffer.subarray(offset, end), offset)
+  if (offset >= end) return
+  if (src.buffer) {
+    visit(src.buffer.subarray(offset, end), offset)
+    return
+  }
   for (let at = offset; at < end; at += SCAN_CHUNK) {
-    visit(src.read(at, Math.min(end - at, SCAN_CHUNK + overlap)), at)
-    if (at + SCAN_CHUNK + overlap >= end) break
+    if (visit(scanRead(src, at, Math.min(end - at, SCAN_CHUNK + overlap)), at) === true) return
+    if (at + SCAN_CHUNK + overlap >= end) return
   }
 }
 
@@ -125,7 +160,8 @@ export function toSource(x: Buffer | ByteSource): ByteSource {
 /** The part [offset, offset+len) of a source as a source of its own (no copy). */
 export function subSource(src: ByteSource, offset: number, len: number): ByteSource {
   if (src.buffer) return bufferSource(src.buffer.subarray(offset, offset + len))
-  return { size: len, read: (o, l) => src.read(offset + o, l) }
+  const window = src.window?.bind(src)
+  return { size: len, read: (o, l) => src.read(offset + o, l), ...(window ? { window: (o: number, l: number) => window(offset + o, l) } : {}) }
 }
 
 /**
@@ -139,7 +175,7 @@ export function matchesIn(src: ByteSource, pattern: RegExp, context = 256): stri
   const found: string[] = []
   for (let at = 0; at < src.size; at += SCAN_CHUNK) {
     const from = Math.max(0, at - context)
-    const text = src.read(from, Math.min(src.size, at + SCAN_CHUNK + context) - from).toString('latin1')
+    const text = scanRead(src, from, Math.min(src.size, at + SCAN_CHUNK + context) - from).toString('latin1')
     for (const m of text.matchAll(pattern)) {
       const start = from + m.index
       if (start >= at && start < at + SCAN_CHUNK) found.push(m[0])
@@ -158,7 +194,7 @@ export function firstMatchIn(src: ByteSource, re: RegExp, context = 256): RegExp
   const g = new RegExp(re.source, `${flags}g`)
   for (let at = 0; at < src.size; at += SCAN_CHUNK) {
     const from = Math.max(0, at - context)
-    const text = src.read(from, Math.min(src.size, at + SCAN_CHUNK + context) - from).toString('latin1')
+    const text = scanRead(src, from, Math.min(src.size, at + SCAN_CHUNK + context) - from).toString('latin1')
     g.lastIndex = 0
     for (let m = g.exec(text); m; m = g.exec(text)) {
       const start = from + m.index

@@ -85,25 +85,33 @@ interface HeaderFields {
 }
 
 export async function parseLayer(stream: Readable, opts: ParseLayerOptions): Promise<ParsedLayer> {
-  const parser = new LayerParser(opts)
-  const result = await walkTar(stream, opts.what, {
-    signal: opts.signal,
-    onBytes: (n) => parser.countBytes(n),
-    onWarn: (message, path) => parser.out.warnings.add(message, path),
-    onIgnored: (info) => parser.ignoredEntry(info),
-    onEntry: (info, ordinal) => parser.entry(info, ordinal),
-  })
-  parser.out.tarBytes = result.bytes
-  return parser.out
+  const scratch = Scratch.borrow()
+  try {
+    const parser = new LayerParser(opts, scratch)
+    const result = await walkTar(stream, opts.what, {
+      signal: opts.signal,
+      onBytes: (n) => parser.countBytes(n),
+      onWarn: (message, path) => parser.out.warnings.add(message, path),
+      onIgnored: (info) => parser.ignoredEntry(info),
+      onEntry: (info, ordinal) => parser.entry(info, ordinal),
+    })
+    parser.out.tarBytes = result.bytes
+    return parser.out
+  } finally {
+    // walkTar has ended every body (or aborted it, tar-guard.ts): nothing uses the scratch now.
+    Scratch.giveBack(scratch)
+  }
 }
 
 /** The steps of reading one layer: count bytes, classify each entry, record it, tap its content. */
 class LayerParser {
   readonly out: ParsedLayer
-  private readonly scratch = new Scratch()
   private readonly tree: Tree
 
-  constructor(private readonly opts: ParseLayerOptions) {
+  constructor(
+    private readonly opts: ParseLayerOptions,
+    private readonly scratch: Scratch,
+  ) {
     this.tree = opts.tree
     this.out = {
     index: opts.index,

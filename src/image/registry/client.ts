@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import { SlimError } from '../../core/errors.js'
 import { isDigest } from '../../core/digest.js'
+import { chunksOf } from '../../core/chunks.js'
 import { resolveCredentials } from '../credentials/index.js'
 import type { Credential } from '../credentials/types.js'
 import type { Descriptor, RegistryOptions } from '../types.js'
@@ -140,7 +141,7 @@ export class RegistryClient {
       try {
         for (;;) {
           try {
-            for await (const chunk of res.body as AsyncIterable<Buffer>) {
+            for await (const chunk of chunksOf(res.body)) {
               let c = chunk
               if (skip > 0) {
                 const n = Math.min(skip, c.length)

@@ -1,4 +1,4 @@
-import { sourceIndexOf, type ByteSource } from '../../core/byte-source.js'
+import { forEachChunk, type ByteSource } from '../../core/byte-source.js'
 
 /**
  * Byte markers that identify a C library or language runtime inside a binary. Searched with
@@ -23,14 +23,24 @@ export interface ByteRange {
 }
 
 /**
- * The first marker present in `src` (in memory, or scanned in chunks from a file), if any; only
- * inside `ranges` when given (the whole file otherwise).
+ * The first marker (in list order) present in `src` (in memory, or scanned in chunks from a file),
+ * if any; only inside `ranges` when given (the whole file otherwise). One read of each range for
+ * all the markers: a static program without any reads its whole file, and did so once per marker.
  */
 export function firstMarker(src: ByteSource, markers: string[], ranges: ByteRange[] = [{ start: 0, end: src.size }]): string | undefined {
-  return markers.find((m) => {
-    const needle = Buffer.from(m, 'latin1')
-    return ranges.some((r) => sourceIndexOf(src, needle, r.start, r.end) >= 0)
-  })
+  const needles = markers.map((m) => Buffer.from(m, 'latin1'))
+  const overlap = Math.max(0, ...needles.map((n) => n.length - 1))
+  // The list position of the first marker seen so far: only those before it are still looked for.
+  let best = needles.length
+  for (const r of ranges) {
+    forEachChunk(src, r.start, r.end - r.start, overlap, (chunk) => {
+      const k = needles.findIndex((n, i) => i < best && chunk.indexOf(n) >= 0)
+      if (k >= 0) best = k
+      return best === 0
+    })
+    if (best === 0) break
+  }
+  return markers[best]
 }
 
 /** Show a marker readably in evidence text (NUL delimiters removed). */

@@ -10,6 +10,7 @@ import { bufferSource, FileSource, firstMatchIn, matchesIn, sourceIndexOf, subSo
 import { dlopenCandidates, parseElf } from '../../../src/inspect/elf/index.js'
 import { readGoBuildInfo } from '../../../src/inspect/gobuildinfo.js'
 import { readRustInfo } from '../../../src/inspect/rustinfo.js'
+import { firstMarker } from '../../../src/inspect/elf/markers.js'
 
 const CANDIDATES = ['/usr/bin/bash', '/usr/bin/ls', '/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2', '/usr/lib/go/bin/go', '/usr/bin/node', process.execPath]
 const FILES = [...new Set(CANDIDATES.filter((p) => existsSync(p)).map((p) => realpathSync(p)))]
@@ -68,6 +69,45 @@ describe('chunked scans', () => {
         expect(firstMatchIn(subSource(src, 200, src.size - 200), re)?.slice(1)).toEqual(['needle', '2'])
         expect(firstMatchIn(subSource(src, 4 * MiB, src.size - 4 * MiB), re)?.slice(1)).toEqual(['needle', '3'])
         expect(firstMatchIn(src, /libneedle\.so\.9/)).toBeNull()
+      })
+    } finally {
+      rmSync(path, { force: true })
+    }
+  })
+
+  it('firstMarker: list order wins over file order, in memory and by ranges, in one read of each range', async () => {
+    const { writeFileSync, rmSync } = await import('node:fs')
+    // 'late' straddles the second chunk boundary, 'early' sits in the first chunk.
+    const file = Buffer.alloc(9 * MiB, 0x20)
+    file.write('early-marker', 1000, 'latin1')
+    file.write('late-marker', 8 * MiB - 4, 'latin1')
+    writeFileSync(path, file)
+    try {
+      withFile(path, (src) => {
+        for (const s of [src, bufferSource(file)]) {
+          expect(firstMarker(s, ['late-marker', 'early-marker'])).toBe('late-marker')
+          expect(firstMarker(s, ['absent', 'early-marker', 'late-marker'])).toBe('early-marker')
+          expect(firstMarker(s, ['absent', 'late-marker'], [{ start: 0, end: 8 * MiB }])).toBeUndefined()
+          expect(firstMarker(s, ['absent', 'late-marker'], [{ start: 0, end: 100 }, { start: 8 * MiB - 4, end: 8 * MiB + 7 }])).toBe('late-marker')
+          expect(firstMarker(s, ['absent', 'nowhere'])).toBeUndefined()
+        }
+        // The scan reuses one buffer: reading 9 MiB for six markers allocates one chunk at most
+        // (none once a scan has made it), not a chunk per read per marker (which was 6 x 9 MiB).
+        const allocUnsafe = Buffer.allocUnsafe
+        let allocated = 0
+        Buffer.allocUnsafe = (n: number) => ((allocated += n), allocUnsafe(n))
+        try {
+          withFile(path, (fresh) => {
+            const window = fresh.window.bind(fresh)
+            let reads = 0
+            fresh.window = (offset: number, len: number) => ((reads += 1), window(offset, len))
+            expect(firstMarker(fresh, ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'])).toBeUndefined()
+            expect(reads).toBe(3)
+          })
+        } finally {
+          Buffer.allocUnsafe = allocUnsafe
+        }
+        expect(allocated).toBeLessThan(5 * MiB)
       })
     } finally {
       rmSync(path, { force: true })

@@ -62,4 +62,24 @@ describe('content tap: big ELF files', () => {
     expect(spills()).toEqual(before)
     expect(liveTempPaths()).toEqual([])
   })
+
+  it.skipIf(!existsSync(BIN))("an image's layers reuse the ELF scratch buffers instead of one each", async () => {
+    const elf = readFileSync(BIN)
+    const layers = Array.from({ length: 6 }, (_, i) => makeTar([{ name: `usr/bin/tool${i}`, data: elf, mode: 0o755 }]))
+    const take = Scratch.prototype.take
+    const seen = new Set<Scratch>()
+    Scratch.prototype.take = function (this: Scratch, size: number, max: number) {
+      seen.add(this)
+      return take.call(this, size, max)
+    }
+    try {
+      const index = await buildIndex(imageOf(...layers), { summarizeElf: summarizeElfForIndex, summaryVersion: ELF_SUMMARY_VERSION, concurrency: 2 })
+      for (let i = 0; i < 6; i++) expect(index.head(`/usr/bin/tool${i}`)?.summary).toEqual(parseElf(elf))
+    } finally {
+      Scratch.prototype.take = take
+    }
+    // Layers are read two at a time: two buffers at most, not six.
+    expect(seen.size).toBeGreaterThan(0)
+    expect(seen.size).toBeLessThanOrEqual(2)
+  })
 })
