@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Runs the built CLI (dist/). `npm run build` first.
-import { enableCompileCache } from '../dist/cli/start.js'
+import { enableCompileCache, keepWasmOnBaselineTier } from '../dist/cli/start.js'
 
 // Before anything else loads: Node >= 22.1 then reuses compiled code from slim's cache dir.
 enableCompileCache(process.argv.slice(2))
+// Before undici compiles its WebAssembly HTTP parser: no background recompile to wait for at exit.
+keepWasmOnBaselineTier()
 
 // oclif checks the Node version against its own package's engines with semver ranges: loading and
 // parsing them is a tenth of `slim --version`. Its floor (Node 18) is below slim's own.
