@@ -1,7 +1,8 @@
 /**
- * What bin/run.js does before oclif loads: Node's compile cache where Node has one, and oclif's
- * Node-version check turned off. Both are start-up time every run pays (issue 11: a warm analyze
- * must cost a fraction of a layer pass, and start-up is most of what is left).
+ * What bin/run.js does before oclif loads: Node's compile cache where Node has one, oclif's
+ * Node-version check turned off, and WebAssembly kept on V8's baseline tier. All three are time
+ * every run pays (issue 11: a warm analyze must cost a fraction of a layer pass, and start-up and
+ * exit are most of what is left).
  */
 import module from 'node:module'
 import { join, resolve } from 'node:path'
