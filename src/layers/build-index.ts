@@ -12,7 +12,7 @@ import { isFactsFile } from './facts-files.js'
 import { historyByLayer } from './history.js'
 import { LayerIndexCache, type CacheKey } from './index-cache.js'
 import { LayerIndex, describeLayer } from './layer-index.js'
-import { ReadSchedule } from './read-schedule.js'
+import { DEFAULT_MAX_SLOTS, ReadSchedule } from './read-schedule.js'
 import { mergeLayer } from './merge.js'
 import { parseLayer, spendBudget, type ExpansionBudget, type ParsedLayer } from './parse-layer.js'
 import { Flag, Kind, NO_NODE, Tree, type Node } from './tree.js'
@@ -28,7 +28,7 @@ const PROGRESS_STEP = 1024 * 1024
 export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Promise<LayerIndex> {
   const max = opts.maxExpandedBytes ?? DEFAULT_MAX_EXPANDED_BYTES
   if (!(max > 0)) throw new SlimError('usage', `the expansion limit must be a positive number of bytes (got ${max})`)
-  const concurrency = Math.max(1, Math.min(16, Math.floor(opts.concurrency ?? Math.min(4, availableParallelism()))))
+  const concurrency = Math.max(1, Math.min(16, Math.floor(opts.concurrency ?? Math.min(DEFAULT_MAX_SLOTS, availableParallelism()))))
   const budget: ExpansionBudget = { used: 0, max }
   const extra = opts.capture
   const capture = (path: string, size: number): boolean => isFactsFile(path) || (extra?.(path, size) ?? false)

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { bufferSource, FileSource, type ByteSource } from '../core/byte-source.js'
 import { trackTemp, type TempHandle } from '../core/temp.js'
+import { DEFAULT_MAX_SLOTS } from './read-schedule.js'
 import type { FileHead } from './types.js'
 
 const ELF_MAGIC = 0x7f454c46 // "\x7fELF"
@@ -51,8 +52,7 @@ export interface TapResult {
  * uncollected at a cold run's peak).
  */
 export class Scratch {
-  /** Returned scratches: as many as one analysis reads layers at once (build-index.ts: at most 4 by
-   * default); more would sit idle. */
+  /** Returned scratches: as many as one analysis reads layers at once by default; more would sit idle. */
   private static readonly free: Scratch[] = []
 
   static borrow(): Scratch {
@@ -60,7 +60,7 @@ export class Scratch {
   }
 
   static giveBack(s: Scratch): void {
-    if (Scratch.free.length < 4) Scratch.free.push(s)
+    if (Scratch.free.length < DEFAULT_MAX_SLOTS) Scratch.free.push(s)
   }
 
   private buf = Buffer.alloc(0)

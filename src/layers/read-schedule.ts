@@ -18,6 +18,9 @@
  */
 const LOOKAHEAD_PER_SLOT = 2
 
+/** Layers read at once when the caller does not say: one per core, at most this many. */
+export const DEFAULT_MAX_SLOTS = 4
+
 export class ReadSchedule {
   private readonly started: boolean[]
   private reading = 0

@@ -14,7 +14,7 @@ export const DEFAULT_MAX_READ_BYTES = 1024 ** 3
 export interface BuildIndexOptions {
   /** Bound on the total expanded bytes of all layers; default DEFAULT_MAX_EXPANDED_BYTES. */
   maxExpandedBytes?: number
-  /** Layers read at the same time (merged in order regardless); default min(4, cores). */
+  /** Layers read at the same time (merged in order regardless); default min(DEFAULT_MAX_SLOTS (4), cores). */
   concurrency?: number
   /**
    * Progress while reading: bytes of tar (uncompressed) read so far for that layer. The total is
