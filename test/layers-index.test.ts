@@ -183,3 +183,23 @@ describe('created_by from the config history', () => {
     expect(historyByLayer([{ created_by: 'x' }], 1).warning).toBeUndefined()
   })
 })
+
+describe('what the index pass keeps is bounded', () => {
+  it('per layer and for the whole image: files past the bounds are read from their layer when asked for, with the same bytes', async () => {
+    const body = (tag: string) => Buffer.alloc(1000, tag)
+    const image = makeImage([
+      bufferLayer(makeTar(['a', 'b', 'c'].map((n) => ({ name: `k/${n}`, data: body(`k${n}`) }))), 0),
+      bufferLayer(makeTar(['a', 'b', 'c'].map((n) => ({ name: `m/${n}`, data: body(`m${n}`) }))), 1),
+    ])
+    const index = await buildIndex(image, { concurrency: 1, capture: (p) => p.startsWith('/k/') || p.startsWith('/m/'), maxKeptBytes: { layer: 2500, image: 3500 } })
+    expect(index.layerPasses).toEqual([1, 1])
+    // Layer 0 keeps two of its three files (2,000 of 2,500 bytes); the image bound lets one of layer 1's two in.
+    for (const p of ['/k/a', '/k/b', '/m/a']) expect((await index.readFile(p)).equals(body(p.replace(/\//g, '').slice(0, 2)))).toBe(true)
+    expect(index.layerPasses).toEqual([1, 1])
+    expect((await index.readFile('/k/c')).equals(body('kc'))).toBe(true)
+    expect(index.layerPasses).toEqual([2, 1])
+    expect((await index.readFile('/m/b')).equals(body('mb'))).toBe(true)
+    expect(index.layerPasses).toEqual([2, 2])
+    expect((await index.readFile('/m/c')).equals(body('mc'))).toBe(true)
+  })
+})

@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { analyzeImage } from '../src/pipeline/index.js'
+import { runCli } from './helpers/cli.js'
 import { ensureFixtures, type Fixtures } from './fixtures/index.js'
 
 let fx: Fixtures
 const cacheDir = mkdtempSync(join(tmpdir(), 'slim-one-pass-'))
 beforeAll(async () => {
-  fx = await ensureFixtures(['debian-split-python'])
+  fx = await ensureFixtures(['debian-split-python', ...Object.keys(CONFIG_CHAINS), 'legacy-java'])
 }, 30 * 60_000)
 afterAll(() => rmSync(cacheDir, { recursive: true, force: true }))
 
@@ -26,6 +27,27 @@ async function run(ref: string, cache?: string) {
   } finally {
     await a.image.close()
   }
+}
+
+/**
+ * Real Debian programs whose config is a chain of includes, and a line of `slim analyze --json`
+ * that only a file deep in the chain gives (so the chain was really read). Apache's chain took 36
+ * passes over its layer when each include was read by itself, MariaDB's 9, lighttpd's 4 (its
+ * include_shell scripts). nginx, PostgreSQL and the rest are covered by the keep rules' unit test.
+ */
+const CONFIG_CHAINS: Record<string, string> = {
+  'legacy-apache': '/etc/apache2/conf-enabled/security.conf:',
+  'legacy-mariadb': '/etc/mysql/my.cnf:',
+  'legacy-lighttpd': '/etc/lighttpd/conf-enabled/99-unconfigured.conf:',
+}
+
+/** `slim analyze --no-cache --debug --json` through the built CLI: the passes it made, per layer, and its JSON. */
+async function analyzeCli(ref: string): Promise<{ passes: number[]; json: string }> {
+  const r = await runCli(['analyze', ref, '--no-cache', '--debug', '--json'], { timeoutMs: 300_000 })
+  expect(r.code, r.stderr).toBe(0)
+  const line = /layer passes \(index \+ late reads, per layer\): ([\d ]+)$/m.exec(r.stderr)
+  expect(line, r.stderr).not.toBeNull()
+  return { passes: line![1]!.trim().split(' ').map(Number), json: r.stdout }
 }
 
 function modulesLayers(a: Awaited<ReturnType<typeof analyzeImage>>): Set<number> {
@@ -55,4 +77,19 @@ describe('one pass per layer', () => {
     expect(uncached.passes).toEqual(cold.passes)
     expect(uncached.dockerfile).toEqual(cold.dockerfile)
   }, 10 * 60_000)
+})
+
+describe('program configs and late reads', () => {
+  it.each(Object.entries(CONFIG_CHAINS))('%s: its config\'s include chain is kept by the index pass: one pass per layer', async (name, deep) => {
+    const { passes, json } = await analyzeCli(fx.refs[name]!)
+    expect(json).toContain(deep)
+    expect(passes).toEqual(passes.map(() => 1))
+  }, 300_000)
+
+  it('what is still read late takes at most one more pass per layer: a JRE\'s lib/modules with its release file, the app\'s classes', async () => {
+    // The release file (read first, for the version) used to cost a pass of its own before lib/modules.
+    const { passes, json } = await analyzeCli(fx.refs['legacy-java']!)
+    expect(passes).toEqual([2, 2])
+    expect(json).toContain('java.base')
+  }, 300_000)
 })

@@ -20,6 +20,10 @@ import { DEFAULT_MAX_EXPANDED_BYTES, type BuildIndexOptions, type FileHead, type
 
 /** Largest file kept in memory from the first pass for facts or the caller's capture list. */
 const CAPTURE_MAX = 64 * 1024 * 1024
+/** Kept bytes per layer, and for the whole image (applied in merge order, so the same every run):
+ * files past them are read when needed, so a hostile image cannot make the index hold gigabytes. */
+const KEPT_LAYER_MAX = 128 * 1024 * 1024
+const KEPT_IMAGE_MAX = 256 * 1024 * 1024
 /** Largest ELF file buffered during the pass for its summary (bigger ones go through a temp copy). */
 const ELF_SUMMARY_MAX = 8 * 1024 * 1024
 /** Progress is reported at most every this many bytes per layer. */
@@ -32,6 +36,8 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
   const budget: ExpansionBudget = { used: 0, max }
   const extra = opts.capture
   const capture = (path: string, size: number): boolean => isFactsFile(path) || (extra?.(path, size) ?? false)
+  const keptLayerMax = opts.maxKeptBytes?.layer ?? KEPT_LAYER_MAX
+  const keptImageMax = opts.maxKeptBytes?.image ?? KEPT_IMAGE_MAX
 
   // One controller stops every layer still being read as soon as one fails or the caller aborts.
   const controller = new AbortController()
@@ -63,6 +69,7 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
       budget,
       capture,
       captureMax: CAPTURE_MAX,
+      captureTotal: keptLayerMax,
       hash,
       summarizeElf: opts.summarizeElf,
       elfMax: ELF_SUMMARY_MAX,
@@ -105,6 +112,7 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
 
   const dive = new DiveTally()
   const captured = new Map<Node, Buffer>()
+  let keptBytes = 0
   const heads = new Map<Node, FileHead>()
   const summaries: LayerSummary[] = []
   const history = historyByLayer(image.config.history, n)
@@ -115,7 +123,11 @@ export async function buildIndex(image: Image, opts: BuildIndexOptions = {}): Pr
       parsing[i] = undefined
       opts.onProgress?.(i, parsed.tarBytes, parsed.tarBytes)
       const changes = mergeLayer(tree, parsed, dive, i === n - 1)
-      for (const [node, buf] of parsed.captured) captured.set(node, buf)
+      for (const [node, buf] of parsed.captured) {
+        if (keptBytes + buf.length > keptImageMax) continue
+        keptBytes += buf.length
+        captured.set(node, buf)
+      }
       for (const [node, head] of parsed.heads) heads.set(node, head)
       // The tree now holds the nodes; the change list is not needed again, and a local of this
       // async function may keep `parsed` reachable until it returns.

@@ -53,6 +53,8 @@ export interface ParseLayerOptions {
   capture: (path: string, size: number) => boolean
   /** Largest single file kept by `capture`. */
   captureMax: number
+  /** Bytes kept by `capture` in this layer at most: past it, files are read later if needed. */
+  captureTotal: number
   /** sha256 every regular file (duplicate detection). */
   hash: boolean
   summarizeElf?: (bytes: ByteSource) => unknown
@@ -107,6 +109,8 @@ export async function parseLayer(stream: Readable, opts: ParseLayerOptions): Pro
 class LayerParser {
   readonly out: ParsedLayer
   private readonly tree: Tree
+  /** Bytes of files kept for `capture` so far (bounded by captureTotal). */
+  private keptBytes = 0
 
   constructor(
     private readonly opts: ParseLayerOptions,
@@ -230,7 +234,9 @@ class LayerParser {
     const { out, opts, tree } = this
     const size = tree.size(node)
     out.fileBytes += size
-    const keep = size <= opts.captureMax && opts.capture(`/${path}`, size)
+    // Counted when decided: a hostile layer of many matching files cannot hold more than captureTotal.
+    const keep = size <= opts.captureMax && this.keptBytes + size <= opts.captureTotal && opts.capture(`/${path}`, size)
+    if (keep) this.keptBytes += size
     const tap = new ContentTap(size, { hash: opts.hash, keep, summarizeElf: opts.summarizeElf, elfMax: opts.elfMax, maxTempBytes: opts.maxTempBytes ?? DEFAULT_MAX_TEMP_BYTES }, this.scratch)
     return {
       data: (c) => tap.data(c),

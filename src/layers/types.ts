@@ -34,6 +34,11 @@ export interface BuildIndexOptions {
    */
   capture?: (path: string, size: number) => boolean
   /**
+   * Bounds on the bytes `capture` keeps in memory, per layer and for the whole image (applied in
+   * layer order); files past them are read from their layer when asked for. Defaults 128 and 256 MiB.
+   */
+  maxKeptBytes?: { layer?: number; image?: number }
+  /**
    * Summarises an ELF file during the pass (inspection passes its ELF parser, which reads by
    * ranges). The result must be plain JSON data: it is kept in the layer index cache. Files up to
    * 64 MiB are summarised from memory; bigger ones from a temp copy written as they stream by

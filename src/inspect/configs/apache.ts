@@ -6,7 +6,7 @@
  */
 import { posix } from 'node:path'
 import { absolute, emptyFacts, expandGlob, flagValue, isSpecialPath, MAX_CONFIG_FILES, readText, unquote } from './text.js'
-import type { ConfigFacts, ConfigReader, ReaderInput } from './types.js'
+import { type ConfigFacts, type ConfigReader, type ReaderInput, configKeeps } from './types.js'
 
 const LAYOUTS: Record<string, { root: string; conf: string; envvars?: string }> = {
   apache2: { root: '/etc/apache2', conf: 'apache2.conf', envvars: '/etc/apache2/envvars' },
@@ -87,4 +87,4 @@ async function read(input: ReaderInput): Promise<ConfigFacts | undefined> {
   return facts
 }
 
-export const apacheReader: ConfigReader = { program: 'apache', names: ['apache2', 'httpd', 'apache2ctl'], read }
+export const apacheReader: ConfigReader = { program: 'apache', names: ['apache2', 'httpd', 'apache2ctl'], keeps: configKeeps(['/etc/apache2', '/etc/httpd', '/usr/local/apache2/conf']), read }

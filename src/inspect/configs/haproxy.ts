@@ -6,7 +6,7 @@
  */
 import { posix } from 'node:path'
 import { absolute, emptyFacts, expandGlob, isSpecialPath, MAX_CONFIG_FILES, readText } from './text.js'
-import type { ConfigFacts, ConfigReader, ReaderInput } from './types.js'
+import { type ConfigFacts, type ConfigReader, type ReaderInput, configKeeps } from './types.js'
 
 const DEFAULT_CONF = '/etc/haproxy/haproxy.cfg'
 
@@ -87,4 +87,4 @@ async function read(input: ReaderInput): Promise<ConfigFacts | undefined> {
   return facts
 }
 
-export const haproxyReader: ConfigReader = { program: 'haproxy', names: ['haproxy'], read }
+export const haproxyReader: ConfigReader = { program: 'haproxy', names: ['haproxy'], keeps: configKeeps(['/etc/haproxy']), read }

@@ -8,7 +8,7 @@
  */
 import { posix } from 'node:path'
 import { absolute, emptyFacts, expandGlob, flagValue, isSpecialPath, MAX_CONFIG_FILES, readText } from './text.js'
-import type { ConfigFacts, ConfigReader, ReaderInput } from './types.js'
+import { type ConfigFacts, type ConfigReader, type ReaderInput, configKeeps } from './types.js'
 
 const DEFAULT_CONF = '/etc/lighttpd/lighttpd.conf'
 /** Debian's LIBRARY_DIR; `-m DIR` on the command line changes it. */
@@ -119,4 +119,4 @@ async function read(input: ReaderInput): Promise<ConfigFacts | undefined> {
   return facts
 }
 
-export const lighttpdReader: ConfigReader = { program: 'lighttpd', names: ['lighttpd'], read }
+export const lighttpdReader: ConfigReader = { program: 'lighttpd', names: ['lighttpd'], keeps: configKeeps(['/etc/lighttpd', '/usr/share/lighttpd']), read }

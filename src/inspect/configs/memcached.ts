@@ -24,4 +24,4 @@ async function read(input: ReaderInput): Promise<ConfigFacts | undefined> {
   return facts
 }
 
-export const memcachedReader: ConfigReader = { program: 'memcached', names: ['memcached'], read }
+export const memcachedReader: ConfigReader = { program: 'memcached', names: ['memcached'], keeps: [], read }

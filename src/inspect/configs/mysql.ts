@@ -14,7 +14,7 @@ import { bufferSource, firstMatchIn } from '../../core/byte-source.js'
 import { parseCnf } from './mysql-cnf.js'
 import { mysqlCommandLine, type MysqlCommandLine } from './mysql-args.js'
 import { absolute, emptyFacts, expandGlob, isSpecialPath, readConfigFile } from './text.js'
-import type { ConfigFacts, ConfigReader, ReaderInput } from './types.js'
+import { type ConfigFacts, type ConfigReader, type ReaderInput, configKeeps } from './types.js'
 
 const DEFAULT_FILES = ['/etc/my.cnf', '/etc/mysql/my.cnf']
 const DEFAULTS = { datadir: '/var/lib/mysql', socket: '/run/mysqld/mysqld.sock', plugin_dir: '/usr/lib/mysql/plugin', lc_messages_dir: '/usr/share/mysql', character_sets_dir: '/usr/share/mysql/charsets' }
@@ -170,4 +170,4 @@ function moduleFacts(facts: ConfigFacts, get: Get, path: PathOf, basedir: string
   }
 }
 
-export const mysqlReader: ConfigReader = { program: 'mariadb', names: ['mysqld', 'mariadbd', 'mysqld_safe', 'mariadbd-safe'], read }
+export const mysqlReader: ConfigReader = { program: 'mariadb', names: ['mysqld', 'mariadbd', 'mysqld_safe', 'mariadbd-safe'], keeps: configKeeps(['/etc/mysql', '/etc/my.cnf.d'], ['/etc/my.cnf']), read }

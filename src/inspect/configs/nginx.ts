@@ -7,7 +7,7 @@
  */
 import { posix } from 'node:path'
 import { absolute, emptyFacts, expandGlob, flagValue, isSpecialPath, MAX_CONFIG_FILES, readText } from './text.js'
-import type { ConfigFacts, ConfigReader, ReaderInput } from './types.js'
+import { type ConfigFacts, type ConfigReader, type ReaderInput, configKeeps } from './types.js'
 
 /** Debian's build (`nginx -V`): prefix, config, pid and log paths compiled in. */
 const DEFAULT_PREFIX = '/usr/share/nginx'
@@ -139,4 +139,4 @@ async function read(input: ReaderInput): Promise<ConfigFacts | undefined> {
   return facts
 }
 
-export const nginxReader: ConfigReader = { program: 'nginx', names: ['nginx'], read }
+export const nginxReader: ConfigReader = { program: 'nginx', names: ['nginx'], keeps: configKeeps(['/etc/nginx', '/usr/share/nginx/modules-available', '/usr/local/nginx/conf']), read }

@@ -13,7 +13,7 @@ import type { RootFs } from '../../layers/rootfs.js'
 import { normaliseLocaleName } from '../needs/locale.js'
 import { parsePostgresConf, pgCtlCommandLine, postgresCommandLine, type PgCommandLine } from './postgres-conf.js'
 import { absolute, emptyFacts, expandGlob, isSpecialPath, readConfigFile, readText } from './text.js'
-import type { ConfigFacts, ConfigReader, ReaderInput } from './types.js'
+import { type ConfigFacts, type ConfigReader, type ReaderInput, configKeeps, CONFIG_KEEP_MAX } from './types.js'
 
 /** guc-file.l's CONF_FILE_MAX_DEPTH: deeper includes make postgres refuse its config. */
 const MAX_DEPTH = 10
@@ -229,4 +229,4 @@ function moduleFacts(facts: ConfigFacts, get: (n: string) => Value | undefined, 
   }
 }
 
-export const postgresReader: ConfigReader = { program: 'postgres', names: ['postgres', 'postmaster', 'pg_ctl', 'pg_ctlcluster'], read }
+export const postgresReader: ConfigReader = { program: 'postgres', names: ['postgres', 'postmaster', 'pg_ctl', 'pg_ctlcluster'], keeps: [...configKeeps(['/etc/postgresql']), { under: '/var/lib/postgresql', baseName: /^postgresql(\.auto)?\.conf$/, maxSize: CONFIG_KEEP_MAX }], read }

@@ -6,7 +6,7 @@
  */
 import { posix } from 'node:path'
 import { absolute, emptyFacts, MAX_CONFIG_FILES, readText, unquote } from './text.js'
-import type { ConfigFacts, ConfigReader, ReaderInput } from './types.js'
+import { type ConfigFacts, type ConfigReader, type ReaderInput, configKeeps } from './types.js'
 
 type Settings = Map<string, { value: string; source: string }[]>
 
@@ -73,4 +73,4 @@ async function read(input: ReaderInput): Promise<ConfigFacts | undefined> {
   return facts
 }
 
-export const redisReader: ConfigReader = { program: 'redis', names: ['redis-server', 'redis-sentinel'], read }
+export const redisReader: ConfigReader = { program: 'redis', names: ['redis-server', 'redis-sentinel'], keeps: configKeeps(['/etc/redis', '/usr/local/etc/redis']), read }

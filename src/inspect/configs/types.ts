@@ -6,6 +6,7 @@
  */
 import type { ByteSource } from '../../core/byte-source.js'
 import type { RootFs } from '../../layers/rootfs.js'
+import type { KeepRule } from '../keep-rule.js'
 
 /** Where a fact came from: "/etc/haproxy/haproxy.cfg:8 user haproxy". */
 export type Source = string
@@ -53,5 +54,18 @@ export interface ConfigReader {
   program: string
   /** Executable base names this reader understands ("nginx"; "apache2", "httpd"). */
   names: string[]
+  /**
+   * Where the program's config lives by default, for the index pass to keep (include chains are
+   * read a file at a time; each file not kept would cost a pass over its layer). A hint only.
+   */
+  keeps: readonly KeepRule[]
   read(input: ReaderInput): Promise<ConfigFacts | undefined>
+}
+
+/** A config file is text: files bigger than this in a config directory are not kept. */
+export const CONFIG_KEEP_MAX = 1024 * 1024
+
+/** Keep rules for config directories and files, each file up to CONFIG_KEEP_MAX. */
+export function configKeeps(dirs: readonly string[], files: readonly string[] = []): KeepRule[] {
+  return [...dirs.map((under) => ({ under, maxSize: CONFIG_KEEP_MAX })), ...files.map((path) => ({ path, maxSize: CONFIG_KEEP_MAX }))]
 }

@@ -1,15 +1,8 @@
 import { posix } from 'node:path'
 import type { ImageConfig } from '../../image/types.js'
-
-/**
- * A file inspection will read, declared up front so the layer index keeps it from its one pass:
- * an exact path, everything under a directory, or a base-name pattern (wherever the file is).
- */
-export interface KeepRule {
-  path?: string
-  under?: string
-  baseName?: RegExp
-}
+import { READERS } from '../configs/index.js'
+import { JAVA_KEEPS } from '../java/keeps.js'
+import type { KeepRule } from '../keep-rule.js'
 
 /** Largest file the index keeps for inspection (the rules name small files and a few libraries). */
 const KEEP_MAX = 64 * 1024 * 1024
@@ -31,13 +24,19 @@ export const INSPECTION_KEEPS: readonly KeepRule[] = [
   { path: '/etc/passwd' },
   { path: '/etc/group' },
   { path: '/etc/nsswitch.conf' },
+  // Service names a program may look up (needs/nss.ts reads it whole).
+  { path: '/etc/services', maxSize: 4 * 1024 * 1024 },
+  // The program-config readers' files (an include chain read one file at a time would otherwise
+  // cost a pass per file) and a JVM's release file.
+  ...READERS.flatMap((r) => r.keeps),
+  ...JAVA_KEEPS,
 ]
 
 /**
  * Which files the layer index should keep from its first pass because inspection will read them:
- * INSPECTION_KEEPS, the caller's `extra` rules (e.g. program configuration readers), and the
- * programs the config names (by base name wherever they are, with a version suffix too: python3
- * runs python3.11). Each saves inspection one pass over the layer that holds it. A hint only:
+ * INSPECTION_KEEPS (with the program-config readers' and Java's rules), the caller's `extra`
+ * rules, and the programs the config names (by base name wherever they are, with a version suffix
+ * too: python3 runs python3.11). Each saves inspection one pass over the layer that holds it. A hint only:
  * files it misses are read later, and nothing depends on it for correctness.
  */
 export function inspectionCaptureHint(config: ImageConfig, extra: readonly KeepRule[] = []): (path: string, size: number) => boolean {
@@ -49,14 +48,46 @@ export function inspectionCaptureHint(config: ImageConfig, extra: readonly KeepR
     for (const w of word.split(/\s+/).slice(0, 3)) if (/^[\w./+-]+$/.test(w) && !w.startsWith('-')) names.add(posix.basename(w))
   }
   for (const n of ['sh', 'env', '-c']) names.delete(n)
-  const rules = [...INSPECTION_KEEPS, ...extra]
-  const exact = new Set(rules.flatMap((r) => (r.path ? [r.path] : [])))
-  const dirs = rules.flatMap((r) => (r.under ? [`${r.under.replace(/\/+$/, '')}/`] : []))
-  const patterns = rules.flatMap((r) => (r.baseName ? [r.baseName] : []))
+  const all = [...INSPECTION_KEEPS, ...extra].map((r) => ({ ...r, under: r.under === undefined ? undefined : `${r.under.replace(/\/+$/, '')}/`, maxSize: Math.min(r.maxSize ?? KEEP_MAX, KEEP_MAX) }))
+  // This runs for every regular file of every layer (a million in one layer is real): plain paths
+  // are one set lookup, plain base-name patterns one regular expression, the rest a short list.
+  const plain = (r: (typeof all)[number]): boolean => r.maxSize === KEEP_MAX && [r.path, r.under, r.baseName].filter((x) => x !== undefined).length === 1
+  const exact = new Set(all.filter((r) => plain(r) && r.path !== undefined).map((r) => r.path!))
+  const bases = all.filter((r) => plain(r) && r.baseName !== undefined).map((r) => `(?:${r.baseName!.source})`)
+  const anyBase = bases.length ? new RegExp(bases.join('|')) : undefined
+  const rules = all.filter((r) => !(plain(r) && (r.path !== undefined || r.baseName !== undefined)))
+  // Rules under a directory, found by the path's first directory ("/usr/"): a few string
+  // compares per file instead of one per rule.
+  const byTop = new Map<string, typeof rules>()
+  const anywhere: typeof rules = []
+  for (const r of rules) {
+    const key = r.under === undefined ? undefined : topOf(r.under)
+    if (key === undefined) anywhere.push(r)
+    else byTop.set(key, [...(byTop.get(key) ?? []), r])
+  }
+  const matches = (list: typeof rules | undefined, path: string, size: number, base: string): boolean => {
+    if (list === undefined) return false
+    for (const r of list) {
+      if (size > r.maxSize || (r.under !== undefined && !path.startsWith(r.under)) || (r.path !== undefined && r.path !== path)) continue
+      if (r.baseName === undefined || r.baseName.test(base)) return true
+    }
+    return false
+  }
   return (path, size) => {
     if (size > KEEP_MAX) return false
-    if (exact.has(path) || dirs.some((d) => path.startsWith(d))) return true
-    const base = posix.basename(path)
-    return names.has(base) || names.has(base.replace(/(\.\d+)+$/, '')) || patterns.some((p) => p.test(base))
+    if (exact.has(path)) return true
+    const base = path.slice(path.lastIndexOf('/') + 1)
+    if (names.has(base)) return true
+    // python3 runs python3.11: a version suffix (the last character a digit) is tried without it.
+    const last = base.charCodeAt(base.length - 1)
+    if (last >= 48 && last <= 57 && names.has(base.replace(/(\.\d+)+$/, ''))) return true
+    if (anyBase?.test(base)) return true
+    return matches(anywhere, path, size, base) || matches(byTop.get(topOf(path)), path, size, base)
   }
+}
+
+/** The first directory of an absolute path with its slashes ("/usr/"), or "" for a top-level name. */
+function topOf(path: string): string {
+  const at = path.indexOf('/', 1)
+  return at < 0 ? '' : path.slice(0, at + 1)
 }

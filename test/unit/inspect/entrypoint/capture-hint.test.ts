@@ -30,4 +30,24 @@ describe('inspectionCaptureHint', () => {
     for (const p of ['/etc/app.yml', '/opt/app/conf/a.toml', '/srv/settings.ini']) expect(hint(p, 100)).toBe(true)
     for (const p of ['/etc/shadow', '/usr/lib/x86_64-linux-gnu/libssl.so.3', '/usr/bin/python3-config', '/opt/app/confx']) expect(hint(p, 100)).toBe(false)
   })
+
+  it('keeps the program-config readers\' files (include chains), /etc/services and a JVM\'s release file, each up to its own size', () => {
+    const hint = inspectionCaptureHint(config(['/usr/sbin/apache2ctl'], ['-D', 'FOREGROUND']))
+    for (const p of ['/etc/apache2/mods-available/alias.load', '/etc/apache2/conf-available/security.conf', '/etc/nginx/mime.types', '/usr/share/nginx/modules-available/mod-http-echo.conf', '/etc/mysql/mariadb.conf.d/50-server.cnf', '/etc/my.cnf', '/etc/lighttpd/conf-enabled/99-unconfigured.conf', '/usr/share/lighttpd/create-mime.conf.pl', '/etc/postgresql/15/main/postgresql.conf', '/var/lib/postgresql/15/main/postgresql.auto.conf', '/etc/haproxy/haproxy.cfg', '/etc/redis/redis.conf', '/etc/services', '/usr/lib/jvm/java-17-openjdk-amd64/release', '/opt/java/openjdk/release']) {
+      expect(hint(p, 4_000), p).toBe(true)
+    }
+    // A config directory holds text: a big file there is not kept; the JVM rule keeps only `release`.
+    expect(hint('/etc/nginx/big.bin', 2 * 1024 * 1024)).toBe(false)
+    expect(hint('/etc/apache2/apache2.conf', 1024 * 1024)).toBe(true)
+    expect(hint('/usr/lib/jvm/java-17-openjdk-amd64/release', 100 * 1024)).toBe(false)
+    for (const p of ['/usr/lib/jvm/java-17-openjdk-amd64/lib/libjava.so', '/srv/release', '/var/lib/postgresql/15/main/base/1/1247', '/etc/nginxx/nginx.conf']) expect(hint(p, 4_000), p).toBe(false)
+  })
+
+  it('an extra rule with several parts keeps what matches them all', () => {
+    const hint = inspectionCaptureHint(config(null), [{ under: '/srv/app', baseName: /\.ya?ml$/, maxSize: 1000 }])
+    expect(hint('/srv/app/conf/a.yml', 1000)).toBe(true)
+    expect(hint('/srv/app/conf/a.yml', 1001)).toBe(false)
+    expect(hint('/srv/app/conf/a.json', 10)).toBe(false)
+    expect(hint('/srv/other/a.yml', 10)).toBe(false)
+  })
 })
