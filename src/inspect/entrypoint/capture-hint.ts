@@ -36,8 +36,8 @@ export const INSPECTION_KEEPS: readonly KeepRule[] = [
  * Which files the layer index should keep from its first pass because inspection will read them:
  * INSPECTION_KEEPS (with the program-config readers' and Java's rules), the caller's `extra`
  * rules, and the programs the config names (by base name wherever they are, with a version suffix
- * too: python3 runs python3.11). Each saves inspection one pass over the layer that holds it. A hint only:
- * files it misses are read later, and nothing depends on it for correctness.
+ * too: python3 runs python3.11). Each saves inspection one pass over the layer that holds it. A
+ * hint only: files it misses are read later, and nothing depends on it for correctness.
  */
 export function inspectionCaptureHint(config: ImageConfig, extra: readonly KeepRule[] = []): (path: string, size: number) => boolean {
   const names = new Set<string>()
@@ -51,7 +51,8 @@ export function inspectionCaptureHint(config: ImageConfig, extra: readonly KeepR
   const all = [...INSPECTION_KEEPS, ...extra].map((r) => ({ ...r, under: r.under === undefined ? undefined : `${r.under.replace(/\/+$/, '')}/`, maxSize: Math.min(r.maxSize ?? KEEP_MAX, KEEP_MAX) }))
   // This runs for every regular file of every layer (a million in one layer is real): plain paths
   // are one set lookup, plain base-name patterns one regular expression, the rest a short list.
-  const plain = (r: (typeof all)[number]): boolean => r.maxSize === KEEP_MAX && [r.path, r.under, r.baseName].filter((x) => x !== undefined).length === 1
+  const plain = (r: (typeof all)[number]): boolean =>
+    r.maxSize === KEEP_MAX && [r.path, r.under, r.baseName].filter((x) => x !== undefined).length === 1 && (r.baseName === undefined || r.baseName.flags === '')
   const exact = new Set(all.filter((r) => plain(r) && r.path !== undefined).map((r) => r.path!))
   const bases = all.filter((r) => plain(r) && r.baseName !== undefined).map((r) => `(?:${r.baseName!.source})`)
   const anyBase = bases.length ? new RegExp(bases.join('|')) : undefined
@@ -61,8 +62,9 @@ export function inspectionCaptureHint(config: ImageConfig, extra: readonly KeepR
   const byTop = new Map<string, typeof rules>()
   const anywhere: typeof rules = []
   for (const r of rules) {
+    // A rule under "/" (no first directory) is tried for every path.
     const key = r.under === undefined ? undefined : topOf(r.under)
-    if (key === undefined) anywhere.push(r)
+    if (!key) anywhere.push(r)
     else byTop.set(key, [...(byTop.get(key) ?? []), r])
   }
   const matches = (list: typeof rules | undefined, path: string, size: number, base: string): boolean => {

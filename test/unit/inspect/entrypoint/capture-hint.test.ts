@@ -49,5 +49,11 @@ describe('inspectionCaptureHint', () => {
     expect(hint('/srv/app/conf/a.yml', 1001)).toBe(false)
     expect(hint('/srv/app/conf/a.json', 10)).toBe(false)
     expect(hint('/srv/other/a.yml', 10)).toBe(false)
+    // A rule under the root applies everywhere; a pattern keeps its flags.
+    const wide = inspectionCaptureHint(config(null), [{ under: '/', baseName: /^app\.ini$/ }, { baseName: /^SETTINGS\.toml$/i }])
+    expect(wide('/usr/share/app/app.ini', 10)).toBe(true)
+    expect(wide('/app.ini', 10)).toBe(true)
+    expect(wide('/srv/settings.toml', 10)).toBe(true)
+    expect(wide('/srv/settings.json', 10)).toBe(false)
   })
 })
