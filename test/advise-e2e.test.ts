@@ -128,8 +128,9 @@ beforeAll(async () => {
   for (const c of CASES) await makeSource(c, layout, env)
 }, 600_000)
 
-// buildah's storage (vfs) is inside `work`: removing the directory removes its images, so no
-// `rmi --all` first (the two together outlasted the 300 s hook timeout on a loaded machine).
+// buildah's storage is inside `work` and `rm --all` unmounts every container: removing the
+// directory then removes its images, so no `rmi --all` first (the two together outlasted the
+// 300 s hook timeout on a loaded machine).
 afterAll(async () => {
   await buildah(['rm', '--all']).catch(() => undefined)
   await reg?.stop()

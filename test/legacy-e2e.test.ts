@@ -1,7 +1,7 @@
 /**
  * Legacy apps end to end (issue 9): Debian 12 servers as their packages install them, and a C
  * program doing user and service lookups behind a wrapper, on a local registry; slim's Dockerfile
- * is built with buildah (vfs, chroot isolation) on the distroless-equivalent test bases, then each
+ * is built with buildah (overlay storage, chroot isolation) on the distroless-equivalent test bases, then each
  * program's OWN check runs as the image's USER in the original and in the slim image
  * (haproxy -c -f, nginx -t, redis-server reading its config, memcached -u, the lookup probe,
  * postgres and mariadbd starting on their Debian data):
@@ -204,8 +204,9 @@ beforeAll(async () => {
   for (const c of CASES) await pushLayout(fx.layout, c.image, `src/${c.image}:1`, reg, { all: false })
 }, 900_000)
 
-// buildah's storage (vfs) is inside `work`: removing the directory removes its images, so no
-// `rmi --all` first (the two together outlasted the 300 s hook timeout on a loaded machine).
+// buildah's storage is inside `work` and `rm --all` unmounts every container: removing the
+// directory then removes its images, so no `rmi --all` first (the two together outlasted the
+// 300 s hook timeout on a loaded machine).
 afterAll(async () => {
   await buildah(['rm', '--all']).catch(() => undefined)
   await reg?.stop()
