@@ -87,4 +87,4 @@ async function read(input: ReaderInput): Promise<ConfigFacts | undefined> {
   return facts
 }
 
-export const apacheReader: ConfigReader = { program: 'apache', names: ['apache2', 'httpd', 'apache2ctl'], keeps: configKeeps(['/etc/apache2', '/etc/httpd', '/usr/local/apache2/conf']), read }
+export const apacheReader: ConfigReader = { program: 'apache', names: ['apache2', 'httpd', 'apache2ctl'], keeps: configKeeps([...Object.values(LAYOUTS).map((l) => posix.dirname(posix.join(l.root, l.conf))), '/etc/httpd']), read }

@@ -87,4 +87,4 @@ async function read(input: ReaderInput): Promise<ConfigFacts | undefined> {
   return facts
 }
 
-export const haproxyReader: ConfigReader = { program: 'haproxy', names: ['haproxy'], keeps: configKeeps(['/etc/haproxy']), read }
+export const haproxyReader: ConfigReader = { program: 'haproxy', names: ['haproxy'], keeps: configKeeps([posix.dirname(DEFAULT_CONF)]), read }

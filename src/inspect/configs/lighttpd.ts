@@ -119,4 +119,4 @@ async function read(input: ReaderInput): Promise<ConfigFacts | undefined> {
   return facts
 }
 
-export const lighttpdReader: ConfigReader = { program: 'lighttpd', names: ['lighttpd'], keeps: configKeeps(['/etc/lighttpd', '/usr/share/lighttpd']), read }
+export const lighttpdReader: ConfigReader = { program: 'lighttpd', names: ['lighttpd'], keeps: configKeeps([posix.dirname(DEFAULT_CONF), '/usr/share/lighttpd']), read }

@@ -170,4 +170,4 @@ function moduleFacts(facts: ConfigFacts, get: Get, path: PathOf, basedir: string
   }
 }
 
-export const mysqlReader: ConfigReader = { program: 'mariadb', names: ['mysqld', 'mariadbd', 'mysqld_safe', 'mariadbd-safe'], keeps: configKeeps(['/etc/mysql', '/etc/my.cnf.d'], ['/etc/my.cnf']), read }
+export const mysqlReader: ConfigReader = { program: 'mariadb', names: ['mysqld', 'mariadbd', 'mysqld_safe', 'mariadbd-safe'], keeps: configKeeps(['/etc/mysql', '/etc/my.cnf.d'], DEFAULT_FILES), read }

@@ -139,4 +139,4 @@ async function read(input: ReaderInput): Promise<ConfigFacts | undefined> {
   return facts
 }
 
-export const nginxReader: ConfigReader = { program: 'nginx', names: ['nginx'], keeps: configKeeps(['/etc/nginx', '/usr/share/nginx/modules-available', '/usr/local/nginx/conf']), read }
+export const nginxReader: ConfigReader = { program: 'nginx', names: ['nginx'], keeps: configKeeps([posix.dirname(DEFAULT_CONF), posix.join(DEFAULT_PREFIX, 'modules-available'), '/usr/local/nginx/conf']), read }

@@ -229,4 +229,4 @@ function moduleFacts(facts: ConfigFacts, get: (n: string) => Value | undefined, 
   }
 }
 
-export const postgresReader: ConfigReader = { program: 'postgres', names: ['postgres', 'postmaster', 'pg_ctl', 'pg_ctlcluster'], keeps: [...configKeeps(['/etc/postgresql']), { under: '/var/lib/postgresql', baseName: /^postgresql(\.auto)?\.conf$/, maxSize: CONFIG_KEEP_MAX }], read }
+export const postgresReader: ConfigReader = { program: 'postgres', names: ['postgres', 'postmaster', 'pg_ctl', 'pg_ctlcluster'], keeps: [...configKeeps([CLUSTER_CONF_ROOT]), { under: '/var/lib/postgresql', baseName: /^postgresql(\.auto)?\.conf$/, maxSize: CONFIG_KEEP_MAX }], read }

@@ -65,7 +65,7 @@ export interface ConfigReader {
 /** A config file is text: files bigger than this in a config directory are not kept. */
 export const CONFIG_KEEP_MAX = 1024 * 1024
 
-/** Keep rules for config directories and files, each file up to CONFIG_KEEP_MAX. */
+/** Keep rules for config directories and files (each named once), each file up to CONFIG_KEEP_MAX. */
 export function configKeeps(dirs: readonly string[], files: readonly string[] = []): KeepRule[] {
-  return [...dirs.map((under) => ({ under, maxSize: CONFIG_KEEP_MAX })), ...files.map((path) => ({ path, maxSize: CONFIG_KEEP_MAX }))]
+  return [...new Set(dirs)].map((under): KeepRule => ({ under, maxSize: CONFIG_KEEP_MAX })).concat([...new Set(files)].map((path) => ({ path, maxSize: CONFIG_KEEP_MAX })))
 }

@@ -49,14 +49,17 @@ export function inspectionCaptureHint(config: ImageConfig, extra: readonly KeepR
   }
   for (const n of ['sh', 'env', '-c']) names.delete(n)
   const all = [...INSPECTION_KEEPS, ...extra].map((r) => ({ ...r, under: r.under === undefined ? undefined : `${r.under.replace(/\/+$/, '')}/`, maxSize: Math.min(r.maxSize ?? KEEP_MAX, KEEP_MAX) }))
-  // This runs for every regular file of every layer (a million in one layer is real): plain paths
-  // are one set lookup, plain base-name patterns one regular expression, the rest a short list.
-  const plain = (r: (typeof all)[number]): boolean =>
-    r.maxSize === KEEP_MAX && [r.path, r.under, r.baseName].filter((x) => x !== undefined).length === 1 && (r.baseName === undefined || r.baseName.flags === '')
-  const exact = new Set(all.filter((r) => plain(r) && r.path !== undefined).map((r) => r.path!))
-  const bases = all.filter((r) => plain(r) && r.baseName !== undefined).map((r) => `(?:${r.baseName!.source})`)
+  // This runs for every regular file of every layer (a million in one layer is real): exact paths
+  // are one map lookup (path -> largest size kept), plain base-name patterns one regular
+  // expression, the rest a short list.
+  const pathOnly = (r: (typeof all)[number]): boolean => r.path !== undefined && r.under === undefined && r.baseName === undefined
+  const baseOnly = (r: (typeof all)[number]): boolean =>
+    r.baseName !== undefined && r.baseName.flags === '' && r.path === undefined && r.under === undefined && r.maxSize === KEEP_MAX
+  const exact = new Map<string, number>()
+  for (const r of all.filter(pathOnly)) exact.set(r.path!, Math.max(exact.get(r.path!) ?? 0, r.maxSize))
+  const bases = all.filter(baseOnly).map((r) => `(?:${r.baseName!.source})`)
   const anyBase = bases.length ? new RegExp(bases.join('|')) : undefined
-  const rules = all.filter((r) => !(plain(r) && (r.path !== undefined || r.baseName !== undefined)))
+  const rules = all.filter((r) => !pathOnly(r) && !baseOnly(r))
   // Rules under a directory, found by the path's first directory ("/usr/"): a few string
   // compares per file instead of one per rule.
   const byTop = new Map<string, typeof rules>()
@@ -77,7 +80,7 @@ export function inspectionCaptureHint(config: ImageConfig, extra: readonly KeepR
   }
   return (path, size) => {
     if (size > KEEP_MAX) return false
-    if (exact.has(path)) return true
+    if (size <= (exact.get(path) ?? -1)) return true
     const base = path.slice(path.lastIndexOf('/') + 1)
     if (names.has(base)) return true
     // python3 runs python3.11: a version suffix (the last character a digit) is tried without it.
