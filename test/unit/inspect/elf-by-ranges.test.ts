@@ -4,7 +4,7 @@
  * Rust facts. Real binaries of this machine; the Go toolchain's `go` (10 MB) crosses the 4 MiB scan
  * chunks, so the chunked string scans are checked at their boundaries too.
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs'
+import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { bufferSource, FileSource, firstMatchIn, matchesIn, sourceIndexOf, subSource } from '../../../src/core/byte-source.js'
 import { dlopenCandidates, parseElf } from '../../../src/inspect/elf/index.js'
@@ -51,8 +51,7 @@ describe('chunked scans', () => {
   const marks = [4 * MiB - 3, 8 * MiB - 5, 123]
   marks.forEach((at, i) => buf.write(`\0libneedle.so.${[2, 3, 1][i]}\0`, at, 'latin1'))
   const path = `${process.env.TMPDIR ?? '/tmp'}/slim-ranges-${process.pid}`
-  it('sourceIndexOf and matchesIn find what the in-memory search finds, across chunk boundaries', async () => {
-    const { writeFileSync, rmSync } = await import('node:fs')
+  it('sourceIndexOf and matchesIn find what the in-memory search finds, across chunk boundaries', () => {
     writeFileSync(path, buf)
     try {
       withFile(path, (src) => {
@@ -75,8 +74,7 @@ describe('chunked scans', () => {
     }
   })
 
-  it('firstMarker: list order wins over file order, in memory and by ranges, in one read of each range', async () => {
-    const { writeFileSync, rmSync } = await import('node:fs')
+  it('firstMarker: list order wins over file order, in memory and by ranges, in one read of each range', () => {
     // 'late' straddles the second chunk boundary, 'early' sits in the first chunk.
     const file = Buffer.alloc(9 * MiB, 0x20)
     file.write('early-marker', 1000, 'latin1')
